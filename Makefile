@@ -1,0 +1,54 @@
+# llif: the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+DEV_STAMP := $(VENV)/.installed-dev
+LLIF_HOME ?= $(CURDIR)/.llif
+export LLIF_HOME
+
+.PHONY: demo test test-fast ui bench install dev lock clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
+	$(PIP) install --quiet -r requirements.lock
+	$(PIP) install --quiet --no-deps -e .
+	touch $@
+
+$(DEV_STAMP): $(STAMP)
+	touch $@
+
+install: $(STAMP)
+dev: $(DEV_STAMP)
+
+## demo: set up, generate the default world (scale 1.0) and run the nightly refresh on the embedded default
+demo: $(STAMP)
+	$(PY) -m llif demo
+
+## test: the whole suite (fast tests, then the slow full-scale checks)
+test: $(DEV_STAMP)
+	$(PY) -m pytest -q
+
+test-fast: $(DEV_STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+## ui: Dagster and MLflow UIs on localhost
+ui: $(STAMP)
+	$(PY) -m llif ui
+
+## bench: speed and memory benchmarks; figures land in benchmarks/results/
+bench: $(STAMP)
+	$(PY) -m benchmarks.run
+
+## lock: re-pin every dependency (needs network to the package index)
+lock:
+	$(VENV)/bin/pip install --quiet uv
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) .pytest_cache

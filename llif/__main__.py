@@ -1,0 +1,3 @@
+from llif.cli import main
+import sys
+sys.exit(main())

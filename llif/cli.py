@@ -1,0 +1,105 @@
+"""The ``llif`` command line.
+
+Every subcommand is a thin layer over a plain function (``synthetic_sources.api`` for now);
+bad options are refused here with a message naming the option, before any work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_USAGE = 2
+
+
+def _positive_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="llif", description="llif: the provider's nightly flow pipeline")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sources = sub.add_parser("sources", help="the synthetic world and the source systems it writes")
+    ssub = sources.add_subparsers(dest="action", required=True)
+
+    gen = ssub.add_parser("generate", help="simulate the world and write every source system")
+    gen.add_argument("--scale", type=_positive_float, default=1.0, help="1.0 is the provider's size (~16,000 households)")
+    gen.add_argument("--seed", type=_whole, default=None, help="random seed (default 20261031)")
+    gen.add_argument("--until", default=None, help="the reference date, YYYY-MM-DD (default 2026-10-31)")
+    gen.add_argument("--replace", action="store_true", help="overwrite a world already in LLIF_HOME")
+    gen.add_argument(
+        "--server", action="append", metavar="SYSTEM=URL",
+        help="also write a system to a server: crm, assets, domcare (PostgreSQL) or care_b (MariaDB); repeatable",
+    )
+
+    adv = ssub.add_parser("advance", help="carry the world on N days; the sources get the new activity")
+    adv.add_argument("--days", type=_whole, default=1)
+    adv.add_argument("--server", action="append", metavar="SYSTEM=URL", help="server URL if not stored (passwords never are)")
+
+    rep = ssub.add_parser("report", help="every calibration target beside the world's value")
+    rep.add_argument("--json", action="store_true", help="a JSON list of objects for machines")
+    rep.add_argument("--wide", type=_positive_float, default=1.0, help="multiply every tolerance (small worlds)")
+    return parser
+
+
+def _sources(args) -> int:
+    from synthetic_sources import api
+
+    if args.action == "generate":
+        servers = api.parse_servers(args.server)
+        result = api.generate(
+            scale=args.scale, seed=args.seed, until=args.until, replace=args.replace, servers=servers, progress=True
+        )
+        from llif.settings import paths
+
+        p = paths()
+        print(f"llif: world generated to {result.as_of.date()} in {result.seconds:.0f}s")
+        print(f"  sources: {p.sources}\n  truth:   {p.truth} (tests and validation only)")
+        print("  next: `llif sources report` to check calibration, `llif sources advance --days 1` for a new night")
+    elif args.action == "advance":
+        result = api.advance(days=args.days, servers=api.parse_servers(args.server), progress=True)
+        print(f"llif: sources now stand at {result.as_of.date()} ({result.seconds:.1f}s)")
+    elif args.action == "report":
+        from synthetic_sources.calibration import format_table, to_json
+
+        results = api.report(wide=args.wide)
+        if args.json:
+            print(json.dumps(to_json(results), indent=2))
+        else:
+            print(format_table(results))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from synthetic_sources.api import SourcesError
+    from synthetic_sources.world import ConfigError
+
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "sources":
+            return _sources(args)
+    except (ConfigError, SourcesError) as exc:
+        print(f"llif: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # a server that cannot be reached names itself
+        if type(exc).__name__ in ("SourceServerUnreachable", "TargetExistsError"):
+            print(f"{exc}" if str(exc).startswith("llif:") else f"llif: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
