@@ -222,6 +222,12 @@ def person_months(w: E.World, rows: list[dict]) -> pd.DataFrame:
     return out.sort_values(["month", "person_id"], kind="stable").reset_index(drop=True)
 
 
+def _month_of_day(days) -> np.ndarray:
+    """Month index (0 = 1998-01) of days since 1970."""
+    m = (E.EPOCH + np.asarray(days, dtype=np.int64)).astype("datetime64[M]").astype(np.int64)
+    return m - (np.datetime64("1998-01", "M").astype(np.int64))
+
+
 def _month_end_days(months: np.ndarray) -> np.ndarray:
     uniq = np.unique(months)
     ends = {int(m): E.month_bounds(int(m))[1] for m in uniq}
@@ -283,18 +289,20 @@ def _member_rows(w: E.World, m0: int, m1: int) -> pd.DataFrame:
     np.minimum.at(first_start, t.household[:tn], t.start[:tn].astype(np.int64))
     last_end = np.zeros(w.households.n, dtype=np.int64)
     np.maximum.at(last_end, t.household[:tn], t.end[:tn].astype(np.int64))
+    # members who died before this stretch of months are not in it
+    members = members[p.death_day[members] >= E.month_bounds(m0)[0]]
     hh = p.household[members]
-    begin = np.maximum(first_start[hh], E.month_bounds(m0)[0])
-    first_m = np.array([E.month_index(pd.Timestamp(d)) for d in dates(begin)]) if len(begin) else begin
-    stop_m = np.where(last_end[hh] >= E.NEVER, m1, np.minimum(m1, [E.month_index(pd.Timestamp(d)) if d < E.NEVER else m1 for d in last_end[hh]]))
-    first_m = np.maximum(first_m, m0)
+    first_m = np.maximum(_month_of_day(first_start[hh]), m0)
+    ended = last_end[hh] < E.NEVER
+    stop_m = np.where(ended, np.minimum(m1, _month_of_day(np.where(ended, last_end[hh], 0))), m1)
     count = np.maximum(stop_m - first_m + 1, 0)
     who = np.repeat(members, count)
     months = np.repeat(first_m, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
     end_day = _month_end_days(months)
     hw = p.household[who]
-    key = hh_sorted * (1 << 20) + start_sorted - 3000
-    probe = hw.astype(np.int64) * (1 << 20) + end_day - 3000
+    # one sorted key per (household, start day); days since 1970 are within +-2**20
+    key = hh_sorted * (1 << 22) + start_sorted + (1 << 21)
+    probe = hw.astype(np.int64) * (1 << 22) + end_day + (1 << 21)
     pos = np.searchsorted(key, probe, side="right") - 1
     ok = (pos >= 0) & (hh_sorted[np.maximum(pos, 0)] == hw) & (end_sorted[np.maximum(pos, 0)] > end_day)
     ttype = t.type[:tn][order][np.maximum(pos, 0)]

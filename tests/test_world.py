@@ -1,0 +1,128 @@
+"""The ground-truth world: determinism, carrying on, and the invariants any real provider obeys."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from synthetic_sources.world import ConfigError, WorldConfig, continue_world, simulate_world
+
+D1 = pd.Timestamp("2026-10-31")
+D2 = pd.Timestamp("2026-12-15")
+
+
+def _config(until=D1, seed=7, scale=0.02):
+    return WorldConfig(scale=scale, seed=seed, until=until)
+
+
+@pytest.fixture(scope="module")
+def world():
+    return simulate_world(_config())
+
+
+def test_same_seed_same_world(world):
+    again = simulate_world(_config())
+    for name, frame in world.tables.items():
+        pd.testing.assert_frame_equal(frame, again.tables[name], obj=name)
+
+
+def test_other_seed_other_world(world):
+    other = simulate_world(_config(seed=8))
+    assert not other.tables["people"]["dob"].equals(world.tables["people"]["dob"])
+
+
+def test_carrying_on_equals_generating_to_the_later_date(world):
+    saved = pickle.loads(pickle.dumps(world.world))
+    carried, first_new = continue_world(saved, D2)
+    direct = simulate_world(_config(until=D2))
+    assert first_new == 346  # 2026-11, the month after the saved world's last
+    for name, frame in direct.tables.items():
+        if name == "person_months":
+            joined = pd.concat([world.tables[name], carried.tables[name]], ignore_index=True)
+            joined = joined.sort_values(["month", "person_id"], kind="stable").reset_index(drop=True)
+            pd.testing.assert_frame_equal(joined, frame, obj=name)
+        else:
+            pd.testing.assert_frame_equal(carried.tables[name], frame, obj=name)
+
+
+def test_ids_unique_and_references_resolve(world):
+    t = world.tables
+    for name, key in [("people", "person_id"), ("tenancies", "tenancy_id"), ("care_stays", "stay_id"),
+                      ("hospital_spells", "spell_id"), ("units", "unit_id"), ("households", "household_id")]:
+        assert t[name][key].is_unique, name
+    people = set(t["people"]["person_id"])
+    for name in ("tenancies", "care_stays", "hospital_spells", "hospice_stays", "care_packages", "person_months"):
+        assert set(t[name]["person_id"]) <= people, name
+    assert set(t["tenancies"]["unit_id"]) <= set(t["units"]["unit_id"])
+    assert t["people"]["ni_number"].is_unique
+    assert t["people"]["ni_number"].str.fullmatch(r"[A-Z]{2}\d{6}[A-D]").all()
+
+
+def test_no_unit_let_twice_at_once(world):
+    ten = world.tables["tenancies"].sort_values(["unit_id", "start_date"])
+    end = ten["end_date"].fillna(pd.Timestamp("2100-01-01"))
+    next_start = ten.groupby("unit_id")["start_date"].shift(-1)
+    overlap = next_start.notna() & (next_start < end)
+    assert not overlap.any(), ten[overlap].head()
+
+
+def test_care_home_beds_never_overfilled(world):
+    t = world.tables
+    stays = t["care_stays"]
+    beds = t["schemes"].set_index("scheme_id")["capacity"]
+    for month in pd.date_range("2000-01-31", D1, freq="6ME"):
+        inside = stays[(stays.admission_date <= month) & (stays.discharge_date.isna() | (stays.discharge_date > month))]
+        per_home = inside.groupby("scheme_id").size()
+        assert (per_home <= beds.reindex(per_home.index)).all(), month
+
+
+def test_timeline_is_one_row_per_person_month_with_valid_states(world):
+    pm = world.tables["person_months"]
+    assert not pm.duplicated(["person_id", "month"]).any()
+    assert set(pm["state"].astype(str)) <= {
+        "general_needs", "sheltered", "extra_care", "temporary", "community", "residential_care",
+        "nursing_care", "hospital", "hospice", "moved_out", "died",
+    }
+    # absorbing states end a person's timeline
+    last = pm.groupby("person_id")["month"].transform("max")
+    absorbing = pm["state"].isin(["died", "moved_out"])
+    assert (pm.loc[absorbing, "month"] == last[absorbing]).all()
+
+
+def test_the_dead_stay_dead(world):
+    people = world.tables["people"]
+    dead = people[people.death_date.notna()]
+    assert len(dead) > 50
+    pm = world.tables["person_months"].merge(dead[["person_id", "death_date"]], on="person_id")
+    after = pm[pm["month"] > pm["death_date"]]
+    assert after.empty
+    assert (dead.death_place != "").all()
+
+
+def test_delays_only_for_people_waiting(world):
+    spells = world.tables["hospital_spells"]
+    done = spells[spells.discharge_date.notna()]
+    assert (done.discharge_date >= done.admission_date).all()
+    assert (done.delayed_days >= 0).all()
+    delayed = done[done.delayed_days > 0]
+    assert len(delayed) > 0
+    assert set(delayed.destination) <= {"home", "residential_care", "nursing_care", "died"}
+
+
+@pytest.mark.parametrize(
+    "kwargs, words",
+    [
+        ({"scale": 0}, "--scale"),
+        ({"scale": "big"}, "--scale"),
+        ({"seed": -1}, "--seed"),
+        ({"seed": 1.5}, "--seed"),
+        ({"until": "not a date"}, "--until"),
+        ({"until": "1999-01-01"}, "--until"),
+    ],
+)
+def test_bad_options_name_themselves(kwargs, words):
+    with pytest.raises(ConfigError, match=words):
+        WorldConfig(**kwargs)
