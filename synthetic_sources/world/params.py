@@ -43,9 +43,10 @@ PANDEMIC_MORTALITY_CARE_HOME = 1.45
 PANDEMIC_CARE_ADMISSIONS = 0.7
 PANDEMIC_HOSPITAL_ADMISSIONS = 0.8
 # Permanent care-home residents: Weibull survival from admission, shape and scale (months):
-# median 15, mean 26, 56% alive at one year (#11, #12).
+# median 15, mean 26, 56% alive at one year (#11, #12); a little under the analytic 23.7
+# because measured stays also carry the last days in hospital or hospice.
 CARE_HOME_WEIBULL_K = 0.80
-CARE_HOME_WEIBULL_LAMBDA = 23.7
+CARE_HOME_WEIBULL_LAMBDA = 22.0
 # Where people die: not in a care home (65+), and care-home residents (#21).
 DEATH_PLACE_COMMUNITY = {"hospital": 0.60, "home": 0.33, "hospice": 0.07}
 DEATH_PLACE_CARE_HOME = {"care_home": 0.68, "hospital": 0.28, "hospice": 0.04}
@@ -56,19 +57,19 @@ TERMINAL_HOSPICE_LOS_MEAN = 14.0
 # --- Need for help with daily living (#9, #20) -------------------------------------------------
 # Target prevalence of need >= 1 by age: a logistic curve; measured on tenancy holders (#9) it
 # lands near 17% at 65-69 and 53% at 85+ once care-home moves and deaths have thinned the old.
-NEED_LOGISTIC_MID = 89.5
-NEED_LOGISTIC_WIDTH = 15.0
-NEED_ONSET_BOOST = 1.5  # compensates for high-need people leaving home for care homes
-NEED_RISE_1_TO_2 = 0.016
-NEED_RISE_2_TO_3 = 0.007
+NEED_LOGISTIC_MID = 91.0
+NEED_LOGISTIC_WIDTH = 16.0
+NEED_ONSET_BOOST = 1.2  # compensates for high-need people leaving home for care homes
+NEED_RISE_1_TO_2 = 0.013
+NEED_RISE_2_TO_3 = 0.005
 NEED_RECOVER_1_TO_0 = 0.004
 SEGMENT_NEED_MULT = {0: 1.0, WA: 0.7, OLD: 1.0, EMG: 0.7, SUP: 1.2, FRAIL: 2.0, PLAN: 1.3}
 
 # --- Home care (#20) ----------------------------------------------------------------------------
-PACKAGE_START = {1: 0.05, 2: 0.12, 3: 0.35}  # monthly chance someone at home at that level starts
+PACKAGE_START = {1: 0.08, 2: 0.12, 3: 0.35}  # monthly chance someone at home at that level starts
 PACKAGE_START_EXTRA_CARE = 0.6
 # Planned hours a week by need level: lognormal (median, sigma), clipped to the level's band.
-PACKAGE_HOURS = {1: (3.0, 0.35, 1.0, 5.0), 2: (8.5, 0.30, 5.0, 15.0), 3: (21.0, 0.35, 15.0, 56.0)}
+PACKAGE_HOURS = {1: (3.0, 0.35, 1.0, 5.0), 2: (7.5, 0.30, 5.0, 15.0), 3: (19.0, 0.35, 15.0, 56.0)}
 REFERRAL_TO_START_MEDIAN_DAYS = 12
 COMMUNITY_ARRIVALS = 13.0  # outside people referred for home care a month, at scale 1
 COMMUNITY_NEED_P = [0.0, 0.30, 0.45, 0.25]
@@ -85,9 +86,9 @@ SUMMER_MULT = 0.9  # June-August
 LOS_SHAPE = 1.3
 LOS_MEAN_BY_AGE = ((0, 5.0), (65, 7.2), (85, 8.6))
 # Discharge destinations for people admitted from home (not a care home).
-HOSP_TO_CARE_HOME_BY_NEED = np.array([0.002, 0.012, 0.035, 0.10])
+HOSP_TO_CARE_HOME_BY_NEED = np.array([0.0005, 0.003, 0.009, 0.026])
 HOSP_TO_CARE_SEGMENT_MULT = {0: 1.0, WA: 0.3, OLD: 1.0, EMG: 0.3, SUP: 0.5, FRAIL: 2.6, PLAN: 0.4}
-HOSP_TO_REABLEMENT = 0.07  # need >= 1, aged 65+
+HOSP_TO_REABLEMENT = 0.015  # need >= 1, aged 65+
 HOSP_WAIT_FOR_PACKAGE = 0.10  # need >= 2 going home: delayed until a home-care package starts
 ARRANGE_CARE_HOME_MEDIAN_DAYS = 28.0  # assessment, funding and choice before a bed is wanted
 ARRANGE_CARE_HOME_SIGMA = 0.55
@@ -100,13 +101,15 @@ HOSPICE_ALIVE_PER_TERMINAL = 0.40 / 0.60
 HOSPICE_DISCHARGED_LOS_MEAN = 16.5
 
 # --- Care homes (#10, #13, #14, #15) --------------------------------------------------------------
-PERMANENT_FROM_HOME = {PLAN: 0.018, FRAIL: 0.002, OLD: 0.0008}  # need >= 2 at home, monthly
+# The provider's own people need few beds (12-14 admissions per 1,000 at 65+ a year); the local
+# authority places people from the wider population in the rest (OUTSIDE_*).
+PERMANENT_FROM_HOME = {PLAN: 0.0045, FRAIL: 0.0005, OLD: 0.00022}  # need >= 2 at home, monthly
 PERMANENT_FROM_HOME_NEED3_MULT = 2.0
-RESPITE_FROM_HOME = 0.0050  # need >= 2 at home, 65+
+RESPITE_FROM_HOME = 0.0009  # need >= 2 at home, 65+
 TEMPORARY_STAY_MEAN_DAYS = 28.0
 BED_TURNAROUND_MEAN_DAYS = 36.0  # cleaning, assessment and matching before a bed is let again
 OUTSIDE_FILL_DELAY_MAX_DAYS = 12
-OUTSIDE_KIND_P = {"permanent": 0.66, "respite": 0.14, "reablement": 0.20}
+OUTSIDE_KIND_P = {"permanent": 0.60, "respite": 0.18, "reablement": 0.22}
 OUTSIDE_FROM_HOSPITAL = 0.50
 NURSING_SHARE_OF_HIGH_NEED = 0.45
 
