@@ -131,7 +131,8 @@ class World:
                 "package": (i64, -1), "hours": (f4, 0.0), "arrears": (i8, 0),
                 "wellbeing": (i8, 6), "employment": (i8, 0), "benefits": (i8, 3), "income": (i8, 0),
                 "support": (i8, 0), "in_care_queue": (i8, 0), "in_xc_queue": (i64, -1),
-                "in_sh_queue": (i64, -1), "ready_to_move_on": (i32, NEVER), "exit_day": (i32, NEVER),
+                "in_sh_queue": (i64, -1), "in_tr_queue": (i64, -1), "app": (i64, -1),
+                "ready_to_move_on": (i32, NEVER), "exit_day": (i32, NEVER),
                 "dying": (i8, 0),
             },
             capacity=max(1024, int(60000 * self.scale)),
@@ -187,7 +188,6 @@ class World:
         )
         self.month_rows: list[dict] = []  # person-month census, one dict of arrays per month
         self.queue_rows: list[dict] = []
-        self.tmp_waiting: list[tuple[int, int]] = []  # (arrival day, segment) not yet placed
 
     def _init_units(self, units: pd.DataFrame):
         n = len(units)
@@ -466,7 +466,9 @@ class World:
         self._home_care(rng, s, e)
         self._community_arrivals(rng, rng.poisson(P.COMMUNITY_ARRIVALS * self.scale), s, None, e)
         self._tenancy_dynamics(rng, s, e)
-        self._housing_applications(rng, s, e)
+        self._temporary_arrivals(rng, s, e, year)
+        self._housing_applications(rng, s, e, year, cal)
+        self._withdrawals(rng, s, e)
         self._lets(rng, s, e, year, cal)
         self._surnames(rng, s, e)
         # everyone whose stay away ends by month end is back (or has died) before the census
@@ -660,9 +662,19 @@ class World:
         p.away_until[who] = NEVER
         p.exit_day[who] = day
         p.in_care_queue[who] = 0
-        p.in_xc_queue[who] = -1
-        p.in_sh_queue[who] = -1
+        self._withdraw_open(who, day)
         self._events["exits"].append(who)
+
+    def _withdraw_open(self, who, day):
+        """Leaving or dying withdraws every open application the person had."""
+        p = self.people
+        day = np.broadcast_to(np.asarray(day, dtype=np.int32), (len(who),))
+        for col in (p.in_sh_queue, p.in_xc_queue, p.in_tr_queue, p.app):
+            has = col[who] >= 0
+            if has.any():
+                self.applications.outcome[col[who[has]]] = OUTCOMES.index("withdrawn")
+                self.applications.outcome_day[col[who[has]]] = day[has]
+            col[who] = -1
 
     # --- 3. emergency hospital admissions
     def _hospital(self, rng, s, e, year, cal, pandemic):
@@ -833,8 +845,7 @@ class World:
         pw = who[permanent]
         self._end_tenancy(rng, pw, days[permanent], "care_home")
         self._end_packages(pw, days[permanent], "care_home")
-        p.in_xc_queue[pw] = -1
-        p.in_sh_queue[pw] = -1
+        self._withdraw_open(pw, days[permanent])
         p.home[pw] = ABSENT
         self._admit(who, beds, days, q.referral[entries], kind=kind, source=q.source[entries], length=q.length[entries])
 
@@ -984,34 +995,129 @@ class World:
             self._end_packages(who, day[mask], "moved_out")
             self._exit(rng, who, day[mask], MOVED)
 
-    def _housing_applications(self, rng, s, e):
-        """Older tenants apply for sheltered or extra care; community people for extra care."""
+    def _housing_applications(self, rng, s, e, year, cal):
+        """Who applies this month: tenants for a transfer, sheltered or extra care; community
+        people for extra care; and new households from outside onto the register.
+
+        Applications exist from the day they are made, so the register on any date is what the
+        CRM would hold that day, and the wait from application to let is real.
+        """
         p = self.people
         n = p.n
         age = (e - p.dob[:n]) / 365.25
-        base = (p.home[:n] >= 0) & (p.away[:n] == 0) & (p.dying[:n] == 0) & (age >= 60)
-        sh = np.flatnonzero(base & (p.home[:n] == GN) & (p.need[:n] >= 1) & (p.in_sh_queue[:n] < 0) & (p.tenancy[:n] >= 0))
+        base = (p.home[:n] >= 0) & (p.away[:n] == 0) & (p.dying[:n] == 0)
+        tenant = base & (p.tenancy[:n] >= 0)
+        old = age >= 60
+        sh = np.flatnonzero(tenant & old & (p.home[:n] == GN) & (p.need[:n] >= 1) & (p.in_sh_queue[:n] < 0))
         sh = sh[rng.random(len(sh)) < P.SHELTERED_APPLY]
-        xc = np.flatnonzero(
-            base & np.isin(p.home[:n], [GN, SH, COMM]) & (p.need[:n] >= 2) & (p.in_xc_queue[:n] < 0)
-        )
+        xc = np.flatnonzero(base & old & np.isin(p.home[:n], [GN, SH, COMM]) & (p.need[:n] >= 2) & (p.in_xc_queue[:n] < 0))
         xc = xc[rng.random(len(xc)) < P.EXTRA_CARE_APPLY]
-        for who, need_type, col in ((sh, "sheltered", p.in_sh_queue), (xc, "extra_care", p.in_xc_queue)):
+        tr = np.flatnonzero(tenant & (p.home[:n] == GN) & (p.in_tr_queue[:n] < 0) & (p.segment[:n] != P.SUP))
+        tr = tr[rng.random(len(tr)) < P.TRANSFER_APPLY]
+        for who, need_type, col in (
+            (sh, "sheltered", p.in_sh_queue), (xc, "extra_care", p.in_xc_queue), (tr, "transfer", p.in_tr_queue)
+        ):
             if len(who) == 0:
                 continue
             day = rng.integers(s, e + 1, len(who)).astype(np.int32)
             band = rng.choice(np.array(["A", "B", "C"], dtype=object), len(who), p=[0.2, 0.5, 0.3])
-            app = self.applications.add(
+            col[who] = self.applications.add(
                 len(who), household=p.household[who], person=who, applied=day, band=band,
                 need_type=NEED_TYPES.index(need_type),
             )
-            col[who] = app
+        # new households onto the register, at about the rate lets to them are made
+        fy = year if cal >= 4 else year - 1
+        gn_units = int((self.u_type == GN).sum())
+        register_share = max(0.05, 1.0 - P.TRANSFER_ROUTE_SHARE - _lookup(P.HOMELESS_SHARE, fy))
+        rates = {
+            "general": gn_units * P.GN_LETS_ANNUAL / 12 * register_share,
+            "sheltered": P.SHELTERED_REGISTER_MONTHLY * self.scale,
+            "extra_care": P.EXTRA_CARE_REGISTER_MONTHLY * self.scale,
+        }
+        for need_type, rate in rates.items():
+            k = rng.poisson(rate * P.REGISTER_OVERSUPPLY)
+            if need_type == "general":
+                seg = rng.choice([P.WA, P.OLD, P.FRAIL, P.PLAN], k, p=[0.84, 0.10, 0.04, 0.02]).astype(np.int8)
+            else:
+                seg = rng.choice([P.OLD, P.FRAIL, P.PLAN], k, p=[0.6, 0.25, 0.15]).astype(np.int8)
+            self._new_applicants(rng, seg, rng.integers(s, e + 1, k).astype(np.int32), need_type)
+
+    def _new_applicants(self, rng, seg, day, need_type, band=None):
+        """Households from outside applying: people now, with an open application; no home of ours yet."""
+        k = len(seg)
+        if k == 0:
+            return np.empty(0, np.int64)
+        age = self._entry_age(rng, seg)
+        area = rng.choice(len(AREA_WEIGHTS), k, p=AREA_WEIGHTS).astype(np.int8)
+        origin = ORIGINS.index("homeless" if need_type == "homeless" else "register")
+        hh, leads = self._new_households(rng, k, segment=seg, age=age, area=area, day=day, origin=origin)
+        if need_type == "extra_care":  # extra care is for people who need care
+            self.people.need[leads] = np.maximum(self.people.need[leads], 2)
+        if band is None:
+            band = rng.choice(np.array(["B", "C", "D"], dtype=object), k, p=[0.35, 0.45, 0.2])
+        self.people.app[leads] = self.applications.add(
+            k, household=hh, person=leads, applied=day, band=band, need_type=NEED_TYPES.index(need_type),
+        )
+        return leads
+
+    def _withdrawals(self, rng, s, e):
+        """Applicants who are not housed give up: a few a month, and the homeless after a while."""
+        p = self.people
+        n = p.n
+        # tenants on the transfer list change their minds too
+        listed = np.flatnonzero((p.in_tr_queue[:n] >= 0) & (p.home[:n] >= 0))
+        quit_list = listed[rng.random(len(listed)) < P.TRANSFER_WITHDRAW]
+        if len(quit_list):
+            app = p.in_tr_queue[quit_list]
+            self.applications.outcome[app] = OUTCOMES.index("withdrawn")
+            self.applications.outcome_day[app] = np.maximum(rng.integers(s, e + 1, len(app)), self.applications.applied[app])
+            p.in_tr_queue[quit_list] = -1
+        waiting = np.flatnonzero((p.app[:n] >= 0) & (p.home[:n] == ABSENT))
+        if len(waiting) == 0:
+            return
+        app = p.app[waiting]
+        homeless = self.applications.need_type[app] == NEED_TYPES.index("homeless")
+        too_long = homeless & (self.applications.applied[app] < s - P.TEMPORARY_WAIT_GIVE_UP_MONTHS * 30)
+        go = too_long | (~homeless & (rng.random(len(waiting)) < P.REGISTER_WITHDRAW))
+        who = waiting[go]
+        day = rng.integers(s, e + 1, len(who)).astype(np.int32)
+        day = np.maximum(day, self.applications.applied[p.app[who]])
+        self.applications.outcome[p.app[who]] = OUTCOMES.index("withdrawn")
+        self.applications.outcome_day[p.app[who]] = day
+        p.app[who] = -1
+        p.exit_day[who] = day
+        p.home[who] = NOT_SIMULATED  # never housed by us: no timeline
+
+    def _waiting(self, need_type, by_day):
+        """Open applicants of a kind not yet housed, in the order they are offered homes."""
+        p = self.people
+        n = p.n
+        who = np.flatnonzero((p.app[:n] >= 0) & (p.home[:n] == ABSENT))
+        app = p.app[who]
+        who = who[(self.applications.need_type[app] == NEED_TYPES.index(need_type)) & (self.applications.applied[app] <= by_day)]
+        app = p.app[who]
+        order = np.lexsort((self.applications.applied[app], self.applications.band[app].astype(str)))
+        return who[order]
+
+    def _house(self, rng, leads, units, day, route):
+        """Applicants from outside move into their first home of ours."""
+        p = self.people
+        app = p.app[leads]
+        day = np.maximum(day, self.applications.applied[app]).astype(np.int32)
+        self.applications.outcome[app] = OUTCOMES.index("let")
+        self.applications.outcome_day[app] = day
+        self.applications.offers[app] = rng.integers(1, 4, len(app))
+        t = self._start_tenancy(leads, p.household[leads], units, day, route=ROUTES.index(route), application=app)
+        self.applications.tenancy[app] = t
+        p.app[leads] = -1
+        p.postcode[leads] = self.u_postcode[units]
+        p.entered[leads] = np.minimum(p.entered[leads], day)
+        return day
 
     # --- 9. lets: every void unit that is ready is let by route
     def _lets(self, rng, s, e, year, cal):
         fy = year if cal >= 4 else year - 1
         homeless_share = _lookup(P.HOMELESS_SHARE, fy)
-        self._temporary_arrivals(rng, s, e, year)
         for utype in (TMP, GN, SH, XC):
             units = np.flatnonzero((self.u_type == utype) & (self.u_occupant < 0) & (self.u_ready <= e))
             units = units[np.argsort(self.u_ready[units], kind="stable")]
@@ -1019,115 +1125,119 @@ class World:
                 continue
             day = np.maximum(self.u_ready[units], s).astype(np.int32)
             if utype == TMP:
-                self._let_temporary(rng, units, day)
+                self._let_temporary(rng, units, day, e)
             elif utype == GN:
-                self._let_general_needs(rng, units, day, homeless_share)
+                self._let_general_needs(rng, units, day, homeless_share, s, e)
             else:
-                self._let_from_queue(rng, units, day, utype)
+                self._let_from_queue(rng, units, day, utype, s, e)
 
     def _temporary_arrivals(self, rng, s, e, year):
+        """Homeless households needing temporary accommodation: they apply as they arrive."""
         rate = P.HOMELESS_REFERRALS * self.scale * (1 + P.HOMELESS_REFERRALS_GROWTH) ** (year - 2023)
         k = rng.poisson(rate)
-        days = np.sort(rng.integers(s, e + 1, k))
-        segs = np.where(rng.random(k) < P.SUP_SHARE_OF_TEMPORARY, P.SUP, P.EMG)
-        self._tmp_joined = k
-        self.tmp_waiting.extend(zip(days.tolist(), segs.tolist()))
-        cutoff = s - P.TEMPORARY_WAIT_GIVE_UP_MONTHS * 30
-        self.tmp_waiting = [w for w in self.tmp_waiting if w[0] >= cutoff]
+        days = np.sort(rng.integers(s, e + 1, k)).astype(np.int32)
+        segs = np.where(rng.random(k) < P.SUP_SHARE_OF_TEMPORARY, P.SUP, P.EMG).astype(np.int8)
+        self._new_applicants(rng, segs, days, "homeless", band=np.full(k, "A", dtype=object))
 
-    def _let_temporary(self, rng, units, day):
-        k = min(len(units), len(self.tmp_waiting))
+    def _let_temporary(self, rng, units, day, e):
+        waiting = self._waiting("homeless", e)
+        k = min(len(units), len(waiting))
         if k == 0:
             return
-        taken, self.tmp_waiting = self.tmp_waiting[:k], self.tmp_waiting[k:]
-        units, day = units[:k], day[:k]
-        arrived = np.array([w[0] for w in taken], dtype=np.int32)
-        day = np.maximum(day, arrived).astype(np.int32)
-        seg = np.array([w[1] for w in taken], dtype=np.int8)
-        self._let_to_new(rng, units, day, seg, "homeless", "homeless")
-        leads = self.u_occupant[units]
-        self.people.ready_to_move_on[leads] = self._ready_day(rng, day, seg)
+        leads, units, day = waiting[:k], units[:k], day[:k]
+        day = self._house(rng, leads, units, day, "homeless")
+        self.people.ready_to_move_on[leads] = self._ready_day(rng, day, self.people.segment[leads])
 
-    def _let_to_new(self, rng, units, day, seg, route, need_type, wait_days=None):
-        k = len(units)
-        age = self._entry_age(rng, seg)
-        area = self.u_area[units]
-        origin = ORIGINS.index("homeless" if route == "homeless" else "register")
-        hh, leads = self._new_households(rng, k, segment=seg, age=age, area=area, day=day, origin=origin)
-        self.people.postcode[leads] = self.u_postcode[units]
-        if need_type == "extra_care":  # extra care is for people who need care
-            self.people.need[leads] = np.maximum(self.people.need[leads], 2)
-        if wait_days is None:
-            wait_days = rng.lognormal(np.log(240 if route == "register" else 40), 0.7, k)
-        applied = (day - wait_days).astype(np.int32)
-        band = np.where(route == "homeless", "A", rng.choice(np.array(["B", "C", "D"], dtype=object), k, p=[0.35, 0.45, 0.2]))
-        app = self.applications.add(
-            k, household=hh, person=leads, applied=applied, band=band, need_type=NEED_TYPES.index(need_type),
-            offers=rng.integers(1, 4, k), outcome=OUTCOMES.index("let"), outcome_day=day,
-        )
-        t = self._start_tenancy(leads, hh, units, day, route=ROUTES.index(route), application=app)
-        self.applications.tenancy[app] = t
-        # household members' timeline starts with the tenancy
-        return leads
-
-    def _let_general_needs(self, rng, units, day, homeless_share):
+    def _let_general_needs(self, rng, units, day, homeless_share, s, e):
         p = self.people
         k = len(units)
         u = rng.random(k)
         route = np.where(u < P.TRANSFER_ROUTE_SHARE, 3, np.where(u < P.TRANSFER_ROUTE_SHARE + homeless_share, 2, 1))
-        # transfers: existing general-needs tenants moving home
+        # transfers: general-needs tenants on the transfer list, longest waiting first
         tr = np.flatnonzero(route == 3)
         if len(tr):
             n = p.n
-            pool = np.flatnonzero((p.home[:n] == GN) & (p.away[:n] == 0) & (p.tenancy[:n] >= 0) & (p.dying[:n] == 0))
-            pick = rng.choice(pool, min(len(tr), len(pool)), replace=False)
-            tr = tr[: len(pick)]
-            self._transfer(rng, pick, units[tr], day[tr], "general")
-        # homeless: households in temporary accommodation ready to move on, longest first
+            listed = np.flatnonzero((p.in_tr_queue[:n] >= 0) & (p.home[:n] == GN) & (p.away[:n] == 0) & (p.dying[:n] == 0))
+            listed = listed[np.argsort(self.applications.applied[p.in_tr_queue[listed]], kind="stable")][: len(tr)]
+            self._transfer(rng, listed, units[tr[: len(listed)]], day[tr[: len(listed)]], "transfer")
+            route[tr[len(listed):]] = 1  # nobody waiting for a transfer: the register gets it
+        # homeless: households in temporary accommodation ready to move on, then those still waiting
         hl = np.flatnonzero(route == 2)
         if len(hl):
             n = p.n
             ready = np.flatnonzero((p.home[:n] == TMP) & (p.ready_to_move_on[:n] <= day.max()) & (p.away[:n] == 0) & (p.dying[:n] == 0))
             ready = ready[np.argsort(p.ready_to_move_on[ready], kind="stable")][: len(hl)]
-            moved = hl[: len(ready)]
             if len(ready):
-                self._transfer(rng, ready, units[moved], day[moved], "homeless", end_reason="moved_on")
-            direct = hl[len(ready):]
+                self._transfer(rng, ready, units[hl[: len(ready)]], day[hl[: len(ready)]], "homeless", end_reason="moved_on")
+            rest = hl[len(ready):]
+            direct = self._waiting("homeless", e)[: len(rest)]
             if len(direct):
-                self._let_to_new(rng, units[direct], day[direct], np.full(len(direct), P.EMG, np.int8), "homeless", "homeless")
+                self._house(rng, direct, units[rest[: len(direct)]], day[rest[: len(direct)]], "homeless")
+            # nobody waiting: the council refers a homeless household straight to the home
+            short = rest[len(direct):]
+            if len(short):
+                seg = np.full(len(short), P.EMG, np.int8)
+                leads = self._new_applicants(rng, seg, day[short], "homeless", band=np.full(len(short), "A", dtype=object))
+                self._house(rng, leads, units[short], day[short], "homeless")
         rg = np.flatnonzero(route == 1)
-        if len(rg):
-            seg = rng.choice([P.WA, P.OLD, P.FRAIL, P.PLAN], len(rg), p=[0.84, 0.10, 0.04, 0.02]).astype(np.int8)
-            self._let_to_new(rng, units[rg], day[rg], seg, "register", "general")
+        self._let_from_register(rng, units[rg], day[rg], "general", s, e)
+
+    def _let_from_register(self, rng, units, day, need_type, s, e):
+        """New households from the register; if the list is empty, a household applying that day."""
+        if len(units) == 0:
+            return
+        waiting = self._waiting(need_type, e)[: len(units)]
+        if len(waiting):
+            self._house(rng, waiting, units[: len(waiting)], day[: len(waiting)], "register")
+        short = len(units) - len(waiting)
+        if short:
+            if need_type == "general":
+                seg = rng.choice([P.WA, P.OLD, P.FRAIL, P.PLAN], short, p=[0.84, 0.10, 0.04, 0.02]).astype(np.int8)
+            else:
+                seg = rng.choice([P.OLD, P.FRAIL, P.PLAN], short, p=[0.6, 0.25, 0.15]).astype(np.int8)
+            d = day[len(waiting):]
+            leads = self._new_applicants(rng, seg, d, need_type)
+            self._house(rng, leads, units[len(waiting):], d, "register")
 
     def _transfer(self, rng, leads, units, day, need_type, end_reason="transfer"):
-        """The same household moves to another of the provider's homes."""
+        """The same household moves to another of the provider's homes, on its application."""
+        if len(leads) == 0:
+            return
         p = self.people
         hh = p.household[leads]
-        old_home = p.home[leads].copy()
-        self._end_tenancy(rng, leads, day, end_reason)
-        app = p.in_sh_queue[leads] if need_type == "sheltered" else p.in_xc_queue[leads] if need_type == "extra_care" else np.full(len(leads), -1)
+        col = {"sheltered": p.in_sh_queue, "extra_care": p.in_xc_queue, "transfer": p.in_tr_queue}.get(need_type)
+        app = col[leads].copy() if col is not None else p.app[leads].copy()
         fresh = app < 0
-        if fresh.any():
-            new_app = self.applications.add(
-                int(fresh.sum()), household=hh[fresh], person=leads[fresh],
-                applied=(day[fresh] - rng.lognormal(np.log(200), 0.6, int(fresh.sum()))).astype(np.int32),
-                band=rng.choice(np.array(["A", "B", "C"], dtype=object), int(fresh.sum())),
-                need_type=NEED_TYPES.index("homeless" if need_type == "homeless" else "transfer" if need_type == "general" else need_type),
+        if fresh.any():  # e.g. moving on from temporary accommodation: applied when ready
+            k = int(fresh.sum())
+            app[fresh] = self.applications.add(
+                k, household=hh[fresh], person=leads[fresh],
+                applied=np.minimum(p.ready_to_move_on[leads[fresh]], day[fresh]).astype(np.int32),
+                band=np.full(k, "A", dtype=object), need_type=NEED_TYPES.index(need_type),
             )
-            app[fresh] = new_app
+        self._end_tenancy(rng, leads, day, end_reason)
+        day = np.maximum(day, self.applications.applied[app]).astype(np.int32)
         self.applications.outcome[app] = OUTCOMES.index("let")
         self.applications.outcome_day[app] = day
         self.applications.offers[app] = rng.integers(1, 4, len(app))
         route = ROUTES.index("homeless" if need_type == "homeless" else "transfer")
         t = self._start_tenancy(leads, hh, units, day, route=route, application=app)
         self.applications.tenancy[app] = t
-        p.in_sh_queue[leads] = -1
-        p.in_xc_queue[leads] = -1
+        if col is not None:
+            col[leads] = -1
+        else:
+            p.app[leads] = -1
+        # a household housed on one list leaves the others
+        for other in (p.in_sh_queue, p.in_xc_queue, p.in_tr_queue):
+            still = other[leads] >= 0
+            if still.any():
+                self.applications.outcome[other[leads[still]]] = OUTCOMES.index("withdrawn")
+                self.applications.outcome_day[other[leads[still]]] = day[still]
+            other[leads] = -1
         p.ready_to_move_on[leads] = NEVER
 
-    def _let_from_queue(self, rng, units, day, utype):
-        """Sheltered and extra care: applicants on the register first, longest waiting first."""
+    def _let_from_queue(self, rng, units, day, utype, s, e):
+        """Sheltered and extra care: our tenants and people we care for first, then the register."""
         p = self.people
         col = p.in_sh_queue if utype == SH else p.in_xc_queue
         n = p.n
@@ -1136,22 +1246,18 @@ class World:
         share_queue = 0.55 if utype == SH else 0.8
         use = rng.random(len(units)) < share_queue
         from_q = np.flatnonzero(use)[: len(waiting)]
+        need_type = "sheltered" if utype == SH else "extra_care"
         if len(from_q):
             who = waiting[: len(from_q)]
-            tenants = who[p.tenancy[who] >= 0]
-            t_idx = from_q[: len(tenants)]
-            need_type = "sheltered" if utype == SH else "extra_care"
+            is_tenant = p.tenancy[who] >= 0
+            tenants, comm = who[is_tenant], who[~is_tenant]
+            t_idx, c_idx = from_q[is_tenant], from_q[~is_tenant]
             if len(tenants):
                 self._transfer(rng, tenants, units[t_idx], day[t_idx], need_type)
-            comm = who[p.tenancy[who] < 0]
-            c_idx = from_q[len(tenants):]
             if len(comm):
-                # community people become tenants: a household of their own
                 self._community_to_tenant(rng, comm, units[c_idx], day[c_idx], col)
         rest = np.setdiff1d(np.arange(len(units)), from_q)
-        if len(rest):
-            seg = rng.choice([P.OLD, P.FRAIL, P.PLAN], len(rest), p=[0.6, 0.25, 0.15]).astype(np.int8)
-            self._let_to_new(rng, units[rest], day[rest], seg, "register", "sheltered" if utype == SH else "extra_care")
+        self._let_from_register(rng, units[rest], day[rest], need_type, s, e)
 
     def _community_to_tenant(self, rng, who, units, day, col):
         p = self.people
@@ -1160,6 +1266,7 @@ class World:
         p.household[who] = hh
         p.role[who] = ROLE_LEAD
         app = col[who]
+        day = np.maximum(day, self.applications.applied[app]).astype(np.int32)
         self.applications.household[app] = hh
         self.applications.outcome[app] = OUTCOMES.index("let")
         self.applications.outcome_day[app] = day
@@ -1219,7 +1326,10 @@ class World:
         for utype, name, col in ((XC, "extra_care", p.in_xc_queue), (TMP, "temporary", None), (GN, "general_needs", None)):
             units = np.flatnonzero(self.u_type == utype)
             open_units = units[self.u_available[units] <= e]
-            waiting = int((col[:n] >= 0).sum()) if col is not None else len(self.tmp_waiting) if utype == TMP else 0
+            if col is not None:
+                waiting = int((col[:n] >= 0).sum()) + len(self._waiting("extra_care", e))
+            else:
+                waiting = len(self._waiting("homeless" if utype == TMP else "general", e))
             rows.append((name, waiting, int(len(open_units)), int((self.u_occupant[units] >= 0).sum())))
         for name, waiting, cap, occ in rows:
             self.queue_rows.append({"month": t, "queue": name, "waiting_end": waiting, "capacity": cap, "occupied_end": occ})

@@ -124,6 +124,13 @@ TEMPORARY_EXIT_ANNUAL = {EMG: 0.30, SUP: 0.12}  # leave temporary accommodation 
 EMG_READY_MEDIAN_MONTHS = 5.0  # ready to move on to a settled home
 SUP_MOVE_ON_ANNUAL = 0.20
 SHELTERED_APPLY = 0.0035  # GN leads 60+ with need >= 1
+TRANSFER_APPLY = 0.0026  # GN leads asking to move within the stock, monthly
+TRANSFER_WITHDRAW = 0.02  # monthly
+GN_LETS_ANNUAL = 0.085  # expected general-needs lets a unit a year: sizes the register's inflow
+SHELTERED_REGISTER_MONTHLY = 10.0  # older households applying for sheltered housing, at scale 1
+EXTRA_CARE_REGISTER_MONTHLY = 1.6
+REGISTER_OVERSUPPLY = 1.3  # applicants per let: some withdraw before an offer
+REGISTER_WITHDRAW = 0.025  # monthly, applicants not yet housed
 EXTRA_CARE_APPLY = 0.004  # leads 60+ and community people with need >= 2
 TRANSFER_ROUTE_SHARE = 0.25  # (#4)
 # Homeless households' share of general-needs lets, by financial year start (#4; 24% 2021-22, 36% 2023-24).
