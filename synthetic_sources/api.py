@@ -135,6 +135,9 @@ def _write_systems(truth, as_of, seed, p: Paths, servers, mode, since, progress,
     for system in SYSTEMS:
         t0 = time.perf_counter()
         extract = _system_module(system).build(truth, as_of, seed, DefectRates(), since=since)
+        if not extract.databases:  # before the system's go-live it holds nothing, not even files
+            counts[system] = {}
+            continue
         write_embedded(extract, p.sources, export_date=as_of, mode=mode)
         if system in servers:
             write_server(extract, servers[system], mode=mode, overwrite=overwrite)

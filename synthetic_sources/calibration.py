@@ -571,13 +571,20 @@ def _t01_mortality(ctx: _Context) -> TargetResult:
         mine = sex == s_code
         obs_age = np.bincount(age[mine] - youngest, weights=died[mine], minlength=len(ages))
         exp_age = np.bincount(age[mine] - youngest, weights=expected_each[mine], minlength=len(ages))
-        if obs_age.sum() <= 0:
+        seen = exp_age > 0
+        if not seen.any():
             continue
-        c, d = gompertz_fit(ages, obs_age, exp_age)
-        ratio = np.exp(c + d * ages)
+        if seen.sum() >= 2 and obs_age.sum() > 0:
+            c, d = gompertz_fit(ages, obs_age, exp_age)
+        else:  # one age only: the graduated ratio is that age's O/E
+            c, d = np.log(max(obs_age.sum(), 1e-9) / exp_age.sum()), 0.0
+        at_ages = ages[seen]  # read the curve where there are people, not beyond
+        ratio = np.exp(c + d * at_ages)
         at = int(np.argmax(np.abs(ratio - 1.0)))
-        parts.append(_Part(f"{s_name} at {ages[at]}", float(ratio[at]), band, _fmt_2))
-        fitted_text.append(f"{s_name} fitted O/E {ratio[0]:.2f} at {youngest} .. {ratio[-1]:.2f} at {oldest}")
+        parts.append(_Part(f"{s_name} at {at_ages[at]}", float(ratio[at]), band, _fmt_2))
+        fitted_text.append(
+            f"{s_name} fitted O/E {ratio[0]:.2f} at {at_ages[0]} .. {ratio[-1]:.2f} at {at_ages[-1]}"
+        )
     if not parts:
         return _unmeasurable(1, *META[1], "no deaths at 60-95")
     # Lead with the worst age, so value/value_text name the figure that decides the row.

@@ -465,25 +465,29 @@ def _application_table(apps, tens, contacts, as_of, since, seed, rates):
     return out, records
 
 
+OFFER_INTERVAL_DAYS = 42
+
+
 def _offers_as_of(a: pd.DataFrame, as_of64) -> tuple[np.ndarray, np.ndarray]:
     """Offers made by ``as_of`` and the date of the last one.
 
-    The truth holds only how many offers an application had; a decided application's offers
-    are spread evenly up to its outcome (the last on the outcome date), an open one's are all
-    shown from the start (their dates are not known yet).
+    The truth holds how many offers an applicant refuses at most (decided when they apply);
+    refused offer k is made ``k * OFFER_INTERVAL_DAYS`` after applying, while the application
+    is still open, and a let adds the accepted offer on the let date. Every offer's date is
+    known from the application alone, so tonight's count is the same whatever the horizon.
     """
     applied = a["applied"].to_numpy()
     outcome_date = a["outcome_date"].to_numpy()
     n = a["offers"].to_numpy(dtype=np.int64)
     decided = ~np.isnat(outcome_date)
-    span = np.where(decided, (outcome_date - applied).astype("timedelta64[D]").astype(np.int64), 0)
-    span = np.maximum(span, 0)
     d = (as_of64 - applied).astype("timedelta64[D]").astype(np.int64)
-    made = np.where(span > 0, ((d + 1) * n - 1) // np.maximum(span, 1), n)
-    made = np.where(d < 0, 0, np.clip(made, 0, n))
-    made = np.where(decided, made, np.where(d >= 0, n, 0))
-    last = applied + _days(np.where(n > 0, span * made // np.maximum(n, 1), 0))
-    last = np.where(decided & (made > 0), last, _NAT).astype("datetime64[ns]")
+    until_outcome = np.where(decided, (outcome_date - applied).astype("timedelta64[D]").astype(np.int64) - 1, d)
+    horizon = np.minimum(d, until_outcome)
+    refused = np.clip(np.where(horizon >= 0, horizon // OFFER_INTERVAL_DAYS, 0), 0, n)
+    accepted = (a["outcome"].to_numpy(dtype=object) == "let") & decided & (outcome_date <= as_of64)
+    made = np.where(d < 0, 0, refused + accepted)
+    last_refused = applied + _days(refused * OFFER_INTERVAL_DAYS)
+    last = np.where(accepted, outcome_date, np.where(refused > 0, last_refused, _NAT)).astype("datetime64[ns]")
     return made.astype(np.int64), last
 
 

@@ -133,7 +133,7 @@ class World:
                 "support": (i8, 0), "in_care_queue": (i8, 0), "in_xc_queue": (i64, -1),
                 "in_sh_queue": (i64, -1), "in_tr_queue": (i64, -1), "app": (i64, -1),
                 "ready_to_move_on": (i32, NEVER), "exit_day": (i32, NEVER),
-                "dying": (i8, 0),
+                "dying": (i8, 0), "uptake": (i8, 0),
             },
             capacity=max(1024, int(60000 * self.scale)),
         )
@@ -211,6 +211,7 @@ class World:
             first_name=first_names(rng, sex), surname=surnames(rng, k),
         )
         p.postcode[idx] = postcode if postcode is not None else postcodes(rng, np.broadcast_to(area, (k,)))
+        p.uptake[idx] = rng.random(k) < P.HOME_CARE_UPTAKE
         return idx
 
     def _attributes(self, rng, idx, age):
@@ -392,6 +393,7 @@ class World:
         if len(leads) == 0:
             return
         t = p.tenancy[leads]
+        day = np.maximum(day, self.tenancies.start[t])
         self.tenancies.end[t] = day
         self.tenancies.end_reason[t] = END_REASONS.index(reason)
         units = p.unit[leads]
@@ -552,7 +554,12 @@ class World:
         already = away > 0
         d_al = dies[already]
         p.away_dest[d_al] = SPELL_DEST.index("died")
-        p.away_until[d_al] = np.minimum(p.away_until[d_al], day[already])
+        # dying where they are, but not before they got there
+        in_hosp = p.away[d_al] == HOSP
+        arrived = np.empty(len(d_al), dtype=np.int32)
+        arrived[in_hosp] = self.spells.admission[p.away_spell[d_al[in_hosp]]]
+        arrived[~in_hosp] = self.hospice.admission[p.away_spell[d_al[~in_hosp]]]
+        p.away_until[d_al] = np.maximum(np.minimum(p.away_until[d_al], day[already]), arrived)
         p.dying[d_al] = 1
         place[already] = 0
         instant = (place == 2) | (place == 3)
@@ -806,6 +813,10 @@ class World:
         gone = (p.home[who] > COMM) | (p.home[who] < 0) | (p.dying[who] == 1)
         q.active[live[gone]] = 0
         live = live[~gone]
+        # someone in hospital for another reason waits until they are home again; only those
+        # whose discharge is waiting for this bed can be admitted from hospital
+        who = q.person[live]
+        live = live[(p.away[who] == 0) | ((p.away[who] == HOSP) & (p.away_until[who] == NEVER))]
         order = live[np.lexsort((rng.random(len(live)), q.want[live], q.priority[live]))]
         admitted = []
         for ctype in (RES, NUR):
@@ -905,7 +916,8 @@ class World:
         if not has.any():
             return
         pk = p.package[who[has]]
-        self.packages.end[pk] = np.asarray(np.broadcast_to(day, (len(who),)))[has]
+        # an event drawn earlier in the month than a package started this month ends it on its first day
+        self.packages.end[pk] = np.maximum(np.asarray(np.broadcast_to(day, (len(who),)))[has], self.packages.start[pk])
         self.packages.end_reason[pk] = PACKAGE_END.index(reason)
         p.package[who[has]] = -1
         p.hours[who[has]] = 0.0
@@ -931,7 +943,9 @@ class World:
             self._exit(rng, gone, day[none][p.home[ch[none]] == COMM], MOVED)
         # new packages
         cand = at_home[~has & (need >= 1)]
-        cand = cand[p.away[cand] == 0]
+        # extra-care residents and people referred to us get our care; other tenants mostly
+        # get help from family or other providers
+        cand = cand[(p.away[cand] == 0) & ((p.uptake[cand] == 1) | (p.home[cand] == XC) | (p.home[cand] == COMM))]
         start_p = np.array([0.0, P.PACKAGE_START[1], P.PACKAGE_START[2], P.PACKAGE_START[3]])[p.need[cand]]
         start_p = np.where(p.home[cand] == XC, P.PACKAGE_START_EXTRA_CARE, start_p)
         go = cand[rng.random(len(cand)) < start_p]
@@ -1023,7 +1037,7 @@ class World:
             band = rng.choice(np.array(["A", "B", "C"], dtype=object), len(who), p=[0.2, 0.5, 0.3])
             col[who] = self.applications.add(
                 len(who), household=p.household[who], person=who, applied=day, band=band,
-                need_type=NEED_TYPES.index(need_type),
+                need_type=NEED_TYPES.index(need_type), offers=rng.integers(0, 3, len(who)),
             )
         # new households onto the register, at about the rate lets to them are made
         fy = year if cal >= 4 else year - 1
@@ -1057,6 +1071,7 @@ class World:
             band = rng.choice(np.array(["B", "C", "D"], dtype=object), k, p=[0.35, 0.45, 0.2])
         self.people.app[leads] = self.applications.add(
             k, household=hh, person=leads, applied=day, band=band, need_type=NEED_TYPES.index(need_type),
+            offers=rng.integers(0, 3, k),
         )
         return leads
 
@@ -1106,7 +1121,6 @@ class World:
         day = np.maximum(day, self.applications.applied[app]).astype(np.int32)
         self.applications.outcome[app] = OUTCOMES.index("let")
         self.applications.outcome_day[app] = day
-        self.applications.offers[app] = rng.integers(1, 4, len(app))
         t = self._start_tenancy(leads, p.household[leads], units, day, route=ROUTES.index(route), application=app)
         self.applications.tenancy[app] = t
         p.app[leads] = -1
@@ -1219,7 +1233,6 @@ class World:
         day = np.maximum(day, self.applications.applied[app]).astype(np.int32)
         self.applications.outcome[app] = OUTCOMES.index("let")
         self.applications.outcome_day[app] = day
-        self.applications.offers[app] = rng.integers(1, 4, len(app))
         route = ROUTES.index("homeless" if need_type == "homeless" else "transfer")
         t = self._start_tenancy(leads, hh, units, day, route=route, application=app)
         self.applications.tenancy[app] = t

@@ -24,7 +24,7 @@ SEGMENT_NAMES = {
 INITIAL_OCCUPANCY = 0.98
 INITIAL_GN_SEGMENTS = {WA: 0.56, OLD: 0.30, FRAIL: 0.05, PLAN: 0.03, EMG: 0.06}
 INITIAL_CARE_OCCUPANCY = 0.92
-INITIAL_COMMUNITY = 380  # people known to home care in their own homes, at scale 1
+INITIAL_COMMUNITY = 250  # people known to home care in their own homes, at scale 1
 
 # --- Household sizes by segment (members besides the lead: probabilities of 0, 1, 2, 3, 4) -----
 MEMBERS_P = {
@@ -65,13 +65,15 @@ NEED_RISE_2_TO_3 = 0.005
 NEED_RECOVER_1_TO_0 = 0.004
 SEGMENT_NEED_MULT = {0: 1.0, WA: 0.7, OLD: 1.0, EMG: 0.7, SUP: 1.2, FRAIL: 2.0, PLAN: 1.3}
 
-# --- Home care (#20) ----------------------------------------------------------------------------
-PACKAGE_START = {1: 0.08, 2: 0.12, 3: 0.35}  # monthly chance someone at home at that level starts
+# --- Home care (#20; about 1,000 people receive it at scale 1) ---------------------------------
+# Most tenants who need help get it from family or other providers: take-up of ours is modest.
+PACKAGE_START = {1: 0.05, 2: 0.12, 3: 0.30}
+HOME_CARE_UPTAKE = 0.2  # share of tenants who would take our home care when they need it  # monthly chance someone at home at that level starts
 PACKAGE_START_EXTRA_CARE = 0.6
 # Planned hours a week by need level: lognormal (median, sigma), clipped to the level's band.
-PACKAGE_HOURS = {1: (3.0, 0.35, 1.0, 5.0), 2: (7.5, 0.30, 5.0, 15.0), 3: (19.0, 0.35, 15.0, 56.0)}
+PACKAGE_HOURS = {1: (3.0, 0.35, 1.0, 5.0), 2: (6.5, 0.30, 5.0, 15.0), 3: (18.0, 0.35, 15.0, 56.0)}
 REFERRAL_TO_START_MEDIAN_DAYS = 12
-COMMUNITY_ARRIVALS = 13.0  # outside people referred for home care a month, at scale 1
+COMMUNITY_ARRIVALS = 6.5  # outside people referred for home care a month, at scale 1
 COMMUNITY_NEED_P = [0.0, 0.30, 0.45, 0.25]
 COMMUNITY_SEGMENT_P = {FRAIL: 0.40, PLAN: 0.20, OLD: 0.40}
 
@@ -86,7 +88,7 @@ SUMMER_MULT = 0.9  # June-August
 LOS_SHAPE = 1.3
 LOS_MEAN_BY_AGE = ((0, 5.0), (65, 7.2), (85, 8.6))
 # Discharge destinations for people admitted from home (not a care home).
-HOSP_TO_CARE_HOME_BY_NEED = np.array([0.0005, 0.003, 0.009, 0.026])
+HOSP_TO_CARE_HOME_BY_NEED = np.array([0.0006, 0.0036, 0.011, 0.031])
 HOSP_TO_CARE_SEGMENT_MULT = {0: 1.0, WA: 0.3, OLD: 1.0, EMG: 0.3, SUP: 0.5, FRAIL: 2.6, PLAN: 0.4}
 HOSP_TO_REABLEMENT = 0.015  # need >= 1, aged 65+
 HOSP_WAIT_FOR_PACKAGE = 0.10  # need >= 2 going home: delayed until a home-care package starts
@@ -103,7 +105,7 @@ HOSPICE_DISCHARGED_LOS_MEAN = 16.5
 # --- Care homes (#10, #13, #14, #15) --------------------------------------------------------------
 # The provider's own people need few beds (12-14 admissions per 1,000 at 65+ a year); the local
 # authority places people from the wider population in the rest (OUTSIDE_*).
-PERMANENT_FROM_HOME = {PLAN: 0.0045, FRAIL: 0.0005, OLD: 0.00022}  # need >= 2 at home, monthly
+PERMANENT_FROM_HOME = {PLAN: 0.0055, FRAIL: 0.0006, OLD: 0.00027}  # need >= 2 at home, monthly
 PERMANENT_FROM_HOME_NEED3_MULT = 2.0
 RESPITE_FROM_HOME = 0.0009  # need >= 2 at home, 65+
 TEMPORARY_STAY_MEAN_DAYS = 28.0
