@@ -70,7 +70,7 @@ def _progress(desc: str, total: int, enabled: bool):
         return None, None
     from tqdm import tqdm
 
-    bar = tqdm(total=total, desc=desc, unit="month", leave=False)
+    bar = tqdm(total=total, desc=desc, unit="month", leave=False, disable=None)  # no bar in logs
     return bar, bar.update
 
 
