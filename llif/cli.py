@@ -51,6 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep = ssub.add_parser("report", help="every calibration target beside the world's value")
     rep.add_argument("--json", action="store_true", help="a JSON list of objects for machines")
     rep.add_argument("--wide", type=_positive_float, default=1.0, help="multiply every tolerance (small worlds)")
+
+    demo = sub.add_parser("demo", help="generate the world if there is none, then run the nightly refresh")
+    demo.add_argument("--scale", type=_positive_float, default=1.0)
+    demo.add_argument("--seed", type=_whole, default=None)
+
+    ui = sub.add_parser("ui", help="the Dagster and MLflow UIs on localhost")
+    ui.add_argument("--dagster-port", type=_whole, default=3000)
+    ui.add_argument("--mlflow-port", type=_whole, default=5000)
     return parser
 
 
@@ -90,6 +98,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "sources":
             return _sources(args)
+        if args.command == "demo":
+            from llif.demo import run
+
+            return run(scale=args.scale, seed=args.seed)
+        if args.command == "ui":
+            from llif.ui import run
+
+            return run(dagster_port=args.dagster_port, mlflow_port=args.mlflow_port)
     except (ConfigError, SourcesError) as exc:
         print(f"llif: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
