@@ -1,0 +1,20 @@
+"""`make demo` runs `llif demo`: the first run makes a world, every later run is a new night."""
+
+from __future__ import annotations
+
+from llif.cli import main
+from synthetic_sources import api
+
+
+def test_demo_generates_then_each_run_is_a_new_night(tmp_path, monkeypatch, capsys):
+    home = tmp_path / "home"
+    monkeypatch.setenv("LLIF_HOME", str(home))
+    assert main(["demo", "--scale", "0.02", "--seed", "5"]) == 0
+    first = capsys.readouterr().out
+    assert "generating the world" in first and "calibration:" in first and "look next" in first
+    assert api.read_manifest(api.llif_paths(home))["as_of"] == "2026-10-31"
+
+    assert main(["demo", "--scale", "0.02"]) == 0
+    second = capsys.readouterr().out
+    assert "one more night passes" in second
+    assert api.read_manifest(api.llif_paths(home))["as_of"] == "2026-11-01"
