@@ -558,12 +558,20 @@ def test_life_expectancy_flags_high_mortality():
 
 # ------------------------------------------------------------------------------- the world
 
-def test_every_target_is_measurable_on_a_small_world():
-    world = pytest.importorskip("synthetic_sources.world")
-    sim = world.simulate_world(world.WorldConfig(scale=0.05, seed=1))
+def test_small_world_meets_every_target_within_wider_bands():
+    """The slow full-scale check's fast twin: the same code on a fifth-size world, bands x3.
+
+    Below about 0.2 the 2017-19 life-expectancy fit has too few deaths to measure, so this
+    is the smallest world that says something about every target.
+    """
+    from synthetic_sources import world
+
+    sim = world.simulate_world(world.WorldConfig(scale=0.2))
     results = cal.evaluate(sim.tables, pd.Timestamp(sim.meta["until"]), wide=3.0)
     unmeasured = [(r.number, r.detail) for r in results if r.value is None]
     assert not unmeasured
+    missed = [f"{r.number} {r.name}: {r.value_text} ({r.tolerance})" for r in results if not r.within_tolerance]
+    assert not missed, "\n" + cal.format_table(results)
 
 
 @pytest.mark.slow
