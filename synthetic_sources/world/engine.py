@@ -33,10 +33,8 @@ STATE_NAMES = (
     "general_needs", "sheltered", "extra_care", "temporary", "community", "residential_care",
     "nursing_care", "hospital", "hospice", "moved_out", "died",
 )
-HOUSING = np.array([GN, SH, XC, TMP])
 NOT_SIMULATED = -2  # household members: their state follows the household
 ABSENT = -1
-PRESENT_MAX = HOSPICE
 
 UNIT_TYPES = ("general_needs", "sheltered", "extra_care", "temporary", "residential", "nursing")
 UNIT_STATE = np.array([GN, SH, XC, TMP, RES, NUR])
@@ -56,7 +54,6 @@ EMPLOYMENT = ("employed", "unemployed", "retired", "unable_to_work", "student")
 BENEFITS = ("universal_credit", "housing_benefit", "pension_credit", "none")
 INCOME = ("low", "middle", "high")
 VOID_REASONS = ("tenancy_end", "new_build", "repairs")
-QUEUES = ("care_home_residential", "care_home_nursing", "extra_care", "temporary", "general_needs")
 
 NEVER = np.int32(2**31 - 1)
 EPOCH = np.datetime64("1970-01-01", "D")
@@ -344,7 +341,6 @@ class World:
         # community: outside people with home care in their own homes
         k = int(round(P.INITIAL_COMMUNITY * sc))
         self._community_arrivals(rng, k, s0, s0 - rng.exponential(400, k).astype(np.int32))
-        self.units_first_let = None
 
     def _entry_age(self, rng, seg, utype=None):
         k = len(seg)
