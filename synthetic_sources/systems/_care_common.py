@@ -14,7 +14,7 @@ import pandas as pd
 
 from synthetic_sources import defects
 from synthetic_sources import keyed_random as kr
-from synthetic_sources.systems.base import DefectRates
+from synthetic_sources.systems.base import GO_LIVE, DefectRates
 
 NAT = np.datetime64("NaT", "ns")
 
@@ -232,3 +232,25 @@ def need_levels(person_months: pd.DataFrame, person_ids, dates) -> np.ndarray:
     fill = pd.Series(pid).map(first).to_numpy()
     lvl = np.where(pd.isna(lvl), fill, lvl)
     return np.nan_to_num(lvl.astype(np.float64), nan=2.0).astype(np.int64)
+
+
+def person_history(records: pd.DataFrame, id_col: str, test_base: int, people: pd.DataFrame,
+                   system: str, seed: int, rates, date_format: str) -> pd.DataFrame:
+    """One row per person a system knows, and its test records.
+
+    A person's record is created with their first stay or package and carries their details as
+    recorded that day (with the system's defects); the dummies a system holds follow, numbered
+    from ``test_base``.
+    """
+    first = records.groupby("person_id", as_index=False).agg(**{id_col: (id_col, "first"), "created": ("created", "min")})
+    truth = people.set_index("person_id").loc[first["person_id"].to_numpy()].reset_index()
+    fields = person_fields(truth, first["person_id"].to_numpy(), first["created"], system, seed, rates, date_format)
+    real = pd.concat([first.assign(created=dt64(first["created"])), fields], axis=1)
+    t = dummies(system, rates, seed, GO_LIVE[system], date_format)
+    test = pd.concat([
+        pd.DataFrame({"person_id": t["person_id"].to_numpy(), id_col: test_base + t["test_index"].to_numpy(),
+                      "created": dt64(t["created"])}),
+        t[["first_name", "surname", "dob", "ni_number", "sex"]].reset_index(drop=True),
+    ], axis=1)
+    return pd.concat([real, test], ignore_index=True)
+

@@ -115,20 +115,8 @@ def _placement_history(truth: dict, home: pd.DataFrame, seed: int, rates: Defect
     })
 
 
-def _client_history(placements: pd.DataFrame, people: pd.DataFrame, seed: int, rates: DefectRates) -> pd.DataFrame:
-    c = placements.groupby("person_id", as_index=False).agg(
-        client_no=("client_no", "first"), created=("created", "min")
-    )
-    truth = people.set_index("person_id").loc[c["person_id"].to_numpy()].reset_index()
-    f = cc.person_fields(truth, c["person_id"].to_numpy(), c["created"], SYSTEM, seed, rates, DATE_FORMAT)
-    real = pd.DataFrame({"person_id": c["person_id"].to_numpy(), "client_no": c["client_no"].to_numpy(),
-                         "created": cc.dt64(c["created"])})
-    real = pd.concat([real, f], axis=1)
-    t = cc.dummies(SYSTEM, rates, seed, GO, DATE_FORMAT)
-    test = pd.DataFrame({"person_id": t["person_id"].to_numpy(), "client_no": TEST_CLIENT + t["test_index"].to_numpy(),
-                         "created": cc.dt64(t["created"])})
-    test = pd.concat([test, t[["first_name", "surname", "dob", "ni_number", "sex"]].reset_index(drop=True)], axis=1)
-    return pd.concat([real, test], ignore_index=True)
+def _client_history(records: pd.DataFrame, people: pd.DataFrame, seed: int, rates: DefectRates) -> pd.DataFrame:
+    return cc.person_history(records, "client_no", TEST_CLIENT, people, SYSTEM, seed, rates, DATE_FORMAT)
 
 
 def _event_history(truth: dict, placements: pd.DataFrame, seed: int, rates: DefectRates) -> pd.DataFrame:

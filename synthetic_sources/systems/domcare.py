@@ -120,21 +120,8 @@ def _package_history(truth: dict, seed: int, rates: DefectRates) -> pd.DataFrame
     })
 
 
-def _service_user_history(packages: pd.DataFrame, people: pd.DataFrame, seed: int, rates: DefectRates) -> pd.DataFrame:
-    su = packages.groupby("person_id", as_index=False).agg(
-        service_user_id=("service_user_id", "first"), created=("created", "min")
-    )
-    truth = people.set_index("person_id").loc[su["person_id"].to_numpy()].reset_index()
-    f = cc.person_fields(truth, su["person_id"].to_numpy(), su["created"], SYSTEM, seed, rates, DOB_FORMAT)
-    real = pd.concat([su.assign(created=cc.dt64(su["created"])), f], axis=1)
-    t = cc.dummies(SYSTEM, rates, seed, GO, DOB_FORMAT)
-    test = pd.concat([
-        pd.DataFrame({"person_id": t["person_id"].to_numpy(),
-                      "service_user_id": TEST_SERVICE_USER + t["test_index"].to_numpy(),
-                      "created": cc.dt64(t["created"])}),
-        t[["first_name", "surname", "dob", "ni_number", "sex"]].reset_index(drop=True),
-    ], axis=1)
-    return pd.concat([real, test], ignore_index=True)
+def _service_user_history(records: pd.DataFrame, people: pd.DataFrame, seed: int, rates: DefectRates) -> pd.DataFrame:
+    return cc.person_history(records, "service_user_id", TEST_SERVICE_USER, people, SYSTEM, seed, rates, DOB_FORMAT)
 
 
 def _away_intervals(truth: dict, person_ids: np.ndarray) -> pd.DataFrame:
