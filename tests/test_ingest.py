@@ -1,0 +1,687 @@
+"""Ingest of the five source systems into the warehouse's raw and identity schemas.
+
+What the rest of the pipeline relies on (docs/warehouse_contract.md): raw holds exactly the
+sources' latest state, loaded incrementally and idempotently; bad rows are quarantined with a
+reason and counted, never dropped; no NI number, name or date of birth reaches raw; tokens are
+stable; vendor A's homes never collide; missing sources and dead servers say what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+import stat
+import uuid
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from synthetic_sources import api
+from synthetic_sources.writers import read_care_b_latest, read_embedded_table
+from synthetic_sources.writers.server import SourceServerUnreachable
+from warehouse import pseudonymise, readers
+from warehouse.ingest import SourceMissing, ingest_system, systems_with_sources
+from warehouse.source_tables import SOURCES
+
+SCALE = 0.02
+SEED = 11
+UNTIL = "2026-10-31"
+KEY = b"ingest-tests-only-key-0123456789"
+META = ["_source", "_load_id", "_loaded_at"]
+PERSON = {(s, t.name): t.person for s, spec in SOURCES.items() for t in spec.tables.values() if t.person}
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+def ingest_all(sources: Path, warehouse: Path, **kwargs) -> dict:
+    return {s: ingest_system(s, warehouse, sources_dir=sources, pseudonym_key=KEY, **kwargs)
+            for s in systems_with_sources(sources)}
+
+
+def source_frames(sources: Path) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """(system, table, _source) -> the source table's latest state, as the readers type it."""
+    out = {}
+    for system, spec in SOURCES.items():
+        if system == "care_b":
+            for name in spec.tables:
+                out[(system, name, "care_b")] = read_care_b_latest(sources, name)
+            continue
+        files = sorted((sources / "care_a").glob("*.sqlite")) if system == "care_a" else [sources / f"{spec.database}.sqlite"]
+        for path in files:
+            for name in spec.tables:
+                out[(system, name, path.stem)] = read_embedded_table(sources, path.stem, name)
+    return out
+
+
+def raw_frame(con, system: str, table: str, source: str | None = None) -> pd.DataFrame:
+    name = SOURCES[system].tables[table].raw_name(system)
+    where = "" if source is None or system != "care_a" else f" WHERE _source = '{source}'"
+    return con.sql(f'SELECT * FROM raw."{name}"{where}').df()
+
+
+def as_source(raw: pd.DataFrame, src: pd.DataFrame, system: str, table: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Both frames in the source's columns (lower case, identifiers dropped), dtypes and order."""
+    decl = SOURCES[system].tables[table]
+    dropped = set(decl.person.dropped) if decl.person else set()
+    cols = [c for c in src.columns if c not in dropped]
+    left = src[cols].rename(columns=str.lower)
+    right = raw[[c.lower() for c in cols]].copy()
+    for c in left.columns:
+        right[c] = right[c].astype(left[c].dtype)
+    keys = [k.lower() for k in decl.primary_key]
+    left = left.sort_values(keys, ignore_index=True)
+    right = right.sort_values(keys, ignore_index=True)
+    return left, right
+
+
+def assert_raw_equals_sources(warehouse: Path, sources: Path, systems=tuple(SOURCES)) -> None:
+    frames = {k: v for k, v in source_frames(sources).items() if k[0] in systems}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for (system, table, source), src in frames.items():
+            raw = raw_frame(con, system, table, source)
+            left, right = as_source(raw, src, system, table)
+            pd.testing.assert_frame_equal(right, left, obj=f"raw {system}.{table} ({source})")
+
+
+def markers(sources: Path) -> dict[tuple[str, str, str], pd.Series]:
+    """Each source table's change marker by key (text), to tell which rows a night moved."""
+    out = {}
+    for (system, table, source), frame in source_frames(sources).items():
+        decl = SOURCES[system].tables[table]
+        key = frame[list(decl.primary_key)].astype(str).agg("|".join, axis=1)
+        out[(system, table, source)] = pd.Series(frame[decl.marker].to_numpy(), index=key.to_numpy())
+    return out
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory) -> Path:
+    home = tmp_path_factory.mktemp("world")
+    api.generate(home=home, scale=SCALE, seed=SEED, until=UNTIL)
+    return home
+
+
+@pytest.fixture(scope="module")
+def loaded(world, tmp_path_factory):
+    warehouse = tmp_path_factory.mktemp("wh") / "warehouse.duckdb"
+    calls = []
+    loads = ingest_all(world / "sources", warehouse, progress=lambda *a: calls.append(a))
+    return warehouse, loads, calls
+
+
+# ---------------------------------------------------------------------------------------------
+# a first load
+
+
+def test_every_system_with_sources_is_found(world, tmp_path):
+    assert systems_with_sources(world / "sources") == ["crm", "assets", "care_a", "care_b", "domcare"]
+    assert systems_with_sources(tmp_path) == []  # before go-live a system has written nothing
+
+
+def test_row_counts_equal_the_source_tables(world, loaded):
+    warehouse, loads, _ = loaded
+    frames = source_frames(world / "sources")
+    by_table = {(t.system, t.source_table, t.source): t for load in loads.values() for t in load.tables}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for (system, table, source), src in frames.items():
+            assert len(raw_frame(con, system, table, source)) == len(src), (system, table, source)
+            if system != "care_b":  # vendor B's loads are per export file
+                t = by_table[(system, table, source)]
+                assert t.rows_read == t.rows_loaded == len(src) and t.rows_rejected == 0
+    visits = by_table[("domcare", "visit", "domcare")]
+    assert visits.rows_loaded > 100_000 and visits.high_water_mark.startswith("2026-10-31")
+
+
+def test_raw_equals_the_sources(world, loaded):
+    assert_raw_equals_sources(loaded[0], world / "sources")
+
+
+def test_raw_follows_the_contract(loaded):
+    warehouse, loads, _ = loaded
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {r[0] for r in con.sql("SELECT table_name FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()}
+        for system, spec in SOURCES.items():
+            for decl in spec.tables.values():
+                assert decl.raw_name(system) in tables
+        cols = [r[0] for r in con.sql("DESCRIBE raw.crm__contact").fetchall()]
+        assert cols == ["contact_ref", "sex", "date_created", "last_updated", "ni_token", "birth_month", *META]
+        types = dict(con.sql("SELECT column_name, column_type FROM (DESCRIBE raw.care_a__resident)").fetchall())
+        assert types["residentno"] == "BIGINT" and types["birth_month"] == "DATE" and types["_loaded_at"] == "TIMESTAMP"
+        assert types.keys() >= {"gender", "datecreated", "lastmodified"}
+        assert not types.keys() & {"forename", "surname", "dateofbirth", "ninumber"}
+        assert dict(con.sql("SELECT column_name, column_type FROM (DESCRIBE raw.domcare__package)").fetchall())[
+            "planned_hours_per_week"] == "DOUBLE"
+        # vendor A rows carry their home's database; vendor B rows their export file
+        assert con.sql("SELECT DISTINCT _source FROM raw.care_a__stay").fetchall() == [("care_a_hyn",)]
+        assert con.sql("SELECT DISTINCT _source FROM raw.care_b__client").fetchall() == [("client_20261031.csv",)]
+        # one audit row per table per source, with the load that wrote the rows
+        audit = con.sql("SELECT * FROM raw._load_audit").df()
+        assert len(audit) == sum(len(load.tables) for load in loads.values())
+        assert (audit["finished_at"] >= audit["started_at"]).all()
+        ids = {load.load_id for load in loads.values()}
+        assert set(audit["load_id"]) == ids
+        assert set(con.sql("SELECT DISTINCT _load_id FROM raw.domcare__visit").fetchall()[0]) <= ids
+
+
+def test_progress_is_reported_for_the_big_tables(loaded):
+    _, loads, calls = loaded
+    visit = [c for c in calls if c[0] == "visit"]
+    assert visit[0][2] == 0 and visit[-1][2] == visit[-1][3]  # from 0 to the expected total
+    assert visit[-1][2] == next(t.rows_read for t in loads["domcare"].tables if t.source_table == "visit")
+    assert [c[2] for c in visit] == sorted(c[2] for c in visit)
+
+
+def test_a_rerun_the_same_night_loads_nothing_and_changes_nothing(world, loaded):
+    warehouse = loaded[0]
+
+    def fingerprint():
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            names = [r[0] for r in con.sql("SELECT table_name FROM information_schema.tables "
+                                           "WHERE table_schema IN ('raw', 'identity') AND table_name <> '_load_audit'").fetchall()]
+            return {n: con.sql(f'SELECT count(*), sum(hash(t)) FROM (SELECT * FROM raw."{n}") t').fetchall()[0]
+                    if n != "source_identifiers" else
+                    con.sql("SELECT count(*), sum(hash(t)) FROM identity.source_identifiers t").fetchall()[0]
+                    for n in names}
+
+    before = fingerprint()
+    again = ingest_all(world / "sources", warehouse)
+    for load in again.values():
+        for t in load.tables:
+            assert t.rows_read == t.rows_loaded == t.rows_rejected == 0, t
+            assert t.high_water_mark is not None
+    assert fingerprint() == before
+
+
+# ---------------------------------------------------------------------------------------------
+# identity and pseudonymisation
+
+
+def test_identity_holds_every_person_record_in_the_truths_form(world, loaded):
+    warehouse = loaded[0]
+    truth = api.load_truth(world)
+    records = truth["source_records"]
+    people = truth["people"].set_index("person_id")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        ident = con.sql("SELECT * FROM identity.source_identifiers").df()
+    for (system, table) in PERSON:
+        mine = set(ident.loc[(ident["system"] == system) & (ident["source_table"] == table), "record_key"])
+        theirs = set(records.loc[(records["system"] == system) & (records["table"] == table), "record_key"])
+        assert mine == theirs, (system, table)
+    assert not ident.duplicated(["system", "source_table", "record_key"]).any()
+    merged = ident.merge(records.rename(columns={"table": "source_table"}), on=["system", "source_table", "record_key"])
+    merged = merged[merged["person_id"] >= 0]  # test records belong to nobody
+    true = people.loc[merged["person_id"].to_numpy()]
+    # cleaned NI numbers are the true ones (malformed ones that cannot be mended are NULL)
+    has_ni = merged["ni_clean"].notna().to_numpy()
+    assert (merged["ni_clean"].to_numpy()[has_ni] == true["ni_number"].to_numpy()[has_ni]).all()
+    assert has_ni.mean() > 0.6
+    # dates of birth parse from every vendor's format: equal to the truth but for swapped
+    # days and months and corrected CRM contacts
+    dob_ok = (pd.to_datetime(merged["dob"]).to_numpy() == pd.to_datetime(true["dob"]).to_numpy())
+    assert dob_ok.mean() > 0.95 and merged["dob"].notna().all()
+    for system in ("crm", "care_a", "care_b", "domcare"):
+        assert dob_ok[(merged["system"] == system).to_numpy()].mean() > 0.9, system
+    assert (merged["sex"].to_numpy() == true["sex"].to_numpy()).mean() > 0.99
+    assert set(ident["sex"].dropna()) == {"M", "F"} and ident["postcode"].isna().all()
+
+
+def test_no_identifier_reaches_raw(loaded):
+    assert_no_identifiers_in_raw(loaded[0])
+
+
+def assert_no_identifiers_in_raw(warehouse: Path) -> None:
+    """Scan every text value in raw (quarantined row values too) against the identifiers."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        ident = con.sql("SELECT * FROM identity.source_identifiers").df()
+        nis = set(ident["ni_raw"].dropna()) | set(ident["ni_clean"].dropna())
+        names = set(ident["first_name"].dropna()) | set(ident["surname"].dropna())
+        assert len(nis) > 100 and len(names) > 50
+        text_columns = con.sql(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'raw' AND data_type = 'VARCHAR'").fetchall()
+        for table, column in text_columns:
+            values = {r[0] for r in con.sql(f'SELECT DISTINCT "{column}" FROM raw."{table}"').fetchall()} - {None}
+            if column == "row_values":
+                values = {str(v) for text in values for v in _json_values(json.loads(text))}
+            assert not values & nis, f"NI numbers in raw.{table}.{column}"
+            assert not values & names, f"names in raw.{table}.{column}: {sorted(values & names)[:5]}"
+        # no column of a person's own raw row holds their full date of birth (beyond chance: a
+        # baby added to the CRM on the day it was born has date_created equal to it)
+        for (system, table), person in PERSON.items():
+            name = SOURCES[system].tables[table].raw_name(system)
+            cols = [r[0] for r in con.sql(f'DESCRIBE raw."{name}"').fetchall()]
+            assert not {c.lower() for c in person.dropped} & set(cols)
+            key = person.record_key.lower()
+            record = f"t._source || ':' || CAST(t.{key} AS VARCHAR)" if person.key_prefixed_by_source else f"CAST(t.{key} AS VARCHAR)"
+            for col in (c for c in cols if c != "birth_month"):  # the 1st of a month is its own
+                hits = con.sql(
+                    f'SELECT count(*) FROM raw."{name}" t JOIN identity.source_identifiers i '
+                    f"ON i.system = '{system}' AND i.source_table = '{table}' AND i.record_key = {record} "
+                    f'WHERE CAST(t."{col}" AS VARCHAR) IN (i.dob_raw, CAST(i.dob AS VARCHAR))').fetchall()[0][0]
+                rows = con.execute(f'SELECT count(*) FROM raw."{name}"').fetchall()[0][0]
+                assert hits <= 0.01 * rows, f"dates of birth in raw.{name}.{col}"
+
+
+def _json_values(value):
+    if isinstance(value, dict):
+        for v in value.values():
+            yield from _json_values(v)
+    elif isinstance(value, list):
+        for v in value:
+            yield from _json_values(v)
+    elif value is not None:
+        yield str(value)
+
+
+def test_tokens_are_stable_and_equal_for_equal_cleaned_ni(loaded, tmp_path, world):
+    warehouse = loaded[0]
+    assert pseudonymise.clean_ni(["ab 12 34 56 c", "AB-123456-C", "AB I2345O C", "AB123456", None]).tolist() == [
+        "AB123456C", "AB123456C", "AB123450C", None, None]
+    t = pseudonymise.ni_tokens(["AB123456C", "AB123456C", None], KEY)
+    assert t[0] == t[1] == pseudonymise.token("AB123456C", KEY) and len(t[0]) == 32 and t[2] is None
+    assert pseudonymise.token("AB123456C", b"another-key-0123456789") != t[0]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        # one token per cleaned NI, across every system
+        assert con.sql("SELECT count(*) FROM (SELECT ni_clean FROM identity.source_identifiers WHERE ni_clean "
+                       "IS NOT NULL GROUP BY ni_clean HAVING count(DISTINCT ni_token) > 1)").fetchall()[0][0] == 0
+        assert con.sql("SELECT count(*) FROM identity.source_identifiers WHERE (ni_clean IS NULL) <> (ni_token IS NULL)"
+                       ).fetchall()[0][0] == 0
+        shared = con.sql("SELECT count(*) FROM (SELECT ni_clean FROM identity.source_identifiers WHERE ni_clean "
+                         "IS NOT NULL GROUP BY ni_clean HAVING count(DISTINCT system) > 1)").fetchall()[0][0]
+        assert shared > 10  # people known to several systems share a token
+        # raw carries the same token as identity, record by record
+        assert con.sql("SELECT count(*) FROM raw.domcare__service_user r JOIN identity.source_identifiers i "
+                       "ON i.system = 'domcare' AND i.record_key = CAST(r.service_user_id AS VARCHAR) "
+                       "WHERE r.ni_token IS DISTINCT FROM i.ni_token "
+                       "OR r.birth_month IS DISTINCT FROM date_trunc('month', i.dob)").fetchall()[0][0] == 0
+        first = dict(con.sql("SELECT record_key, ni_token FROM identity.source_identifiers WHERE system = 'crm'").fetchall())
+    # a second warehouse with the same key gives the same tokens
+    other = tmp_path / "other.duckdb"
+    ingest_system("crm", other, sources_dir=world / "sources", pseudonym_key=KEY)
+    with duckdb.connect(str(other), read_only=True) as con:
+        assert dict(con.sql("SELECT record_key, ni_token FROM identity.source_identifiers").fetchall()) == first
+
+
+def test_the_key_file_is_made_once_readable_by_its_owner_only(tmp_path, monkeypatch):
+    monkeypatch.delenv(pseudonymise.KEY_ENV, raising=False)
+    home = tmp_path / "home"
+    key = pseudonymise.load_key(home)
+    path = home / "secrets" / "pseudonym.key"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert len(key) >= 32 and pseudonymise.load_key(home) == key  # never rewritten
+    monkeypatch.setenv(pseudonymise.KEY_ENV, "a-key-from-the-secret-store-0123")
+    assert pseudonymise.load_key(home) == b"a-key-from-the-secret-store-0123"
+    monkeypatch.setenv(pseudonymise.KEY_ENV, "short")
+    with pytest.raises(pseudonymise.PseudonymKeyError, match="shorter"):
+        pseudonymise.load_key(home)
+    monkeypatch.delenv(pseudonymise.KEY_ENV)
+    os.chmod(path, 0o644)
+    with pytest.raises(pseudonymise.PseudonymKeyError, match="chmod 600"):
+        pseudonymise.load_key(home)
+
+
+def test_the_key_comes_from_llif_home_by_default(world, tmp_path, monkeypatch):
+    monkeypatch.delenv(pseudonymise.KEY_ENV, raising=False)
+    monkeypatch.setenv("LLIF_HOME", str(tmp_path / "home"))
+    ingest_system("domcare", tmp_path / "w.duckdb", sources_dir=world / "sources")
+    key = (tmp_path / "home" / "secrets" / "pseudonym.key").read_text().strip().encode()
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        ni, tok = con.sql("SELECT ni_clean, ni_token FROM identity.source_identifiers WHERE ni_clean IS NOT NULL LIMIT 1").fetchall()[0]
+    assert tok == pseudonymise.token(ni, key)
+
+
+# ---------------------------------------------------------------------------------------------
+# night by night
+
+
+def test_a_night_later_only_the_changed_rows_load(world, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(world, home)
+    sources = home / "sources"
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest_all(sources, warehouse)
+    before = markers(sources)
+    api.advance(home=home, days=1)
+    after = markers(sources)
+    loads = ingest_all(sources, warehouse)
+    moved_total = 0
+    for (system, table, source), now in after.items():
+        old = before.get((system, table, source), pd.Series(dtype=object))
+        moved = int((~now.index.isin(old.index)).sum() + (now.reindex(old.index) != old).sum())
+        if system == "care_b":  # applied as the vendor's delta file: rows whose line changed
+            got = [t for t in loads[system].tables if t.source_table == table]
+            assert len(got) == 1 and got[0].source == f"{table}_20261101.csv", got
+        else:
+            got = [t for t in loads[system].tables if t.source_table == table and t.source == source]
+        assert sum(t.rows_loaded for t in got) == moved, (system, table, source)
+        assert sum(t.rows_read for t in got) == moved, (system, table, source)
+        moved_total += moved
+    assert moved_total > 50  # the night did change things
+    assert_raw_equals_sources(warehouse, sources)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        # vendor B's files are in the audit, oldest first
+        files = con.sql("SELECT source FROM raw._load_audit WHERE system = 'care_b' AND source_table = 'client' "
+                        "GROUP BY source ORDER BY min(started_at)").fetchall()
+        assert files == [("client_20261031.csv",), ("client_20261101.csv",)]
+    # and the night after, nothing new: nothing loads
+    again = ingest_all(sources, warehouse)
+    assert sum(load.rows_loaded for load in again.values()) == 0
+
+
+def test_a_care_home_that_opens_later_is_picked_up_and_keys_do_not_collide(world, tmp_path):
+    sources = tmp_path / "sources"
+    shutil.copytree(world / "sources", sources)
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest_system("care_a", warehouse, sources_dir=sources, pseudonym_key=KEY)
+    # a second home's database appears, numbering its residents from 1001 like every home
+    shutil.copy(sources / "care_a" / "care_a_hyn.sqlite", sources / "care_a" / "care_a_zz.sqlite")
+    load = ingest_system("care_a", warehouse, sources_dir=sources, pseudonym_key=KEY)
+    new = {t.source_table: t.rows_loaded for t in load.tables if t.source == "care_a_zz"}
+    old = {t.source_table: t.rows_loaded for t in load.tables if t.source == "care_a_hyn"}
+    assert set(old.values()) == {0}
+    residents = read_embedded_table(sources, "care_a_zz", "Resident")
+    assert new["Resident"] == len(residents) > 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        both = con.sql("SELECT residentno, count(*) AS n FROM raw.care_a__resident GROUP BY residentno").df()
+        assert (both["n"] == 2).all() and len(both) == len(residents)
+        keys = {r[0] for r in con.sql("SELECT record_key FROM identity.source_identifiers WHERE system = 'care_a'").fetchall()}
+    first = int(residents["ResidentNo"].iloc[0])
+    assert {f"care_a_hyn:{first}", f"care_a_zz:{first}"} <= keys and len(keys) == 2 * len(residents)
+    assert_raw_equals_sources(warehouse, sources, systems=["care_a"])
+    # one home at a time (Dagster has an asset per home)
+    one = ingest_system("care_a", tmp_path / "one.duckdb", sources_dir=sources, homes=["care_a_zz"], pseudonym_key=KEY)
+    assert {t.source for t in one.tables} == {"care_a_zz"} and one.rows_loaded == sum(new.values())
+    with pytest.raises(SourceMissing, match="care_a_nowhere"):
+        ingest_system("care_a", tmp_path / "one.duckdb", sources_dir=sources, homes=["care_a_nowhere"], pseudonym_key=KEY)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad input
+
+
+def _unconstrained(path: Path, table: str) -> sqlite3.Connection:
+    """The table rebuilt without its key constraint, as a careless vendor database might be."""
+    con = sqlite3.connect(path)
+    con.execute(f'CREATE TABLE "{table}_copy" AS SELECT * FROM "{table}"')
+    con.execute(f'DROP TABLE "{table}"')
+    con.execute(f'ALTER TABLE "{table}_copy" RENAME TO "{table}"')
+    return con
+
+
+def _append_lines(path: Path, lines: list[str]) -> int:
+    """Append raw lines to a CSV; returns the line number of the first one."""
+    text = path.read_text(encoding="utf-8")
+    first = text.count("\n") + 1
+    path.write_text(text + "".join(line + "\n" for line in lines), encoding="utf-8")
+    return first
+
+
+@pytest.fixture(scope="module")
+def corrupted(world, tmp_path_factory):
+    root = tmp_path_factory.mktemp("corrupt")
+    sources = root / "sources"
+    shutil.copytree(world / "sources", sources)
+    con = _unconstrained(sources / "crm.sqlite", "household")
+    rows = con.execute("SELECT * FROM household ORDER BY household_ref LIMIT 2").fetchall()
+    dup_of = rows[0]
+    bad = {
+        "null_key": (None, 1, "CARDIFF", 2, "2020-01-01T00:00:00", "2020-01-01T10:00:00"),
+        "dup_newer": (dup_of[0], dup_of[1], "NEW TOWN", 9, dup_of[4], "2026-10-31T23:00:00"),
+        "bad_marker": (990001, 1, "CARDIFF", 2, "2020-01-01T00:00:00", "31/10/2026"),
+        "bad_type": (990002, 1, "CARDIFF", "two", "2020-01-01T00:00:00", "2026-10-30T09:00:00"),
+        "half": (990004, 1, "CARDIFF", "2.5", "2020-01-01T00:00:00", "2026-10-30T09:00:00"),
+        "new_row": (990003, 1, "CARDIFF", 3, "2020-01-01T00:00:00", "2026-10-30T09:00:00"),
+    }
+    rowids = {}
+    for name, values in bad.items():
+        rowids[name] = con.execute("INSERT INTO household VALUES (?, ?, ?, ?, ?, ?)", values).lastrowid
+    con.commit()
+    con.close()
+    # a person-level row without a key, with identifiers that must not leak into quarantine
+    con = _unconstrained(sources / "domcare.sqlite", "service_user")
+    con.execute("INSERT INTO service_user VALUES (NULL, 'Quarantina', 'Leakwell', '01.02.1930', 2, "
+                "'QQ123456C', '2020-01-01T00:00:00', '2026-10-30T00:00:00')")
+    con.commit()
+    con.close()
+    folder = sources / "care_b_exports"
+    placement_line = _append_lines(folder / "placement_20261031.csv", [
+        "50999,C100025,BH01,NURSING,LONG_TERM,20200101,,2026-10-30T00:00:00,EXTRA",  # too many fields
+        ",C100025,BH01,NURSING,LONG_TERM,20200101,,2026-10-30T00:00:00",  # empty key
+        '50998,C100025,BH01,"NURS\nING",LONG_TERM,20200101,,2026-10-30T00:00:00',  # a newline in a field: fine
+    ])
+    client_line = _append_lines(folder / "client_20261031.csv", ["C999999,Brokenline,Person,19300101,F"])
+    warehouse = root / "warehouse.duckdb"
+    loads = ingest_all(sources, warehouse)
+    return sources, warehouse, loads, rowids, {"placement": placement_line, "client": client_line}
+
+
+def test_bad_rows_are_quarantined_with_the_reason_and_the_rest_loads(corrupted):
+    sources, warehouse, loads, rowids, lines = corrupted
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        q = con.sql("SELECT * FROM raw._quarantine").df()
+        household = con.sql("SELECT * FROM raw.crm__household").df()
+        audit = con.sql("SELECT * FROM raw._load_audit").df()
+    h = q[q["source_table"] == "household"].set_index("row_number")
+    assert h.loc[rowids["null_key"], "field"] == "household_ref"
+    assert h.loc[rowids["null_key"], "reason"] == "primary key is empty"
+    assert pd.isna(h.loc[rowids["null_key"], "record_key"])
+    assert h.loc[rowids["bad_marker"], "field"] == "last_updated"
+    assert "31/10/2026" in h.loc[rowids["bad_marker"], "reason"] and "ISO 8601" in h.loc[rowids["bad_marker"], "reason"]
+    assert h.loc[rowids["bad_type"], "field"] == "household_size"
+    assert "'two'" not in h.loc[rowids["bad_type"], "reason"] and "two" in h.loc[rowids["bad_type"], "reason"]
+    assert json.loads(h.loc[rowids["bad_type"], "row_values"])["local_authority"] == "CARDIFF"
+    assert h.loc[rowids["bad_marker"], "record_key"] == "990001"
+    assert h.loc[rowids["half"], "field"] == "household_size"  # not rounded to a whole number
+    # of two rows with one key the newer is loaded, the other quarantined as superseded
+    dup_key = int(household.loc[household["local_authority"] == "NEW TOWN", "household_ref"].iloc[0])
+    assert (household["household_ref"] == dup_key).sum() == 1
+    superseded = h[h["record_key"] == str(dup_key)]
+    assert len(superseded) == 1 and "duplicate key" in superseded["reason"].iloc[0]
+    assert f"row {rowids['dup_newer']}" in superseded["reason"].iloc[0]
+    assert 990003 in set(household["household_ref"]) and 990002 not in set(household["household_ref"])
+    # counted in the audit, and everything else loaded
+    with sqlite3.connect(sources / "crm.sqlite") as src:
+        n = src.execute("SELECT count(*) FROM household").fetchall()[0][0]
+    a = audit[(audit["system"] == "crm") & (audit["source_table"] == "household")].iloc[0]
+    assert a["rows_rejected"] == len(h) == 5
+    assert a["rows_read"] == n and a["rows_loaded"] == n - 5 == len(household)
+    # vendor B: a line with the wrong number of fields, named by its line in the file
+    p = q[q["source_table"] == "placement"].set_index("row_number")
+    assert "9 fields" in p.loc[lines["placement"], "reason"] and "8" in p.loc[lines["placement"], "reason"]
+    assert json.loads(p.loc[lines["placement"], "row_values"])[-1] == "EXTRA"
+    assert p.loc[lines["placement"] + 1, "reason"] == "primary key is empty"
+    assert len(p) == 2
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.sql("SELECT care_level FROM raw.care_b__placement WHERE placement_id = 50998").fetchall()[0] == ("NURS\nING",)
+    pl = next(t for t in loads["care_b"].tables if t.source_table == "placement")
+    assert pl.rows_rejected == 2 and pl.rows_read == pl.rows_loaded + 2
+
+
+def test_quarantined_person_rows_keep_their_identifiers_out_of_raw(corrupted):
+    _, warehouse, _, _, lines = corrupted
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        q = con.sql("SELECT * FROM raw._quarantine WHERE source_table IN ('service_user', 'client')").df()
+    su = q[q["source_table"] == "service_user"]
+    assert len(su) == 1 and su["reason"].iloc[0] == "primary key is empty"
+    values = json.loads(su["row_values"].iloc[0])
+    assert values["sex"] == 2 and "forename" in values["_withheld"]
+    text = " ".join(q["row_values"]) + " ".join(q["reason"])
+    for secret in ("Quarantina", "Leakwell", "01.02.1930", "QQ123456C", "Brokenline", "19300101"):
+        assert secret not in text
+    cl = q[q["source_table"] == "client"]
+    assert list(cl["row_number"]) == [lines["client"]] and "5 fields" in cl["reason"].iloc[0]
+    assert_no_identifiers_in_raw(warehouse)
+
+
+def test_a_missing_source_says_what_to_do(tmp_path, world):
+    warehouse = tmp_path / "w.duckdb"
+    for system in SOURCES:
+        with pytest.raises(SourceMissing, match="llif sources generate"):
+            ingest_system(system, warehouse, sources_dir=tmp_path / "nothing", pseudonym_key=KEY)
+    assert not warehouse.exists()  # nothing was started
+    # an export the manifest lists but that is missing stops vendor B before anything loads
+    sources = tmp_path / "sources"
+    shutil.copytree(world / "sources", sources)
+    (sources / "care_b_exports" / "client_20261031.csv").unlink()
+    with pytest.raises(SourceMissing, match="client_20261031.csv"):
+        ingest_system("care_b", warehouse, sources_dir=sources, pseudonym_key=KEY)
+    with pytest.raises(ValueError, match="no server form"):
+        ingest_system("care_a", warehouse, url="postgresql+psycopg://postgres@127.0.0.1:5432/x")
+
+
+def test_an_unreachable_server_is_named(tmp_path):
+    with pytest.raises(SourceServerUnreachable, match="CRM.*127.0.0.1:1"):
+        ingest_system("crm", tmp_path / "w.duckdb", url="postgresql+psycopg://llif@127.0.0.1:1/llif")
+
+
+def test_a_rewritten_export_is_applied_again(world, tmp_path):
+    sources = tmp_path / "sources"
+    shutil.copytree(world / "sources", sources)
+    warehouse = tmp_path / "w.duckdb"
+    ingest_system("care_b", warehouse, sources_dir=sources, pseudonym_key=KEY)
+    path = sources / "care_b_exports" / "home_20261031.csv"
+    text = path.read_text().replace("Pen y Bryn Care Home", "Pen y Bryn")
+    path.write_text(text)  # the vendor re-ran the night
+    load = ingest_system("care_b", warehouse, sources_dir=sources, pseudonym_key=KEY)
+    home = next(t for t in load.tables if t.source_table == "home")
+    assert home.rows_loaded == 1 and home.source == "home_20261031.csv"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.sql("SELECT home_name FROM raw.care_b__home").fetchall() == [("Pen y Bryn",)]
+
+
+def test_a_changed_key_declaration_stops_the_load(world, tmp_path, monkeypatch):
+    from warehouse import source_tables
+
+    decl = SOURCES["assets"].tables["SCHEME"]
+    monkeypatch.setitem(SOURCES["assets"].tables, "SCHEME",
+                        source_tables.SourceTable(decl.name, ("SCHEME_NAME",), decl.marker))
+    with pytest.raises(Exception, match="primary key"):
+        ingest_system("assets", tmp_path / "w.duckdb", sources_dir=world / "sources", pseudonym_key=KEY)
+
+
+def test_the_parallel_read_of_big_tables_gives_the_same_rows(world, loaded, tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "PARALLEL_MIN_ROWS", 1000)
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 20_000)
+    warehouse = tmp_path / "parallel.duckdb"
+    ingest_system("domcare", warehouse, sources_dir=world / "sources", pseudonym_key=KEY)
+    query = "SELECT * EXCLUDE (_load_id, _loaded_at) FROM raw.domcare__visit ORDER BY visit_id"
+    with duckdb.connect(str(warehouse), read_only=True) as a, duckdb.connect(str(loaded[0]), read_only=True) as b:
+        pd.testing.assert_frame_equal(a.sql(query).df(), b.sql(query).df())
+
+
+# ---------------------------------------------------------------------------------------------
+# from the servers
+
+
+def _server_up(url: str) -> bool:
+    try:
+        with sa.create_engine(url, connect_args={"connect_timeout": 3}).connect():
+            return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def server_databases():
+    """A fresh PostgreSQL database and MariaDB database; vendor B's own database dropped too."""
+    name = f"llif_ingest_{uuid.uuid4().hex[:8]}"
+    pg_admin = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    my_admin = "mysql+pymysql://root@127.0.0.1:3306/test"
+    if not (_server_up(pg_admin) and _server_up(my_admin)):
+        pytest.skip("PostgreSQL or MariaDB is down: start them as .ci/run does")
+    pg = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    with pg.connect() as con:
+        con.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    my = sa.create_engine(my_admin)
+    with my.connect() as con:
+        con.exec_driver_sql("DROP DATABASE IF EXISTS `care_b`")
+        con.exec_driver_sql(f"CREATE DATABASE `{name}`")
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", f"mysql+pymysql://root@127.0.0.1:3306/{name}"
+    with pg.connect() as con:
+        con.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with my.connect() as con:
+        con.exec_driver_sql("DROP DATABASE IF EXISTS `care_b`")
+        con.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    pg.dispose()
+    my.dispose()
+
+
+def _raw_tables(warehouse: Path) -> dict[str, pd.DataFrame]:
+    out = {}
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for system, spec in SOURCES.items():
+            for decl in spec.tables.values():
+                name = decl.raw_name(system)
+                keys = ", ".join(k.lower() for k in decl.primary_key)
+                out[name] = con.sql(f'SELECT * EXCLUDE (_source, _load_id, _loaded_at) FROM raw."{name}" '
+                                    f"ORDER BY _source, {keys}").df()
+        out["identity"] = con.sql("SELECT * EXCLUDE (_loaded_at) FROM identity.source_identifiers "
+                                  "ORDER BY system, record_key").df()
+    return out
+
+
+@pytest.mark.server
+def test_loading_from_the_servers_equals_loading_the_files(tmp_path, server_databases):
+    pg_url, my_url = server_databases
+    home = tmp_path / "srv"
+    servers = {"crm": pg_url, "assets": pg_url, "domcare": pg_url, "care_b": my_url}
+    api.generate(home=home, scale=SCALE, seed=SEED, until=UNTIL, servers=servers)
+    sources = home / "sources"
+    files, served = tmp_path / "files.duckdb", tmp_path / "served.duckdb"
+
+    def load_both():
+        ingest_all(sources, files)
+        loads = {s: ingest_system(s, served, url=u, pseudonym_key=KEY) for s, u in servers.items()}
+        loads["care_a"] = ingest_system("care_a", served, sources_dir=sources, pseudonym_key=KEY)
+        left, right = _raw_tables(files), _raw_tables(served)
+        assert left.keys() == right.keys()
+        for name in left:
+            pd.testing.assert_frame_equal(right[name], left[name], obj=name)
+        return loads
+
+    first = load_both()
+    assert {t.source for s in servers for t in first[s].tables} == {"server"}
+    api.advance(home=home, days=1, servers=servers)
+    night = load_both()
+    visits = next(t for t in night["domcare"].tables if t.source_table == "visit")
+    assert 0 < visits.rows_loaded < 20_000  # only the night's changes came over the wire
+
+
+def test_one_writer_at_a_time_and_readers_are_told_why(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from warehouse import duck
+
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(duck.WarehouseMissing, match="no warehouse"):
+        with duck.open_reader(path):
+            pass
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from warehouse import duck\n"
+         f"with duck.open_writer({str(path)!r}) as con:\n"
+         "    con.execute('CREATE TABLE t (a INT)'); print('ready', flush=True); time.sleep(30)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        started = time.monotonic()
+        with pytest.raises(duck.WarehouseBusy, match="one job may write it at a time"):
+            with duck.open_writer(path):
+                pass
+        with pytest.raises(duck.WarehouseBusy):
+            with duck.open_reader(path):
+                pass
+        assert time.monotonic() - started < 10
+    finally:
+        holder.kill()
+        holder.wait()
+    with duck.open_reader(path) as con:
+        assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
