@@ -32,9 +32,11 @@ demo: $(STAMP)
 
 ## test: the whole suite (fast tests, then the slow full-scale checks)
 test: $(DEV_STAMP)
+	$(PY) -m llif.dbt_manifest >/dev/null
 	$(PY) -m pytest -q
 
 test-fast: $(DEV_STAMP)
+	$(PY) -m llif.dbt_manifest >/dev/null
 	$(PY) -m pytest -q -m "not slow"
 
 ## ui: Dagster and MLflow UIs on localhost

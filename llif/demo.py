@@ -45,14 +45,17 @@ def _nightly_refresh() -> list[str]:
     """Materialise every asset Dagster can make; the source systems are external and only read."""
     import dagster as dg
 
+    from llif.dbt_manifest import ensure
+    from llif.ui import prepare_dagster_home
+
+    ensure()
     from orchestration.definitions import defs
 
-    graph = defs.resolve_asset_graph()
-    keys = [k for k in graph.get_all_asset_keys() if graph.get(k).is_materializable]
-    if not keys:
-        return []
-    job = defs.resolve_implicit_global_asset_job_def()
-    result = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    job = defs.resolve_job_def("nightly_refresh")
+    # the run is kept in LLIF_HOME's Dagster instance, so `make ui` shows it afterwards
+    with dg.DagsterInstance.from_config(str(prepare_dagster_home())) as instance:
+        result = job.execute_in_process(instance=instance)
     if not result.success:
         raise RuntimeError("the nightly refresh failed; run `make ui` and open the failed run in Dagster")
-    return ["/".join(k.path) for k in keys]
+    done = [e.asset_key for e in result.get_asset_materialization_events()]
+    return sorted({"/".join(k.path[:2]) for k in done if k is not None})

@@ -37,9 +37,30 @@ def commands(dagster_port: int = DAGSTER_PORT, mlflow_port: int = MLFLOW_PORT) -
     }
 
 
+DAGSTER_YAML = """\
+# Written by llif: DuckDB has one writer, so every asset that writes it shares one pool of size 1.
+concurrency:
+  pools:
+    default_limit: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_dagster_home() -> Path:
+    """DAGSTER_HOME under LLIF_HOME, with the instance settings llif needs."""
+    home = paths().dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    return home
+
+
 def environment() -> dict[str, str]:
+    from llif.dbt_manifest import ensure
+
+    ensure()  # the code location loads the manifest, never parses dbt itself
     p = paths()
-    p.dagster_home.mkdir(parents=True, exist_ok=True)
+    prepare_dagster_home()
     p.mlartifacts.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["DAGSTER_HOME"] = str(p.dagster_home)

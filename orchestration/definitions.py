@@ -1,9 +1,33 @@
-"""The one Dagster code location of llif (loaded from workspace.yaml)."""
+"""The one Dagster code location of llif (loaded from workspace.yaml).
+
+Thin on purpose: assets call plain functions in ``warehouse/``; this file only gathers them.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from llif.settings import paths
+from orchestration.assets.dbt import build_dbt_assets
+from orchestration.assets.identity import identity_asset
+from orchestration.assets.ingest import ingest_assets, person_table_keys
 from orchestration.assets.sources import source_system_specs
+from orchestration.jobs import nightly_job, nightly_schedule
+from orchestration.resources import build_resources
 
-defs = dg.Definitions(assets=[*source_system_specs])
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[
+            *source_system_specs,
+            *ingest_assets(paths().sources),
+            identity_asset(person_table_keys()),
+            build_dbt_assets(),
+        ],
+        jobs=[nightly_job],
+        schedules=[nightly_schedule],
+        resources=build_resources(),
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,33 @@
+"""Write the dbt manifest (`dbt parse`) so the Dagster code location can load without parsing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from llif.settings import PROJECT_ROOT, paths
+
+DBT_DIR = PROJECT_ROOT / "dbt_project"
+
+
+def ensure(force: bool = False) -> Path:
+    manifest = DBT_DIR / "target" / "manifest.json"
+    sources = sorted(p.stat().st_mtime for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"} and "target" not in p.parts)
+    if manifest.exists() and not force and sources and manifest.stat().st_mtime >= sources[-1]:
+        return manifest
+    env = {"LLIF_WAREHOUSE": str(paths().warehouse), "LLIF_HOME": str(paths().home)}
+    import os
+
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [str(dbt), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", "duckdb", "--quiet"],
+        env={**os.environ, **env}, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
+    return manifest
+
+
+if __name__ == "__main__":
+    print(ensure(force=True))
