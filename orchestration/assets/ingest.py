@@ -134,5 +134,12 @@ def ingest_assets(sources: Path) -> list:
 
 
 def person_table_keys() -> list[dg.AssetKey]:
-    """The raw tables linkage depends on: every table of the systems that hold people."""
-    return [raw_key(s, t) for s in PEOPLE_SYSTEMS for t in raw_tables(s)]
+    """The raw tables linkage depends on: the person-level table of each system that holds people."""
+    from warehouse.source_tables import source_system
+
+    return [
+        raw_key(s, name.lower())
+        for s in PEOPLE_SYSTEMS
+        for name, decl in source_system(s).tables.items()
+        if decl.person is not None
+    ]
