@@ -1,5 +1,47 @@
-"""Shared pytest options."""
+"""Shared pytest options and fixtures."""
+
+import uuid
+
+import pytest
+import sqlalchemy as sa
 
 
 def pytest_addoption(parser):
     parser.addoption("--update-snapshots", action="store_true", help="rewrite stored snapshots (asset graph)")
+
+
+def _server_up(url: str) -> bool:
+    try:
+        with sa.create_engine(url, connect_args={"connect_timeout": 3}).connect():
+            return True
+    except Exception:
+        return False
+
+
+@pytest.fixture
+def server_databases():
+    """A fresh PostgreSQL database and MariaDB database, dropped afterwards.
+
+    MariaDB has no schemas, so vendor B's extract lands in a server database named after it
+    (``care_b``): that is dropped before and after too.
+    """
+    name = f"llif_test_{uuid.uuid4().hex[:8]}"
+    pg_admin = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+    my_admin = "mysql+pymysql://root@127.0.0.1:3306/test"
+    if not (_server_up(pg_admin) and _server_up(my_admin)):
+        pytest.skip("PostgreSQL or MariaDB is down: start them as .ci/run does")
+    pg = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
+    with pg.connect() as con:
+        con.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    my = sa.create_engine(my_admin)
+    with my.connect() as con:
+        con.exec_driver_sql("DROP DATABASE IF EXISTS `care_b`")
+        con.exec_driver_sql(f"CREATE DATABASE `{name}`")
+    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", f"mysql+pymysql://root@127.0.0.1:3306/{name}"
+    with pg.connect() as con:
+        con.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with my.connect() as con:
+        con.exec_driver_sql("DROP DATABASE IF EXISTS `care_b`")
+        con.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    pg.dispose()
+    my.dispose()

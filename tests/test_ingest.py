@@ -13,13 +13,11 @@ import os
 import shutil
 import sqlite3
 import stat
-import uuid
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from synthetic_sources import api
 from synthetic_sources.writers import read_care_b_latest, read_embedded_table
@@ -578,39 +576,6 @@ def test_the_parallel_read_of_big_tables_gives_the_same_rows(world, loaded, tmp_
 
 # ---------------------------------------------------------------------------------------------
 # from the servers
-
-
-def _server_up(url: str) -> bool:
-    try:
-        with sa.create_engine(url, connect_args={"connect_timeout": 3}).connect():
-            return True
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def server_databases():
-    """A fresh PostgreSQL database and MariaDB database; vendor B's own database dropped too."""
-    name = f"llif_ingest_{uuid.uuid4().hex[:8]}"
-    pg_admin = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    my_admin = "mysql+pymysql://root@127.0.0.1:3306/test"
-    if not (_server_up(pg_admin) and _server_up(my_admin)):
-        pytest.skip("PostgreSQL or MariaDB is down: start them as .ci/run does")
-    pg = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with pg.connect() as con:
-        con.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    my = sa.create_engine(my_admin)
-    with my.connect() as con:
-        con.exec_driver_sql("DROP DATABASE IF EXISTS `care_b`")
-        con.exec_driver_sql(f"CREATE DATABASE `{name}`")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", f"mysql+pymysql://root@127.0.0.1:3306/{name}"
-    with pg.connect() as con:
-        con.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with my.connect() as con:
-        con.exec_driver_sql("DROP DATABASE IF EXISTS `care_b`")
-        con.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-    pg.dispose()
-    my.dispose()
 
 
 def _raw_tables(warehouse: Path) -> dict[str, pd.DataFrame]:

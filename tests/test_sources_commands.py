@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from llif.cli import main
 from synthetic_sources import api
@@ -169,40 +167,6 @@ def test_report_json_for_machines(generated, monkeypatch, capsys):
     for row in rows:
         assert {"name", "target", "value", "within_tolerance"} <= row.keys()
         assert isinstance(row["within_tolerance"], bool)
-
-
-def _server_up(url: str) -> bool:
-    try:
-        with sa.create_engine(url, connect_args={"connect_timeout": 3}).connect():
-            return True
-    except Exception:
-        return False
-
-
-@pytest.fixture
-def server_databases():
-    """A fresh PostgreSQL and MariaDB database each, dropped afterwards."""
-    name = f"llif_test_{uuid.uuid4().hex[:8]}"
-    pg_admin = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-    my_admin = "mysql+pymysql://root@127.0.0.1:3306/test"
-    if not (_server_up(pg_admin) and _server_up(my_admin)):
-        pytest.skip("PostgreSQL or MariaDB is down: start them as .ci/run does")
-    pg = sa.create_engine(pg_admin, isolation_level="AUTOCOMMIT")
-    with pg.connect() as con:
-        con.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    my = sa.create_engine(my_admin)
-    # MariaDB has no schemas: vendor B's extract lands in a server database named after it
-    with my.connect() as con:
-        con.exec_driver_sql("DROP DATABASE IF EXISTS `care_b`")
-        con.exec_driver_sql(f"CREATE DATABASE `{name}`")
-    yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}", f"mysql+pymysql://root@127.0.0.1:3306/{name}"
-    with pg.connect() as con:
-        con.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    with my.connect() as con:
-        con.exec_driver_sql("DROP DATABASE IF EXISTS `care_b`")
-        con.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
-    pg.dispose()
-    my.dispose()
 
 
 @pytest.mark.server
