@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,6 @@ def ensure(force: bool = False) -> Path:
     if manifest.exists() and not force and sources and manifest.stat().st_mtime >= sources[-1]:
         return manifest
     env = {"LLIF_WAREHOUSE": str(paths().warehouse), "LLIF_HOME": str(paths().home)}
-    import os
-
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
         [str(dbt), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", "duckdb", "--quiet"],

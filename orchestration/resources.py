@@ -26,10 +26,6 @@ class LlifHome(dg.ConfigurableResource):
     def warehouse(self) -> Path:
         return paths(self.root).warehouse
 
-    @property
-    def truth(self) -> Path:
-        return paths(self.root).truth
-
 
 def build_resources() -> dict:
     from orchestration.dbt import dbt_resource

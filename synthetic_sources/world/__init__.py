@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .config import ConfigError, WorldConfig
-from .engine import World, month_bounds, month_index
+from .engine import World, month_bounds
 from .tables import person_months, static_tables
 
 __all__ = ["ConfigError", "WorldConfig", "World", "SimulatedWorld", "simulate_world", "continue_world"]

@@ -113,7 +113,7 @@ class World:
 
     # ------------------------------------------------------------------ tables
     def _init_tables(self):
-        i8, i16, i32, i64, f4, obj = np.int8, np.int16, np.int32, np.int64, np.float32, object
+        i8, i32, i64, f4, obj = np.int8, np.int32, np.int64, np.float32, object
         self.people = Columns(
             {
                 "role": (i8, 0), "household": (i64, -1), "sex": (i8, 0), "dob": (i32, 0),
@@ -451,7 +451,6 @@ class World:
     def step(self, t: int) -> None:
         s, e, year, cal = month_bounds(t)
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, t]))
-        p = self.people
         pandemic = P.PANDEMIC[0] <= f"{year}-{cal:02d}" <= P.PANDEMIC[1]
         self._events = {"exits": []}
         self._end_temporary_stays(rng, e)
