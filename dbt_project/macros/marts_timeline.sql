@@ -1,0 +1,100 @@
+{#-
+    The timeline's fixed vocabulary: source systems' go-live dates, the first month of the
+    timeline, the states and their precedence. One definition, used by every intermediate and
+    mart model (and mirrored in warehouse/reconcile.py, which checks the timeline).
+
+    Go-live dates (shared/design/domain.md): before a system's go-live it holds nothing, so
+    absence of its records then is unknown, not "none". Override with the var `marts_go_live`
+    (a mapping system -> 'yyyy-mm-dd') and `marts_timeline_start`.
+-#}
+
+{% macro marts_go_live_dates() -%}
+    {{ return(var('marts_go_live', {
+        'crm': '1998-01-01',
+        'assets': '2003-01-01',
+        'care_a': '2009-01-01',
+        'care_b': '2014-01-01',
+        'domcare': '2015-01-01',
+    })) }}
+{%- endmacro %}
+
+{#- a system's go-live day as a DATE expression -#}
+{% macro marts_go_live(system) -%}
+    {%- set dates = llif.marts_go_live_dates() -%}
+    {%- if system not in dates -%}
+        {{ exceptions.raise_compiler_error("marts_go_live: unknown system '" ~ system ~ "'; use one of " ~ (dates.keys() | list | join(', '))) }}
+    {%- endif -%}
+    {{ llif.marts_date(dates[system]) }}
+{%- endmacro %}
+
+{#- the go-live day of the system named by a column (crm, assets, care_a, care_b, domcare) -#}
+{% macro marts_go_live_of(system_column) -%}
+    {%- set dates = llif.marts_go_live_dates() -%}
+    case {{ system_column }}
+    {%- for system, day in dates.items() %}
+        when '{{ system }}' then {{ llif.marts_date(day) }}
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- the first month of the timeline: the world (and the CRM) start in January 1998 -#}
+{% macro marts_timeline_start() -%}
+    {{ llif.marts_date(var('marts_timeline_start', '1998-01-01')) }}
+{%- endmacro %}
+
+{#- states in order of precedence at month end: died > hospice > hospital > nursing_care >
+    residential_care > extra_care > sheltered > temporary > general_needs > community >
+    moved_out. A lower rank wins. -#}
+{% macro marts_states() -%}
+    {{ return(['died', 'hospice', 'hospital', 'nursing_care', 'residential_care', 'extra_care',
+               'sheltered', 'temporary', 'general_needs', 'community', 'moved_out']) }}
+{%- endmacro %}
+
+{% macro marts_state_rank(state_column) -%}
+    case {{ state_column }}
+    {%- for state in llif.marts_states() %}
+        when '{{ state }}' then {{ loop.index }}
+    {%- endfor %}
+    end
+{%- endmacro %}
+
+{#- care need level from planned home-care hours a week: 0 none, 1 under 5, 2 5-15, 3 over 15 -#}
+{% macro marts_need_level_from_hours(hours) -%}
+    case
+        when {{ hours }} is null or {{ hours }} <= 0 then 0
+        when {{ hours }} < 5 then 1
+        when {{ hours }} <= 15 then 2
+        else 3
+    end
+{%- endmacro %}
+
+{#- care need level from vendor A's dependency score (0-100): the score's bands overlap the
+    levels', so the cut points are the midpoints between the levels' typical scores -#}
+{% macro marts_need_level_from_dependency(score) -%}
+    case
+        when {{ score }} is null then null
+        when {{ score }} < 24 then 0
+        when {{ score }} < 44 then 1
+        when {{ score }} < 68 then 2
+        else 3
+    end
+{%- endmacro %}
+
+{#- a ratio, NULL when the denominator is 0 or NULL (never integer division) -#}
+{% macro marts_ratio(numerator, denominator) -%}
+    case when {{ denominator }} is null or {{ denominator }} = 0 then null
+         else cast({{ numerator }} as {{ llif.type_double() }}) / cast({{ denominator }} as {{ llif.type_double() }}) end
+{%- endmacro %}
+
+{#- the age band of an age in whole years, for case-mix tables -#}
+{% macro marts_age_band(age) -%}
+    case
+        when {{ age }} is null then 'unknown'
+        when {{ age }} < 18 then '0-17'
+        when {{ age }} < 40 then '18-39'
+        when {{ age }} < 65 then '40-64'
+        when {{ age }} < 75 then '65-74'
+        when {{ age }} < 85 then '75-84'
+        else '85+'
+    end
+{%- endmacro %}
