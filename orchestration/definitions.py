@@ -1,6 +1,6 @@
 """The one Dagster code location of llif (loaded from workspace.yaml).
 
-Thin on purpose: assets call plain functions in ``warehouse/``; this file only gathers them.
+Thin on purpose: assets call plain functions in the domain packages; this file only gathers them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from orchestration.assets.dbt import build_dbt_assets
 from orchestration.assets.identity import identity_asset
 from orchestration.assets.ingest import ingest_assets, person_table_keys
 from orchestration.assets.sources import source_system_specs
+from orchestration.assets.validation import truth_agreement
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.resources import build_resources
 
@@ -23,6 +24,7 @@ def build_definitions() -> dg.Definitions:
             *ingest_assets(paths().sources),
             identity_asset(person_table_keys()),
             build_dbt_assets(),
+            truth_agreement,
         ],
         jobs=[nightly_job],
         schedules=[nightly_schedule],

@@ -93,11 +93,19 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     job = defs.resolve_job_def("nightly_refresh")
     first = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
     assert first.success
+    # the synthetic world's truth is here, so the validation asset measured the warehouse against it
+    validation = [m for m in first.get_asset_materialization_events()
+                  if m.asset_key == dg.AssetKey(["validation", "truth_agreement"])]
+    assert len(validation) == 1
+    figures = {k: v.value for k, v in validation[0].materialization.metadata.items()}
+    assert figures["linkage_precision"] >= 0.98 and figures["linkage_recall"] >= 0.97, figures
+    assert figures["timeline_state_agreement"] >= 0.97, figures
     warehouse = home / "warehouse.duckdb"
     with duck.open_reader(warehouse) as con:
         loaded_first = con.execute("select sum(rows_loaded) from raw._load_audit").fetchone()[0]
         last_change = con.execute("select max(updated_at) from staging.stg_crm__tenancies").fetchone()[0]
         keys_first = con.execute("select count(distinct person_key) from identity.person_xref").fetchone()[0]
+        marts_as_of = con.execute("select max(month_end) from marts.dim_month").fetchone()[0]
     assert loaded_first > 10_000 and keys_first > 100
 
     api.advance(home=home, days=1)
@@ -109,6 +117,8 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
         ).fetchall()
         staged_visits = con.execute("select max(visit_date) from staging.stg_domcare__visits").fetchone()[0]
         raw_visits = con.execute("select count(*) from raw.domcare__visit").fetchone()[0]
+        marts_as_of_next = con.execute("select max(month_end) from marts.dim_month").fetchone()[0]
+        stands_at = con.execute("select max(data_as_of_date) from intermediate.int_source_systems_summarised").fetchone()[0]
     # the second night read only what changed: a small fraction of the first
     first_ids = {r[0] for r in loads[: len(loads) // 2]}
     tonight = sum(n for lid, n in loads if lid not in first_ids)
@@ -117,3 +127,6 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     assert str(staged_visits) >= "2026-11-01"
     assert raw_visits > 0
     assert last_change is not None
+    # the marts moved on with it: the world crossed into November, and so did the timeline
+    assert str(marts_as_of)[:10] == "2026-10-31" and str(marts_as_of_next)[:10] == "2026-11-30"
+    assert str(stands_at)[:10] == "2026-11-01"
