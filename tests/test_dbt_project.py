@@ -252,7 +252,7 @@ def test_both_care_vendors_share_one_vocabulary(duckdb_build, warehouse):
 
 
 def test_every_model_compiles_for_sql_server_into_portable_sql(tmp_path, duckdb_build):
-    run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache"], tmp_path,
+    run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache", "--vars", "{llif_offline_compile: full}"], tmp_path,
             {"LLIF_WAREHOUSE": str(tmp_path / "unused.duckdb")})
     compiled = tmp_path / "target" / "compiled" / "llif"
     models = {p.stem for p in (compiled / "models").rglob("*.sql")}

@@ -39,7 +39,7 @@ INTERMEDIATE_MODELS = {
     "int_source_systems_summarised", "int_months_generated", "int_person_records_linked",
     "int_persons_aggregated", "int_tenancies_cleaned", "int_housing_spells_joined",
     "int_care_home_stays_unioned", "int_care_packages_linked", "int_away_spells_unioned",
-    "int_deaths_derived", "int_state_spells_unioned", "int_person_months_spined",
+    "int_deaths_derived", "int_state_spells_unioned", "int_person_months_spined", "int_persons_fingerprinted",
 }
 CORE_MARTS = {
     "dim_month", "dim_person", "dim_scheme", "dim_unit", "fct_tenancy_spells", "fct_care_episodes",
@@ -157,7 +157,7 @@ def test_models_follow_the_conventions_and_document_every_column(build, warehous
             if name.startswith("int_"):
                 assert cfg["materialized"] == "view" and node["schema"] == "intermediate", name
             elif name.startswith(("dim_", "fct_")):
-                assert cfg["materialized"] == "table" and node["schema"] == "marts", name
+                assert cfg["materialized"] in ("table", "incremental") and node["schema"] == "marts", name
             assert node["description"].strip(), f"{name} has no description"
             undocumented = [c for c, col in node["columns"].items() if not col["description"].strip()]
             assert not undocumented, f"{name}: columns without a description: {undocumented}"
@@ -369,17 +369,26 @@ def test_reconciliation_maps_keys_and_counts_only_what_the_sources_hold():
 
 
 def test_intermediate_and_marts_compile_for_sql_server_into_portable_sql(tmp_path, build):
-    run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache"], tmp_path,
-            {"LLIF_WAREHOUSE": str(tmp_path / "unused.duckdb")})
+    # incremental models compile in both forms (macros/is_incremental.sql answers offline)
+    nightly = tmp_path / "nightly"
+    run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache", "--select", "config.materialized:incremental,resource_type:model",
+             "--vars", "{llif_offline_compile: incremental}"], nightly, {"LLIF_WAREHOUSE": str(tmp_path / "unused.duckdb")})
+    incremental = [p for p in (nightly / "target" / "compiled" / "llif" / "models").rglob("*.sql")
+                   if p.parent.suffix != ".yml"]  # the models, not their tests
+    assert [p.stem for p in incremental] == ["fct_person_month"]
+    assert "is_first_month = 1" in incremental[0].read_text()  # the incremental branch, not the full one
+    run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache", "--vars", "{llif_offline_compile: full}"],
+            tmp_path, {"LLIF_WAREHOUSE": str(tmp_path / "unused.duckdb")})
     assert {r["status"] for r in run_results(tmp_path)} == {"success"}
     compiled = tmp_path / "target" / "compiled" / "llif"
-    ours = [compiled / "models" / "intermediate", compiled / "models" / "marts", compiled / "snapshots"]
-    names = {p.stem for folder in ours[:2] for p in folder.rglob("*.sql")}
-    assert (OURS - {"stg_identity__person_xref"}) <= names and "stg_identity__person_xref" in names
+    ours = [compiled / "models" / "intermediate", compiled / "models" / "marts", compiled / "snapshots",
+            nightly / "target" / "compiled" / "llif" / "models"]
+    names = {p.stem for p in (compiled / "models").rglob("*.sql")}
+    assert OURS <= names, sorted(OURS - names)
     sql = "\n".join(p.read_text() for folder in ours[:2] for p in folder.rglob("*.sql"))
     assert "EOMONTH" in sql and "dateadd(" in sql.lower()  # the T-SQL forms of dbt's date macros
     violations = sql_portability.scan_paths([p for p in ours if p.exists()])
-    assert not violations, "compiled SQL that SQL Server cannot run:\n" + sql_portability.report(violations, compiled)
+    assert not violations, "compiled SQL that SQL Server cannot run:\n" + sql_portability.report(violations, tmp_path)
     # the scanner is not vacuous: the same models compiled for DuckDB use constructs T-SQL lacks
     duck = build / "target" / "compiled" / "llif" / "models" / "marts"
     rules = {v.rule for found in sql_portability.scan_paths([duck]).values() for v in found}
@@ -458,3 +467,49 @@ def test_marts_build_on_postgres_and_agree_with_duckdb(build, warehouse, tmp_pat
                     assert left == right, f"{what}: PostgreSQL {left[:5]} vs DuckDB {right[:5]}"
         finally:
             admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. the nightly timeline is incremental by person, and equals a full rebuild
+
+
+@pytest.mark.timeout(900)
+def test_incremental_timeline_equals_a_full_rebuild_after_new_data(build, home, tmp_path_factory):
+    """A month and more of new activity, late arrivals and corrections (crossing into a new
+    month), then the incremental fct_person_month must hold exactly what a full rebuild does."""
+    import shutil
+
+    from synthetic_sources import api
+    from warehouse import duck, ingest
+    from warehouse.identity import link_people
+
+    later = tmp_path_factory.mktemp("marts_later") / "home"
+    shutil.copytree(home, later)
+    api.advance(home=later, days=35)
+    path = later / "warehouse.duckdb"
+    for system in ingest.systems_with_sources(later / "sources"):
+        ingest.ingest_system(system, path, sources_dir=later / "sources", pseudonym_key=KEY)
+    with duck.open_writer(path) as con:
+        link_people(con)
+        before = con.execute("select count(*), max(month_start) from marts.fct_person_month").fetchone()
+    work = tmp_path_factory.mktemp("marts_incremental")
+    env = {"LLIF_WAREHOUSE": str(path)}
+    run_dbt(["run", "--select", "+fct_person_month"], work, env)
+    assert any(r["unique_id"].endswith(".fct_person_month") and r["status"] == "success" for r in run_results(work))
+    with duck.open_writer(path) as con:
+        con.execute("create table main.incremental_timeline as select * from marts.fct_person_month")
+        after = con.execute("select count(*), max(month_start) from marts.fct_person_month").fetchone()
+    assert after[0] > before[0] and after[1] > before[1], (before, after)
+
+    run_dbt(["run", "--select", "fct_person_month", "--full-refresh"], work, env)
+    with duck.open_writer(path) as con:
+        only_incremental = con.execute(
+            "select count(*) from (select * from main.incremental_timeline except all select * from marts.fct_person_month)"
+        ).fetchone()[0]
+        only_full = con.execute(
+            "select count(*) from (select * from marts.fct_person_month except all select * from main.incremental_timeline)"
+        ).fetchone()[0]
+        total = con.execute("select count(*) from marts.fct_person_month").fetchone()[0]
+    assert only_incremental == 0 and only_full == 0, (
+        f"incremental and full timelines differ: {only_incremental} rows only in the incremental, "
+        f"{only_full} only in the full rebuild, of {total}")

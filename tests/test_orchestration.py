@@ -54,6 +54,14 @@ def test_definitions_load_with_the_nightly_job_and_schedule(defs):
     schedule = defs.resolve_schedule_def("nightly_refresh_0200")
     assert schedule.cron_schedule == "0 2 * * *"
     assert schedule.execution_timezone == "Europe/London"
+    # Sundays rebuild dbt's incremental models in full; other nights do not
+    import datetime as dt
+
+    for day, full in ((dt.datetime(2026, 11, 22, 2), True), (dt.datetime(2026, 11, 23, 2), False)):
+        with dg.build_schedule_context(scheduled_execution_time=day) as context:
+            request = schedule.evaluate_tick(context).run_requests[0]
+        assert bool(request.run_config) is full, day
+        dg.validate_run_config(job, request.run_config)  # raises if the job would refuse it
 
 
 def test_asset_graph_snapshot(defs, request):

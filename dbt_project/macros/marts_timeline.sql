@@ -98,3 +98,21 @@
         else '85+'
     end
 {%- endmacro %}
+
+
+{#- fct_person_month's pre-hook, on an incremental run: forget every person whose fingerprint
+    changed or who is gone (linkage moved their records to another key), so the model rebuilds
+    their whole history - including months that no longer exist. -#}
+{% macro marts_forget_changed_people() -%}
+{%- if is_incremental() -%}
+delete from {{ this }}
+where person_key in (
+    select stored.person_key
+    from {{ this }} as stored
+    left join {{ ref('int_persons_fingerprinted') }} as current_people
+        on stored.person_key = current_people.person_key
+    where stored.is_first_month = 1
+      and (current_people.person_key is null or current_people.fingerprint <> stored.person_fingerprint)
+)
+{%- endif -%}
+{%- endmacro %}

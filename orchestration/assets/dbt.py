@@ -28,6 +28,13 @@ class LlifTranslator(DagsterDbtTranslator):
         return f"dbt_{fqn[1]}" if len(fqn) > 2 else "dbt"
 
 
+class DbtBuildConfig(dg.Config):
+    """``full_refresh`` rebuilds incremental models from scratch (fct_person_month is incremental
+    by person; a change to a household's area alone needs a full refresh to reach it)."""
+
+    full_refresh: bool = False
+
+
 def build_dbt_assets():
     @dbt_assets(
         manifest=manifest_path(),
@@ -35,7 +42,8 @@ def build_dbt_assets():
         dagster_dbt_translator=LlifTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
         pool=WAREHOUSE_POOL,
     )
-    def llif_dbt(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+    def llif_dbt(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
+        args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
+        yield from dbt.cli(args, context=context).stream()
 
     return llif_dbt

@@ -15,13 +15,78 @@
     is_hospital_observed say, per month, whether no care-home stay, no package or no hospital
     stay on record means none (hospital stays are recorded only for care-home residents and
     home-care users). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='person_month_id',
+    on_schema_change='fail',
+    pre_hook="{{ llif.marts_forget_changed_people() }}"
+) }}
+{#- Incremental by person (docs/decisions.md): a full build computes everyone; a nightly one
+    rebuilds the whole history of people whose fingerprint changed or who are new (the pre-hook
+    has deleted the changed ones' rows), and the last two months the timeline held for everyone
+    else (a month in progress settles, a new month begins). -#}
 with
+
+fingerprints as (
+
+    select * from {{ ref('int_persons_fingerprinted') }}
+
+),
+
+{% if is_incremental() %}
+
+stored_people as (
+
+    select person_key from {{ this }} where is_first_month = 1
+
+),
+
+rebuilt_people as (
+
+    select fingerprints.person_key
+    from fingerprints
+    left join stored_people
+        on fingerprints.person_key = stored_people.person_key
+    where stored_people.person_key is null
+
+),
+
+recent as (
+
+    -- from two months before the last month held: the first of them only feeds previous_state
+    select {{ llif.marts_add_months(-2, 'max(month_start)') }} as window_start from {{ this }}
+
+),
 
 months as (
 
-    select * from {{ ref('int_person_months_spined') }}
+    select spine.*, 1 as is_rebuilt
+    from {{ ref('int_person_months_spined') }} as spine
+    inner join rebuilt_people
+        on spine.person_key = rebuilt_people.person_key
+
+    union all
+
+    select spine.*, 0 as is_rebuilt
+    from {{ ref('int_person_months_spined') }} as spine
+    cross join recent
+    left join rebuilt_people
+        on spine.person_key = rebuilt_people.person_key
+    where spine.month_start >= recent.window_start
+      and rebuilt_people.person_key is null
 
 ),
+
+{% else %}
+
+months as (
+
+    select spine.*, 1 as is_rebuilt from {{ ref('int_person_months_spined') }} as spine
+
+),
+
+{% endif %}
 
 spells as (
 
@@ -231,6 +296,7 @@ stated as (
         months.month_end,
         months.is_first_month,
         months.is_last_month,
+        months.is_rebuilt,
         case
             when deaths.death_date <= months.month_end then 'died'
             when at_month_end.covering_state is not null then at_month_end.covering_state
@@ -325,8 +391,12 @@ final as (
         {{ llif.flag('stated.state_source_go_live_date <= stated.month_end') }} as is_observed,
         {{ llif.flag('stated.has_live_care_stay = 1 or (' ~ llif.marts_go_live('care_a') ~ ' <= stated.month_end and ' ~ llif.marts_go_live('care_b') ~ ' <= stated.month_end)') }} as is_care_home_observed,
         {{ llif.flag(llif.marts_go_live('domcare') ~ ' <= stated.month_end') }} as is_home_care_observed,
-        {{ llif.flag('stated.has_live_care_stay = 1 or stated.has_live_package = 1') }} as is_hospital_observed
+        {{ llif.flag('stated.has_live_care_stay = 1 or stated.has_live_package = 1') }} as is_hospital_observed,
+        fingerprints.fingerprint as person_fingerprint,
+        stated.is_rebuilt
     from stated
+    left join fingerprints
+        on stated.person_key = fingerprints.person_key
     left join persons
         on stated.person_key = persons.person_key
     left join schemes
@@ -344,4 +414,15 @@ final as (
 
 )
 
-select * from final
+select
+    person_month_id, person_key, month_start, state, previous_state, need_level, weekly_care_hours, age,
+    area_code, area_name, scheme_id, unit_id, tenancy_id, care_home_episode_id, home_care_episode_id,
+    away_spell_id, state_source_system, is_hospital_admission, is_hospital_discharge, is_hospice_admission,
+    is_care_home_admission, is_package_started, is_let, is_tenancy_ended, is_died, is_moved_out,
+    is_first_month, is_last_month, is_state_inferred, is_observed, is_care_home_observed,
+    is_home_care_observed, is_hospital_observed, person_fingerprint
+from final
+{% if is_incremental() %}
+-- the month before the window only gave its state to previous_state
+where is_rebuilt = 1 or month_start >= (select {{ llif.marts_add_months(1, 'window_start') }} from recent)
+{% endif %}
