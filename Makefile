@@ -39,7 +39,7 @@ test-fast: $(DEV_STAMP)
 	$(PY) -m llif.dbt_manifest >/dev/null
 	$(PY) -m pytest -q -m "not slow"
 
-## ui: Dagster and MLflow UIs on localhost
+## ui: the Dagster UI, the MLflow UI and the explorer on localhost
 ui: $(STAMP)
 	$(PY) -m llif ui
 

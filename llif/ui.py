@@ -1,6 +1,7 @@
-"""``make ui``: the Dagster UI (lineage, runs, reruns) and the MLflow UI (model versions), side by side.
+"""``make ui``: the Dagster UI (lineage, runs, reruns), the MLflow UI (model versions) and the
+explorer (planners: forecasts and what-ifs), side by side.
 
-Both run on localhost only; Ctrl-C stops both.
+All run on localhost only; Ctrl-C stops them all.
 """
 
 from __future__ import annotations
@@ -16,13 +17,15 @@ from llif.settings import PROJECT_ROOT, paths
 
 DAGSTER_PORT = 3000
 MLFLOW_PORT = 5000
+EXPLORER_PORT = 8501
 
 
 def mlflow_tracking_uri(home: Path | None = None) -> str:
     return f"sqlite:///{paths(home).mlflow_db}"
 
 
-def commands(dagster_port: int = DAGSTER_PORT, mlflow_port: int = MLFLOW_PORT) -> dict[str, list[str]]:
+def commands(dagster_port: int = DAGSTER_PORT, mlflow_port: int = MLFLOW_PORT,
+             explorer_port: int = EXPLORER_PORT) -> dict[str, list[str]]:
     p = paths()
     bin_dir = Path(sys.executable).parent
     return {
@@ -33,6 +36,11 @@ def commands(dagster_port: int = DAGSTER_PORT, mlflow_port: int = MLFLOW_PORT) -
         "mlflow": [
             str(bin_dir / "mlflow"), "ui", "--backend-store-uri", mlflow_tracking_uri(),
             "--default-artifact-root", p.mlartifacts.as_uri(), "--host", "127.0.0.1", "--port", str(mlflow_port),
+        ],
+        "explorer": [
+            str(bin_dir / "streamlit"), "run", str(PROJECT_ROOT / "explorer" / "app.py"),
+            "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port", str(explorer_port),
+            "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer", "--theme.primaryColor", "#0072B2",
         ],
     }
 
@@ -68,10 +76,11 @@ def environment() -> dict[str, str]:
     return env
 
 
-def start(dagster_port: int = DAGSTER_PORT, mlflow_port: int = MLFLOW_PORT) -> dict[str, subprocess.Popen]:
+def start(dagster_port: int = DAGSTER_PORT, mlflow_port: int = MLFLOW_PORT,
+          explorer_port: int = EXPLORER_PORT) -> dict[str, subprocess.Popen]:
     env = environment()
     procs = {}
-    for name, cmd in commands(dagster_port, mlflow_port).items():
+    for name, cmd in commands(dagster_port, mlflow_port, explorer_port).items():
         procs[name] = subprocess.Popen(cmd, env=env, cwd=PROJECT_ROOT, start_new_session=True)
     return procs
 
@@ -87,11 +96,12 @@ def stop(procs: dict[str, subprocess.Popen]) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
 
 
-def run(dagster_port: int = DAGSTER_PORT, mlflow_port: int = MLFLOW_PORT) -> int:
-    procs = start(dagster_port, mlflow_port)
+def run(dagster_port: int = DAGSTER_PORT, mlflow_port: int = MLFLOW_PORT, explorer_port: int = EXPLORER_PORT) -> int:
+    procs = start(dagster_port, mlflow_port, explorer_port)
     print(f"llif: Dagster UI  http://127.0.0.1:{dagster_port}  (lineage, runs, rerun assets)")
     print(f"llif: MLflow UI   http://127.0.0.1:{mlflow_port}  (compare model versions)")
-    print("llif: Ctrl-C stops both", flush=True)
+    print(f"llif: explorer    http://127.0.0.1:{explorer_port}  (planners: forecasts, what-ifs, report)")
+    print("llif: Ctrl-C stops them all", flush=True)
     try:
         while all(p.poll() is None for p in procs.values()):
             time.sleep(1)

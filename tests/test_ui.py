@@ -32,12 +32,13 @@ def _get(url: str, timeout: float = 90.0) -> bytes:
 
 
 @pytest.mark.timeout(240)
-def test_both_uis_come_up_and_dagster_shows_the_code_location(tmp_path, monkeypatch):
+def test_the_uis_come_up_and_dagster_shows_the_code_location(tmp_path, monkeypatch):
     monkeypatch.setenv("LLIF_HOME", str(tmp_path / "home"))
-    dagster_port, mlflow_port = _free_port(), _free_port()
-    procs = ui.start(dagster_port, mlflow_port)
+    dagster_port, mlflow_port, explorer_port = _free_port(), _free_port(), _free_port()
+    procs = ui.start(dagster_port, mlflow_port, explorer_port)
     try:
         assert b"<html" in _get(f"http://127.0.0.1:{mlflow_port}/").lower()
+        assert _get(f"http://127.0.0.1:{explorer_port}/_stcore/health").strip() == b"ok"
         info = json.loads(_get(f"http://127.0.0.1:{dagster_port}/server_info"))
         assert "dagster_webserver_version" in info
         # the code location loads: the source systems are in the asset graph
