@@ -102,9 +102,15 @@
 
 {#- fct_person_month's pre-hook, on an incremental run: forget every person whose fingerprint
     changed or who is gone (linkage moved their records to another key), so the model rebuilds
-    their whole history - including months that no longer exist. -#}
+    their whole history - including months that no longer exist. A table built before the
+    fingerprint existed (an upgrade) is emptied, so everyone is rebuilt and the column added. -#}
 {% macro marts_forget_changed_people() -%}
 {%- if is_incremental() -%}
+{%- set offline = var('llif_offline_compile', none) is not none -%}
+{%- set columns = [] if offline else adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+{%- if not offline and 'person_fingerprint' not in columns -%}
+delete from {{ this }}
+{%- else -%}
 delete from {{ this }}
 where person_key in (
     select stored.person_key
@@ -114,5 +120,6 @@ where person_key in (
     where stored.is_first_month = 1
       and (current_people.person_key is null or current_people.fingerprint <> stored.person_fingerprint)
 )
+{%- endif -%}
 {%- endif -%}
 {%- endmacro %}

@@ -19,7 +19,7 @@
     materialized='incremental',
     incremental_strategy='delete+insert',
     unique_key='person_month_id',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ llif.marts_forget_changed_people() }}"
 ) }}
 {#- Incremental by person (docs/decisions.md): a full build computes everyone; a nightly one
