@@ -56,9 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", type=_positive_float, default=1.0)
     demo.add_argument("--seed", type=_whole, default=None)
 
-    ui = sub.add_parser("ui", help="the Dagster and MLflow UIs on localhost")
+    ui = sub.add_parser("ui", help="the Dagster and MLflow UIs and the explorer on localhost")
     ui.add_argument("--dagster-port", type=_whole, default=3000)
     ui.add_argument("--mlflow-port", type=_whole, default=5000)
+    ui.add_argument("--explorer-port", type=_whole, default=8501)
+
+    from llif.forecast_cli import add_forecast_commands
+
+    add_forecast_commands(sub)
     return parser
 
 
@@ -105,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ui":
             from llif.ui import run
 
-            return run(dagster_port=args.dagster_port, mlflow_port=args.mlflow_port)
+            return run(dagster_port=args.dagster_port, mlflow_port=args.mlflow_port, explorer_port=args.explorer_port)
+        if args.command == "forecast":
+            return args.handler(args)
     except (ConfigError, SourcesError) as exc:
         print(f"llif: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

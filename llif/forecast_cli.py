@@ -1,0 +1,166 @@
+"""``llif forecast``: the forecast engine for analysts on the command line.
+
+    llif forecast run --scenario scenarios/reablement.yaml [--replications 200] [--months 60]
+    llif forecast backtest [--cutoff 12] [--replications 50]
+    llif forecast nursing-beds [--below 10]
+
+Hooked into ``llif/cli.py`` by ``add_forecast_commands(sub)``; ``run_forecast_command(args)``
+handles the parsed arguments. Reads the warehouse read-only (``--warehouse``, default the one
+in LLIF_HOME); ``--toy N`` runs on a synthetic provider of N people instead (no warehouse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, got {value}")
+    return value
+
+
+def add_forecast_commands(subparsers) -> argparse.ArgumentParser:
+    """Add ``forecast`` and its actions to the ``llif`` subparsers."""
+    fc = subparsers.add_parser("forecast", help="simulate the months ahead: scenarios, backtest, capacity search")
+    fsub = fc.add_subparsers(dest="action", required=True)
+
+    def common(p):
+        p.add_argument("--warehouse", default=None, help="the DuckDB warehouse (default: LLIF_HOME's), opened read-only")
+        p.add_argument("--toy", type=_positive_int, default=None, metavar="N",
+                       help="use a synthetic provider of N people instead of the warehouse")
+        p.add_argument("--replications", type=_positive_int, default=200)
+        p.add_argument("--processes", type=_positive_int, default=2)
+        p.add_argument("--run-date", default=None, help="seeds the run (default today), YYYY-MM-DD")
+
+    run = fsub.add_parser("run", help="the baseline and one or more scenario files")
+    common(run)
+    run.add_argument("--scenario", action="append", default=[], metavar="FILE",
+                     help="a scenario YAML file (repeatable); 'all' for every shipped scenario")
+    run.add_argument("--months", type=_positive_int, default=60)
+    run.add_argument("--out", default=None, help="write the summary tables as CSV files into this folder")
+
+    bt = fsub.add_parser("backtest", help="forecast from 12 or 24 months ago and compare with what happened")
+    common(bt)
+    bt.add_argument("--cutoff", type=_positive_int, default=12, help="months before the reference month")
+
+    nb = fsub.add_parser("nursing-beds", help="the fewest extra nursing beds keeping delayed discharges under a level")
+    common(nb)
+    nb.add_argument("--below", type=float, default=10.0, help="delayed discharges a month to stay under")
+    nb.add_argument("--months", type=_positive_int, default=24)
+    fc.set_defaults(handler=run_forecast_command)
+    return fc
+
+
+def _inputs(args):
+    if args.toy:
+        from simulation.testing import toy_inputs
+
+        return toy_inputs(args.toy, seed=0), None
+    import duckdb
+
+    path = Path(args.warehouse) if args.warehouse else None
+    if path is None:
+        from llif.settings import paths
+
+        path = paths().warehouse
+    if not path.exists():
+        raise SystemExit(f"llif: error: no warehouse at {path} (build one, pass --warehouse, or use --toy N)")
+    con = duckdb.connect(str(path), read_only=True)
+    from simulation.inputs import estimate_inputs
+
+    return estimate_inputs(con), con
+
+
+def run_forecast_command(args) -> int:
+    from tqdm import tqdm
+
+    from simulation.scenarios import ScenarioError, baseline, load_scenario, shipped_scenarios
+
+    try:
+        if args.action == "run":
+            files = args.scenario
+            if "all" in files:
+                scenarios = shipped_scenarios()
+            else:
+                scenarios = [baseline()] + [load_scenario(f) for f in files]
+        inputs, con = _inputs(args)
+    except ScenarioError as exc:
+        print(f"llif: error: {exc}", file=sys.stderr)
+        return 2
+    if args.action == "run":
+        return _run(args, inputs, scenarios)
+    if args.action == "backtest":
+        from simulation.backtest import run_backtest
+
+        if con is None:
+            print("llif: error: the backtest needs a warehouse (not --toy)", file=sys.stderr)
+            return 2
+        with tqdm(total=args.replications, desc=f"backtest {args.cutoff} months", unit="rep") as bar:
+            out = run_backtest(con, args.cutoff, replications=args.replications, processes=args.processes,
+                               run_date=args.run_date, progress=bar.update)
+        print(f"census {out['cutoff']} ({out['census_people']} people), {out['months']} months, "
+              f"{out['replications']} replications")
+        print(f"  total people error {out['total_pct_error']:+.2f}%, 80% bands hold {out['coverage80']:.0%}, "
+              f"95% bands hold {out['coverage95']:.0%} of series-months")
+        print(out["series"].to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
+        return 0
+    from simulation.outputs import search_capacity
+
+    found = search_capacity(inputs, below=args.below, replications=min(args.replications, 40), months=args.months,
+                            run_date=args.run_date, processes=args.processes)
+    if found["beds_added"] is None:
+        print(f"no addition up to the search limit keeps delayed discharges under {args.below:g} a month")
+    else:
+        print(f"{found['beds_added']} more nursing beds keep delayed discharges under {args.below:g} a month "
+              f"in at least {found['level']:.0%} of replications (tried: {found['tried']})")
+    return 0
+
+
+def _run(args, inputs, scenarios) -> int:
+    from tqdm import tqdm
+
+    from simulation.outputs import summarise
+    from simulation.replications import run_forecast
+
+    with tqdm(total=args.replications, desc=f"{len(scenarios)} scenario(s)", unit="rep") as bar:
+        results = run_forecast(inputs, scenarios, replications=args.replications, months=args.months,
+                               run_date=args.run_date, processes=args.processes, progress=bar.update)
+    tables = summarise(results)
+    s = tables["kpi_summary"]
+    last = s[s.month_index == s.month_index.max()]
+    print(f"llif: {len(scenarios)} scenario(s) x {args.replications} replications x {args.months} months "
+          f"from the census of {inputs.reference_month} ({inputs.n_people} people) in {results.metadata['seconds']:.0f}s")
+    show = ["people_total", "people_residential_care", "people_nursing_care", "people_extra_care",
+            "waiting_extra_care", "delayed_discharges", "home_care_hours", "cost_total"]
+    view = last[last.kpi.isin(show)].pivot(index="kpi", columns="scenario", values="mean").reindex(show)
+    print(f"\nmeans in {str(last.month.iloc[0])[:7]}:")
+    print(view.to_string(float_format=lambda v: f"{v:,.0f}"))
+    print()
+    for row in tables["statements"].head(16).itertuples(index=False):
+        print(f"  - [{row.scenario}] {row.statement}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        for name, df in tables.items():
+            df.to_csv(out / f"{name}.csv", index=False)
+        print(f"\ntables written to {out}")
+    return 0
+
+
+def main(argv=None) -> int:
+    """Stand-alone entry (``python -m llif.forecast_cli forecast run ...``) until cli.py hooks it."""
+    parser = argparse.ArgumentParser(prog="llif")
+    add_forecast_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,806 @@
+"""The forecast engine: a Mesa model whose population is a struct of arrays.
+
+Why arrays: one Mesa agent per person runs at well under a million person-months a second on
+the 2-core machine, numpy over the whole population at tens of millions (simulation.md). The
+per-person rules are written once, readably, in ``reference.py``; this module implements the
+same rules over index arrays, and a test checks both give the same distributions.
+
+One month, in simulation.md's order:
+1. ageing and time; 2. arrivals (rate x trend x season x scenario, drawn from the recent
+arrivals); 3. transition probabilities by lattice lookup x season x scenario, renormalised;
+4. one uniform per slot from the transitions stream, inverse CDF; its residual, rescaled,
+drives the need level and then the within-month hospital or hospice admission, so a person
+still costs one draw a month; 5. capacity: units admit by priority, longest wait, tie-break,
+and the rest queue where they are (in hospital: a delayed discharge); 6. moves applied, exits
+free places; 7. costs by payer; 8. the month's KPIs.
+
+Why the residual trick is exact: given the cell, the position of u inside the interval of the
+outcome drawn is uniform on (0, 1) and independent of which outcome it was.
+
+Hospital and hospice stays are mostly shorter than a month: the state at month end comes from
+the table, admissions that start and end inside a month are events, and bed days are the
+expected days of each kind of month (within, entering, leaving, staying) from the warehouse's
+spells (``Hospital.bed_days``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mesa
+import numpy as np
+from scipy.stats import poisson
+
+from simulation.inputs import (
+    COMMUNITY, DIED, HOME_STATES, HOSPICE, HOSPITAL, HOUSING_STATES, MOVED_OUT, N_LIVE,
+    N_STATES, NURSING, PLACE_STATES, RESIDENTIAL, TEAMS, SimulationInputs,
+)
+from simulation.lattice import AGE_EDGES, AGE_BANDS, MONTHS_IN_STATE_EDGES, STATES
+from simulation.scenarios import RunPlan, active_rule_key
+from simulation.units import (
+    PLACE_KIND_LABEL, CareHome, HomeCareTeam, Hospice, Hospital, Scheme, allocate,
+)
+
+WAITING = 11   # an arrival waiting outside for a place (not yet in a live state)
+EMPTY = 12     # a pre-allocated slot nobody has arrived in
+UNKNOWN_AGE = -(10 ** 7)
+
+STREAMS = ("arrivals", "transitions", "rationing", "parameters")
+
+_PLACE_LABELS = [PLACE_KIND_LABEL[s] for s in PLACE_STATES]
+_CONSTRAINED_LABELS = ("general_needs", "sheltered", "extra_care", "temporary", "residential_care", "nursing_care")
+
+KPIS: tuple[str, ...] = (
+    *(f"people_{s}" for s in STATES[:N_LIVE]),
+    "people_total", *(f"people_need_{n}" for n in range(4)),
+    "arrivals", "deaths", "moved_out",
+    *(f"admissions_{s}" for s in ("general_needs", "sheltered", "extra_care", "temporary",
+                                   "residential_care", "nursing_care")),
+    "care_home_admissions", "care_home_admissions_from_hospital",
+    "hospital_admissions", "hospice_admissions",
+    "hospital_bed_days", "delayed_discharges", "delayed_bed_days", "hospice_bed_days",
+    *(f"occupied_{k}" for k in _PLACE_LABELS),
+    *(f"capacity_{k}" for k in _PLACE_LABELS),
+    *(f"waiting_{s}" for s in _CONSTRAINED_LABELS),
+    *(f"mean_wait_months_{s}" for s in _CONSTRAINED_LABELS),
+    "home_care_people", "home_care_hours", "home_care_hours_unmet", "home_care_waiting",
+    "lets", "voids", "tenancy_ends", "churn_rate",
+    "cost_nhs", "cost_local_authority", "cost_provider", "cost_charity", "cost_total",
+)
+K = {k: i for i, k in enumerate(KPIS)}
+
+_AGE_LUT = np.array([len(AGE_BANDS) - 1] + [
+    int(np.searchsorted(np.asarray(AGE_EDGES), m // 12, side="right") - 1) for m in range(12 * 151)
+], dtype=np.int64)
+_MIS_LUT = np.array([int(np.searchsorted(np.asarray(MONTHS_IN_STATE_EDGES), m, side="right") - 1)
+                     for m in range(MONTHS_IN_STATE_EDGES[-1] + 1)], dtype=np.int64)
+_PLACE_ARR = np.array(PLACE_STATES)
+_NEED0 = K["people_need_0"]
+_ADM0 = K["admissions_general_needs"]
+_WAIT0 = K["waiting_general_needs"]
+_MWAIT0 = K["mean_wait_months_general_needs"]
+_OCC0 = K[f"occupied_{_PLACE_LABELS[0]}"]
+_CAP0 = K[f"capacity_{_PLACE_LABELS[0]}"]
+
+
+
+
+@dataclass
+class MonthTable:
+    """Month t's probabilities, with one extra row (the dead cell) at the end.
+
+    ``q_lo``..``q_hi`` is the *quiet* interval of a cell: a uniform inside it means the person
+    stays in the same state at the same need with no admission, which is what most people do
+    in most months; only the others are processed individually."""
+
+    cum0: np.ndarray       # (cells + 1, 12): 0 then the cumulative probabilities
+    q_lo: np.ndarray
+    q_hi: np.ndarray
+    q_lo32: np.ndarray     # the same rounded outwards to float32, for the whole-population test
+    q_hi32: np.ndarray
+    p_hosp: np.ndarray     # within-month hospital admission
+    p_hospice: np.ndarray
+
+
+@dataclass
+class ReplicationParams:
+    """What one replication draws once and every scenario of it shares (common random numbers
+    and parameter uncertainty): the tables, the arrival rates, the arrival uniforms and the
+    seeds of the month-by-month streams."""
+
+    rep: int
+    transition: np.ndarray
+    need_table: np.ndarray
+    events: np.ndarray
+    arrival_rate: np.ndarray
+    arrival_growth: np.ndarray
+    arrival_u: np.ndarray          # (months, n_entry)
+    template_u: list               # per entry state, (cap,) uniforms
+    arrival_caps: np.ndarray       # slots reserved per entry state
+    seeds: dict
+    ppu_factor: np.ndarray = None  # per census pool: this replication's people per unit / the census's
+    need_cum0: np.ndarray = None
+    need_lo: np.ndarray = None
+    need_hi: np.ndarray = None
+    cache: dict = field(default_factory=dict)
+
+
+def stream_seeds(root: np.random.SeedSequence, rep: int) -> dict:
+    """Named streams of one replication: child ``rep`` of the root, then one grandchild each."""
+    child = np.random.SeedSequence(root.entropy, spawn_key=tuple(root.spawn_key) + (rep,))
+    return {name: np.random.SeedSequence(child.entropy, spawn_key=tuple(child.spawn_key) + (i,))
+            for i, name in enumerate(STREAMS)}
+
+
+def arrival_caps(inputs: SimulationInputs, plans: list[RunPlan], months: int) -> np.ndarray:
+    """Slots to reserve per entry state: enough for the busiest plan with a wide margin
+    (parameter draws included). Fixed for a run set, so all its scenarios share a layout."""
+    a = inputs.arrivals
+    t = np.arange(1, months + 1) / 12.0
+    mult = np.max([p.arrival_mult for p in plans], axis=0) if plans else np.ones((months, len(a.entry_states)))
+    growth = np.maximum(a.growth + 2 * a.growth_se.clip(0, 0.05), a.growth)
+    lam = (a.base_rate[None, :] * (1 + growth[None, :]) ** t[:, None] * a.season.max() * mult).sum(axis=0) * 1.3
+    return (np.ceil(poisson.ppf(1 - 1e-9, lam + 1.0)) + 10).astype(np.int64)
+
+
+def _with_dead_row(a: np.ndarray, fill) -> np.ndarray:
+    extra = np.full((1,) + a.shape[1:], fill, dtype=a.dtype)
+    return np.concatenate([a, extra])
+
+
+def draw_params(inputs: SimulationInputs, seeds: dict, months: int, caps: np.ndarray, rep: int = 0,
+                parameter_uncertainty: bool = True) -> ReplicationParams:
+    a = inputs.arrivals
+    prng = np.random.default_rng(seeds["parameters"])
+    if parameter_uncertainty:
+        trans, need, events = inputs.replicate_tables(prng)
+        rate = prng.gamma(a.window_count + 0.5, 1.0 / np.maximum(a.window_exposure, 1e-9))
+        prior_var = 0.05 ** 2
+        post_sd = np.sqrt(prior_var * a.growth_se ** 2 / (prior_var + a.growth_se ** 2))
+        growth = np.exp(np.log1p(a.growth) + prng.normal(0, 1, len(a.growth)) * post_sd) - 1
+    else:
+        trans, need, events = inputs.transition, inputs.need_table, inputs.events
+        rate, growth = a.base_rate.copy(), a.growth.copy()
+    ppu_sd = np.array([p.persons_per_unit_sd for p in inputs.pools], dtype=float)
+    ppu_factor = np.exp(prng.normal(0.0, 1.0, len(ppu_sd)) * ppu_sd) if parameter_uncertainty else np.ones(len(ppu_sd))
+    arng = np.random.default_rng(seeds["arrivals"])
+    arrival_u = arng.random((months, len(a.entry_states)))
+    template_u = [arng.random(int(c)) for c in caps]
+    p = ReplicationParams(rep=rep, transition=trans, need_table=need, events=events, arrival_rate=rate,
+                          arrival_growth=growth, arrival_u=arrival_u, template_u=template_u,
+                          arrival_caps=np.asarray(caps), seeds=seeds, ppu_factor=ppu_factor)
+    cum0 = np.hstack([np.zeros((len(need), 1)), np.cumsum(need, axis=1)])
+    cum0[:, -1] = 1.0 + 1e-12
+    own = inputs.lattice.decode(np.arange(inputs.lattice.size))[1]
+    rows = np.arange(len(need))
+    p.need_cum0 = _with_dead_row(cum0, 1.0)
+    p.need_lo = _with_dead_row(cum0[rows, own], 0.0)
+    p.need_hi = _with_dead_row(cum0[rows, own + 1], 1.0)
+    return p
+
+
+def month_table(inputs: SimulationInputs, params: ReplicationParams, plan: RunPlan, t: int) -> MonthTable:
+    """Probabilities of month t: the replication's table x month-of-year x the scenario rules
+    active then, renormalised. Cached by content in the replication, so scenarios without
+    transition rules share the baseline's twelve tables."""
+    key = (int(plan.moy[t]), active_rule_key(plan, t))
+    hit = params.cache.get(key)
+    if hit is not None:
+        return hit
+    P = params.transition.copy()
+    n = len(P)
+    state_of_cell = params.cache.get("state_of_cell")
+    if state_of_cell is None:
+        state_of_cell = params.cache["state_of_cell"] = inputs.lattice.decode(np.arange(n))[0]
+    rows = np.arange(n)
+    season = inputs.season_transition[plan.moy[t]]
+    stay = P[rows, state_of_cell].copy()
+    P *= season[None, :]
+    P[rows, state_of_cell] = stay
+    e_h = params.events[:, 0] * season[HOSPITAL]
+    e_hs = params.events[:, 1].copy()
+    for r in plan.rules:
+        if not r.active[t]:
+            continue
+        for d in r.to:
+            cells = r.cells[state_of_cell[r.cells] != d]
+            P[cells, d] *= r.factor
+            if d == HOSPITAL:
+                e_h[cells] *= r.factor
+            if d == HOSPICE:
+                e_hs[cells] *= r.factor
+    P /= P.sum(axis=1, keepdims=True)
+    cum0 = np.hstack([np.zeros((n, 1)), np.cumsum(P, axis=1)])
+    cum0[:, -1] = 1.0 + 1e-12
+    lo = cum0[rows, state_of_cell]
+    hi = cum0[rows, state_of_cell + 1]
+    e_h = np.minimum(e_h, 0.95)
+    e_hs = np.minimum(e_hs, 0.95 - e_h)
+    nlo, nhi = params.need_lo[:n], params.need_hi[:n]
+    q_lo = lo + (hi - lo) * (nlo + (nhi - nlo) * (e_h + e_hs))
+    q_hi = lo + (hi - lo) * nhi
+    q_lo, q_hi = _with_dead_row(q_lo, -1.0), _with_dead_row(q_hi, 2.0)
+    # float32 bounds narrowed inwards: a uniform near an edge is then looked at individually
+    # (exactly, in float64) rather than wrongly taken as quiet
+    lo32 = q_lo.astype(np.float32)
+    lo32 = np.where(lo32 < q_lo, np.nextafter(lo32, np.float32(2)), lo32)
+    hi32 = q_hi.astype(np.float32)
+    hi32 = np.where(hi32 > q_hi, np.nextafter(hi32, np.float32(-1)), hi32)
+    tbl = MonthTable(cum0=_with_dead_row(cum0, 1.0), q_lo=q_lo, q_hi=q_hi, q_lo32=lo32.astype(np.float32),
+                     q_hi32=hi32.astype(np.float32), p_hosp=_with_dead_row(e_h, 0.0),
+                     p_hospice=_with_dead_row(e_hs, 0.0))
+    params.cache[key] = tbl
+    return tbl
+
+
+_IS_PLACE = np.zeros(EMPTY + 1, dtype=bool)
+_IS_PLACE[list(PLACE_STATES)] = True
+_IS_HOME = np.zeros(EMPTY + 1, dtype=bool)
+_IS_HOME[list(HOME_STATES)] = True
+_IS_AWAY = np.zeros(EMPTY + 1, dtype=bool)
+_IS_AWAY[[HOSPITAL, HOSPICE]] = True
+_AGE_EDGE_MONTHS = np.array([e * 12 for e in AGE_EDGES[1:]], dtype=np.int64)
+_MIS_EDGES = np.array(MONTHS_IN_STATE_EDGES[1:], dtype=np.int64)
+_NEVER = 10 ** 9
+_RELET_MAX = 5   # months of departures a void can still date from
+
+
+def _months_to_next(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Months until x (growing by one a month) next reaches one of ``edges``; never if past all."""
+    i = np.searchsorted(edges, x, side="right")
+    nxt = np.where(i < len(edges), edges[np.minimum(i, len(edges) - 1)] - x, _NEVER)
+    return np.where(x < 0, _NEVER, nxt)
+
+
+# the same as lookups: index 0 is "unknown or past the last edge" (never)
+_AGE_NEXT = np.r_[_NEVER, _months_to_next(np.arange(_AGE_EDGE_MONTHS[-1] + 1), _AGE_EDGE_MONTHS)]
+_MIS_NEXT = np.r_[_months_to_next(np.arange(_MIS_EDGES[-1] + 1), _MIS_EDGES), _NEVER]
+
+
+class ForecastModel(mesa.Model):
+    """One replication of one scenario: a Mesa model, people as arrays, units as agents.
+
+    Time is kept as month numbers (0 = the census month) so ageing costs nothing: a slot stores
+    its birth month and the month it entered its state, and its lattice cell is recomputed only
+    when its keys change or an age or months-in-state band boundary comes round."""
+
+    def __init__(self, inputs: SimulationInputs, plan: RunPlan, params: ReplicationParams):
+        super().__init__(rng=np.random.default_rng(params.seeds["transitions"]))
+        self.inputs, self.plan, self.params = inputs, plan, params
+        self.trng = self.rng  # the transitions stream: one uniform per slot per month
+        months = plan.months
+        n0 = inputs.n_people
+        caps = params.arrival_caps
+        self.block_start = n0 + np.r_[0, np.cumsum(caps)[:-1]].astype(np.int64)
+        self.block_used = np.zeros(len(caps), dtype=np.int64)
+        self.n_slots = N = int(n0 + caps.sum())
+        lat = inputs.lattice
+        self.dead_cell = lat.size
+        self.r_need, self.r_age, self.r_sex, self.r_seg, self.r_mis = lat.radices[1:]
+        self.T = 0
+
+        # ---- population: struct of arrays, stable slots
+        self.state = np.full(N, EMPTY, dtype=np.int64)
+        self.state[:n0] = inputs.state
+        self.need = np.zeros(N, dtype=np.int64)
+        self.need[:n0] = inputs.need
+        self.birth = np.full(N, _NEVER, dtype=np.int64)       # month number of birth
+        known = np.isfinite(inputs.age)
+        self.birth[:n0][known] = -np.floor(inputs.age[known] * 12).astype(np.int64)
+        self.sexseg = np.zeros(N, dtype=np.int64)
+        self.sexseg[:n0] = inputs.sex.astype(np.int64) * self.r_seg + inputs.segment.astype(np.int64) + 1
+        self.entered = np.zeros(N, dtype=np.int64)             # month number the state began
+        self.entered[:n0] = -inputs.months_in_state.astype(np.int64)
+        self.area = np.full(N, -1, dtype=np.int64)
+        self.area[:n0] = inputs.area
+        self.place = np.full(N, -1, dtype=np.int64)
+        self.place[:n0] = inputs.pool
+        self.team = np.zeros(N, dtype=np.int64)
+        self.team[:n0] = inputs.team
+        self.hours_dem = np.zeros(N)
+        self.hours_dem[:n0] = np.where(_IS_HOME[inputs.state], inputs.weekly_hours, 0.0)
+        self.hours_dem = np.minimum(self.hours_dem, plan.max_package)
+        self.hours_del = self.hours_dem.copy()
+        self.hours_total = float(self.hours_del.sum())
+        self.hours_people = int(np.count_nonzero(self.hours_del))
+        self.hc_wait = np.zeros(N, dtype=np.int64)
+        self.queue = np.full(N, -1, dtype=np.int64)   # the state a person waits for
+        self.wait = np.zeros(N, dtype=np.int64)
+        self.qslots = np.zeros(0, dtype=np.int64)
+        self.ext_u = np.random.default_rng(params.seeds["rationing"]).random(N)
+        self.any_external = bool((inputs.p_external > 0).any())
+        self._u = np.empty(N, dtype=np.float32)
+        self.cell = np.full(N, self.dead_cell, dtype=np.int64)
+        self.code = np.full(N, N_LIVE * 4, dtype=np.int64)     # state x need for the counts
+        self.next_change = np.full(N, _NEVER, dtype=np.int64)
+        self._keys_changed = np.zeros(N, dtype=bool)
+
+        # ---- service units (Mesa agents); capacity in people per pool and month
+        pools = plan.pools
+        npool = len(pools)
+        self.npool = npool
+        self.pool_state = np.array([p.state for p in pools], dtype=np.int64)
+        self.pool_ppu = np.array([p.persons_per_unit for p in pools], dtype=float)
+        n_base = min(len(params.ppu_factor), npool)
+        self.pool_ppu[:n_base] *= params.ppu_factor[:n_base]
+        self.pool_cap_units = plan.cap_units
+        self.pool_cap_people = np.floor(plan.cap_units * self.pool_ppu[:, None] + 1e-9)
+        self.pool_housing = np.isin(self.pool_state, HOUSING_STATES)
+        self.pool_unit = np.zeros(npool, dtype=np.int64)
+        unit_pools: dict = {}
+        for j, p in enumerate(pools):
+            unit_pools.setdefault(p.unit_id, []).append(j)
+        base_seq = params.seeds["rationing"]
+
+        def seq(k):
+            return np.random.SeedSequence(base_seq.entropy, spawn_key=tuple(base_seq.spawn_key) + (k,))
+
+        self.place_units = []
+        for u, (uid, pj) in enumerate(unit_pools.items()):
+            first = pools[pj[0]]
+            cls = CareHome if first.kind == "care_home" else Scheme
+            self.place_units.append(cls(self, uid, first.name, first.kind, first.area, pj, seq(1000 + u)))
+            self.pool_unit[pj] = u
+        self.unit_salt = np.array([u.salt for u in self.place_units], dtype=np.uint64)
+        self.teams = [HomeCareTeam(self, name, i, plan.team_caps[i], seq(2000 + i)) for i, name in enumerate(TEAMS)]
+        self.hospital = Hospital(self, inputs.bed_days)
+        self.hospice = Hospice(self, inputs.bed_days)
+        self.pref = self._preferred_pools(len(inputs.areas))
+        finite_cap = np.where(np.isfinite(self.pool_cap_people), self.pool_cap_people, 1e15)
+        self.capacity_cut = np.r_[False, (np.diff(finite_cap, axis=1) < 0).any(axis=0)] \
+            if npool else np.zeros(months, dtype=bool)
+        live = (self.state < N_LIVE) & (self.place >= 0)
+        self.occ = np.bincount(self.place[live], minlength=npool).astype(float)
+        self.moved_in = np.zeros(npool)
+        self.moved_off = np.zeros(npool)
+        # a place left in month t stays void for the pool's relet time: weights of this month's
+        # and the previous months' departures still blocking places; the census's voids are
+        # taken as spread over the last relet time
+        lag = np.array([inputs.relet_months.get(int(st), 0.0) if plan.constrained else 0.0
+                        for st in self.pool_state], dtype=float).reshape(npool)
+        self.relet_w = np.clip(lag[:, None] - np.arange(_RELET_MAX)[None, :], 0.0, 1.0)
+        self.relet_hist = np.zeros((npool, _RELET_MAX))
+        if npool:
+            census_void = np.maximum(np.nan_to_num(self.pool_cap_people[:, 0], posinf=0.0) - self.occ, 0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per = np.where(lag > 0, census_void / np.maximum(self.relet_w[:, 1:].sum(axis=1) + 1e-12, 1e-12), 0)
+            self.relet_hist[:, :-1] = np.where(self.relet_w[:, 1:] > 0, per[:, None], 0.0)
+        self._refresh(np.arange(n0))
+
+        # arrivals of every month at once (inverse CDF of the replication's uniforms, so a
+        # scenario with more arrivals has the baseline's and then some)
+        a = inputs.arrivals
+        tt = np.arange(1, months + 1)[:, None] / 12.0
+        lam = (params.arrival_rate[None, :] * (1 + params.arrival_growth[None, :]) ** tt
+               * a.season[plan.moy][:, None] * plan.arrival_mult)
+        self.arrival_counts = poisson.ppf(params.arrival_u[:months], lam).astype(np.int64)
+        tmpl = a.templates
+        self.tmpl_order = np.argsort(tmpl["state"], kind="stable")
+        sorted_states = tmpl["state"][self.tmpl_order]
+        self.tmpl_off = np.searchsorted(sorted_states, a.entry_states, side="left")
+        self.tmpl_n = np.searchsorted(sorted_states, a.entry_states, side="right") - self.tmpl_off
+        self.tmpl_age_m = np.where(np.isfinite(tmpl["age"]), np.floor(np.nan_to_num(tmpl["age"]) * 12),
+                                   -_NEVER).astype(np.int64)
+        # every arrival of the horizon: its month, slot (the entry state's block, in order) and
+        # the recent arrival it copies (the replication's template uniforms, in order)
+        months_of, slots_of, picks_of = [], [], []
+        for i in range(len(a.entry_states)):
+            total = int(self.arrival_counts[:, i].sum())
+            if total > caps[i]:
+                raise RuntimeError(f"arrivals into {STATES[a.entry_states[i]]} exceed the {caps[i]} slots reserved")
+            months_of.append(np.repeat(np.arange(months), self.arrival_counts[:, i]))
+            slots_of.append(self.block_start[i] + np.arange(total))
+            picks_of.append(self.tmpl_order[self.tmpl_off[i] + (params.template_u[i][:total] * self.tmpl_n[i]).astype(np.int64)])
+        order = np.argsort(np.concatenate(months_of), kind="stable")
+        self.arrival_slots = np.concatenate(slots_of)[order]
+        self.arrival_pick = np.concatenate(picks_of)[order]
+        self.arrival_bounds = np.r_[0, np.cumsum(self.arrival_counts.sum(axis=1))]
+        self.out = np.zeros((len(KPIS), months))
+        self.raw = np.zeros((14, months))
+        self.type_matrix = (self.pool_state[None, :] == np.array(PLACE_STATES)[:, None]).astype(float)
+        self.housing_ppu_inv = np.where(self.pool_housing, 1.0 / self.pool_ppu, 0.0)
+        finite = np.isfinite(self.pool_cap_units).all(axis=1) if npool else np.zeros(0, bool)
+        self.void_mask = (self.pool_housing & finite).astype(float)
+        self.void_cap = np.where(np.isfinite(self.pool_cap_units), self.pool_cap_units, 0.0)
+        self.t = -1
+
+    # ------------------------------------------------------------------ helpers
+    def _preferred_pools(self, n_areas: int) -> np.ndarray:
+        """pref[state, area+1]: the pool a person of that area goes to first (the largest of
+        the state in the area, else the largest of the state)."""
+        pref = np.full((N_STATES, n_areas + 1), -1, dtype=np.int64)
+        areas = self.inputs.areas
+        self.pool_area = np.array([areas.index(p.area) if p.area in areas else -1 for p in self.plan.pools],
+                                  dtype=np.int64)
+        if not len(self.plan.pools):
+            return pref
+        cap = np.where(np.isfinite(self.pool_cap_units), self.pool_cap_units, 1e9).max(axis=1)
+        for s in PLACE_STATES:
+            js = np.flatnonzero(self.pool_state == s)
+            if len(js) == 0:
+                continue
+            pref[s, :] = js[np.argmax(cap[js])]
+            for a in range(n_areas):
+                ja = js[self.pool_area[js] == a]
+                if len(ja):
+                    pref[s, a + 1] = ja[np.argmax(cap[ja])]
+        return pref
+
+    def _cell_of(self, idx, state, mis):
+        age_m = self.T - self.birth[idx]
+        ab = _AGE_LUT[np.clip(age_m + 1, 0, len(_AGE_LUT) - 1)]
+        mb = _MIS_LUT[np.minimum(mis, len(_MIS_LUT) - 1)]
+        return (((np.minimum(state, N_LIVE - 1) * self.r_need + self.need[idx]) * self.r_age + ab)
+                * (self.r_sex * self.r_seg) + self.sexseg[idx]) * self.r_mis + mb
+
+    def _refresh(self, idx: np.ndarray):
+        """Recompute cell, state x need code and next band change of slots ``idx``."""
+        if len(idx) == 0:
+            return
+        st = self.state[idx]
+        live = st < N_LIVE
+        mis = self.T - self.entered[idx]
+        self.cell[idx] = np.where(live, self._cell_of(idx, st, mis), self.dead_cell)
+        self.code[idx] = np.where(live, st * 4 + self.need[idx], N_LIVE * 4)
+        age_m = self.T - self.birth[idx]
+        a_next = _AGE_NEXT[np.where((age_m < 0) | (age_m >= len(_AGE_NEXT) - 1), -1, age_m) + 1]
+        m_next = _MIS_NEXT[np.minimum(mis, len(_MIS_NEXT) - 1)]
+        self.next_change[idx] = np.where(live, self.T + np.minimum(a_next, m_next), _NEVER)
+
+    def _free(self, t: int) -> np.ndarray:
+        """Places free for admission in month t, per pool, in people: capacity less occupancy
+        less places still void after recent departures (relet time)."""
+        blocked = self.relet_w[:, 0] * self.moved_off + (self.relet_w[:, 1:] * self.relet_hist[:, :-1]).sum(axis=1)
+        return self.pool_cap_people[:, t] - self.occ - blocked
+
+    def _set_place(self, slots: np.ndarray, places: np.ndarray, count: bool = True):
+        """Move slots to places (-1: none), keeping occupancy and this month's moves in and out."""
+        old = self.place[slots]
+        o = old[old >= 0]
+        n = places[places >= 0]
+        if len(o):
+            b = np.bincount(o, minlength=self.npool)
+            self.occ -= b
+            if count:
+                self.moved_off += b
+        if len(n):
+            b = np.bincount(n, minlength=self.npool)
+            self.occ += b
+            if count:
+                self.moved_in += b
+            self.area[slots[places >= 0]] = self.pool_area[n]
+        self.place[slots] = places
+
+    def _arrive(self, t: int) -> np.ndarray:
+        """New people of month t into their entry state's reserved slots, copied from recent
+        arrivals; those entering a full kind of place wait outside (state WAITING)."""
+        lo, hi = self.arrival_bounds[t], self.arrival_bounds[t + 1]
+        if lo == hi:
+            return np.zeros(0, dtype=np.int64)
+        slots = self.arrival_slots[lo:hi]
+        pick = self.arrival_pick[lo:hi]
+        tmpl = self.inputs.arrivals.templates
+        s = tmpl["state"][pick]
+        self.need[slots] = tmpl["need"][pick]
+        self.birth[slots] = np.where(self.tmpl_age_m[pick] >= 0, self.T - self.tmpl_age_m[pick], _NEVER)
+        self.sexseg[slots] = tmpl["sex"][pick] * self.r_seg + tmpl["segment"][pick] + 1
+        self.area[slots] = tmpl["area"][pick]
+        self.team[slots] = tmpl["team"][pick]
+        self.entered[slots] = self.T
+        self.hours_dem[slots] = np.minimum(np.where(_IS_HOME[s], tmpl["hours"][pick], 0.0), self.plan.max_package)
+        waiting = self.plan.constrained_states[s]
+        self.state[slots] = np.where(waiting, WAITING, s)
+        self.queue[slots[waiting]] = s[waiting]
+        self.wait[slots[waiting]] = 0
+        placed = ~waiting & _IS_PLACE[s]
+        if placed.any():
+            pl = tmpl["pool"][pick[placed]]
+            sl = slots[placed]
+            self._set_place(sl, np.where(pl >= 0, pl, self.pref[s[placed], self.area[sl] + 1]))
+        return slots
+
+    # ------------------------------------------------------------------ the month
+    def step(self):
+        self.t += 1
+        t = self.t
+        plan, inputs, out = self.plan, self.inputs, self.out
+        state = self.state
+        self.moved_in[:] = 0
+        self.moved_off[:] = 0
+        admissions = np.zeros(N_STATES)
+
+        # 1. ageing and time: only cells whose age or months-in-state band changes now
+        self.T = T = t + 1
+        self._refresh(np.flatnonzero(self.next_change == T))
+        if len(self.qslots):
+            self.wait[self.qslots] += 1
+
+        # 2. arrivals (they take their slots now and start moving next month; their cells are
+        # set at the end of the month, so this month's draw leaves them alone)
+        new = self._arrive(t)
+        n_arrived = int((state[new] < N_LIVE).sum()) if len(new) else 0
+        if len(new):
+            ns = state[new]
+            admissions += np.bincount(ns[_IS_PLACE[ns]], minlength=N_STATES)
+            self.qslots = np.concatenate([self.qslots, new[ns == WAITING]])
+
+        # 3-4. lookup and one uniform per slot; only people outside their quiet interval (and
+        # people in a queue) are looked at one by one
+        tbl = month_table(inputs, self.params, plan, t)
+        u = self.trng.random(out=self._u, dtype=np.float32)   # float32: half the cost, ample resolution
+        cell = self.cell
+        act = np.flatnonzero((u < tbl.q_lo32[cell]) | (u >= tbl.q_hi32[cell]))
+        extra = self.qslots[state[self.qslots] < N_LIVE]
+        if plan.waiting_hospital_multiplier != 1.0:
+            extra = np.concatenate([extra, np.flatnonzero(self.hc_wait > 0)])
+        A = np.unique(np.concatenate([act, extra])) if len(extra) else act
+        s0 = state[A]
+        cA = cell[A]
+        uA = u[A].astype(np.float64)
+        ar = np.arange(len(A))
+        crow = tbl.cum0[cA]
+        d = np.minimum((crow[:, 1:] <= uA[:, None]).sum(axis=1), N_STATES - 1)
+        v = (uA - crow[ar, d]) / np.maximum(crow[ar, d + 1] - crow[ar, d], 1e-300)
+
+        # queued people want their queue's state unless they die, leave or go to hospital/hospice
+        qA = self.queue[A]
+        keep_draw = (d >= N_LIVE) | (_IS_AWAY[d] & (d != s0))
+        override = (qA >= 0) & ~keep_draw
+        dest = np.where(override, s0, d)
+        moved = dest != s0
+
+        # 5-6. moves needing no rationing, then the candidates for places
+        ex = moved & (dest >= N_LIVE)
+        exits = A[ex]
+        if len(exits):
+            state[exits] = dest[ex]
+            self._set_place(exits, np.full(len(exits), -1))
+            self.queue[exits] = -1
+            self.hours_dem[exits] = 0.0
+        away = moved & _IS_AWAY[dest]
+        state[A[away]] = dest[away]
+        cm = moved & (dest == COMMUNITY)
+        if cm.any():
+            state[A[cm]] = COMMUNITY
+            self._set_place(A[cm], np.full(int(cm.sum()), -1))
+        to_place = moved & _IS_PLACE[dest]
+        holds = self.place[A]
+        home = to_place & (holds >= 0)
+        if home.any():
+            home &= self.pool_state[np.maximum(holds, 0)] == dest
+        state[A[home]] = dest[home]
+        seek = to_place & ~home
+        free_move = seek & ~plan.constrained_states[dest]
+        if free_move.any():
+            fm = A[free_move]
+            state[fm] = dest[free_move]
+            self._set_place(fm, self.pref[dest[free_move], self.area[fm] + 1])
+            admissions += np.bincount(dest[free_move], minlength=N_STATES)
+        seek_c = seek & plan.constrained_states[dest]
+        self.entered[A[moved & ~seek_c]] = T
+        waiting_out = self.qslots[state[self.qslots] == WAITING]
+        cand = np.concatenate([A[seek_c], A[override], waiting_out])
+        from_hospital = 0
+        if len(cand):
+            want = np.concatenate([dest[seek_c], qA[override], self.queue[waiting_out]])
+            ext = self.ext_u[cand] < inputs.p_external[want] if self.any_external else np.zeros(len(cand), bool)
+            free = self._free(t)
+            prio = 10 * (state[cand] == HOSPITAL) + self.need[cand]
+            pref = self.pref[want, self.area[cand] + 1]
+            got = np.full(len(cand), -1, dtype=np.int64)
+            inside = np.flatnonzero(~ext & (pref >= 0))
+            got[inside] = allocate(self, cand[inside], want[inside], prio[inside], self.wait[cand[inside]],
+                                   pref[inside], free)
+            adm = ext | (got >= 0)
+            a_slots = cand[adm]
+            wa = want[adm]
+            n_arrived += int((state[a_slots] == WAITING).sum())
+            from_hospital = int(((state[a_slots] == HOSPITAL) & ((wa == RESIDENTIAL) | (wa == NURSING))).sum())
+            self._set_place(a_slots, got[adm])
+            state[a_slots] = wa
+            self.entered[a_slots] = T
+            self.queue[a_slots] = -1
+            self.wait[a_slots] = 0
+            admissions += np.bincount(wa, minlength=N_STATES)
+            blocked = cand[~adm]
+            self.queue[blocked] = want[~adm]
+            self.qslots = np.unique(np.concatenate([self.qslots, blocked]))
+        if len(self.qslots):
+            self.qslots = self.qslots[self.queue[self.qslots] >= 0]
+        if self.capacity_cut[t]:
+            self._displace(t)
+
+        # need level (own cell if the state is unchanged, else the new state's cell), then the
+        # admissions that begin and end inside the month
+        fin = state[A]
+        present = fin < N_LIVE
+        changed_state = present & (fin != s0)
+        cn = cA.copy()
+        if changed_state.any():
+            cn[changed_state] = self._cell_of(A[changed_state], fin[changed_state], 0)
+        nlo = self.params.need_lo[cn]
+        nhi = self.params.need_hi[cn]
+        nch = present & ((v < nlo) | (v >= nhi))
+        w = np.where(present, (v - nlo) / np.maximum(nhi - nlo, 1e-300), v)
+        if nch.any():
+            nrow = self.params.need_cum0[cn[nch]]
+            vv = v[nch]
+            nn = np.minimum((nrow[:, 1:] <= vv[:, None]).sum(axis=1), 3)
+            r = np.arange(len(nn))
+            w[nch] = (vv - nrow[r, nn]) / np.maximum(nrow[r, nn + 1] - nrow[r, nn], 1e-300)
+            self.need[A[nch]] = nn
+        ph = tbl.p_hosp[cA]
+        if plan.waiting_hospital_multiplier != 1.0:
+            ph = np.where(self.hc_wait[A] > 0, np.minimum(ph * plan.waiting_hospital_multiplier, 0.95), ph)
+        not_away = ~_IS_AWAY[fin]
+        ev_h = not_away & (w < ph)
+        ev_hs = not_away & ~ev_h & (w < ph + tbl.p_hospice[cA])
+        n_within_h = int(ev_h.sum())
+        n_within_hs = int(ev_hs.sum())
+
+        # cells and home-care demand of everyone whose keys changed
+        touched = np.unique(np.concatenate([A, cand, new])) if len(cand) or len(new) else A
+        self._refresh(touched)
+        # a package is reassessed only when its holder's state or need changes (or they arrive)
+        kc = self._keys_changed
+        kc[A[changed_state | nch]] = True
+        kc[new] = True
+        if len(cand):
+            kc[a_slots] = True
+        st_t = state[touched]
+        nd_t = self.need[touched]
+        in_home = _IS_HOME[st_t] & (nd_t > 0)
+        target = np.minimum(np.where(in_home, inputs.hours_by_need[np.minimum(st_t, N_STATES - 1), nd_t], 0.0),
+                            plan.max_package)
+        self.hours_dem[touched] = np.where(kc[touched], target, self.hours_dem[touched])
+        kc[touched] = False
+        if np.isfinite(plan.team_caps).any():
+            prev = self.hours_del.copy()
+            delivered = self.hours_dem.copy()
+            for team in self.teams:
+                if not np.isfinite(team.hours_cap):
+                    continue
+                members = np.flatnonzero((self.team == team.index) & (self.hours_dem > 0))
+                if self.hours_dem[members].sum() > team.hours_cap:
+                    delivered[members] = team.ration(members, self.hours_dem[members], prev[members],
+                                                     self.need[members], self.hc_wait[members])
+            self.hours_del = delivered
+            unmet = self.hours_dem - delivered
+            self.hc_wait = np.where(unmet > 1e-9, self.hc_wait + 1, 0)
+            unmet_total = float(unmet.sum())
+            hc_waiting = int((unmet > 1e-9).sum())
+            self.hours_total = float(delivered.sum())
+            self.hours_people = int(np.count_nonzero(delivered))
+        else:
+            old_del = self.hours_del[touched]
+            new_del = self.hours_dem[touched]
+            self.hours_total += float(new_del.sum() - old_del.sum())
+            self.hours_people += int(np.count_nonzero(new_del)) - int(np.count_nonzero(old_del))
+            self.hours_del[touched] = new_del
+            unmet_total, hc_waiting = 0.0, 0
+
+        # 7-8. the month's counts; bed days, costs and other linear KPIs are derived for all
+        # months at once in finish() (fewer small numpy calls in the loop)
+        tab = np.bincount(self.code, minlength=N_LIVE * 4 + 1)[:N_LIVE * 4].reshape(N_LIVE, 4)
+        out[:N_LIVE, t] = tab.sum(axis=1)
+        out[_NEED0:_NEED0 + 4, t] = tab.sum(axis=0)
+        exit_states = state[exits]
+        self.raw[:, t] = (
+            n_arrived,
+            int((exit_states == DIED).sum()), int((exit_states == MOVED_OUT).sum()),
+            from_hospital, n_within_h,
+            int(((fin == HOSPITAL) & (s0 != HOSPITAL)).sum()), int(((s0 == HOSPITAL) & (fin != HOSPITAL)).sum()),
+            n_within_hs,
+            int(((fin == HOSPICE) & (s0 != HOSPICE)).sum()), int(((s0 == HOSPICE) & (fin != HOSPICE)).sum()),
+            self.hours_total, unmet_total, hc_waiting, self.hours_people,
+        )
+        out[_ADM0:_ADM0 + len(PLACE_STATES), t] = admissions[_PLACE_ARR]
+        qs = self.qslots
+        if len(qs):
+            q_want = self.queue[qs]
+            out[K["delayed_discharges"], t] = int((state[qs] == HOSPITAL).sum())
+            out[_WAIT0:_WAIT0 + len(PLACE_STATES), t] = np.bincount(q_want, minlength=N_STATES)[_PLACE_ARR]
+            out[_MWAIT0:_MWAIT0 + len(PLACE_STATES), t] = np.bincount(
+                q_want, weights=self.wait[qs], minlength=N_STATES)[_PLACE_ARR]
+        occ_units = self.occ / self.pool_ppu
+        out[_OCC0:_OCC0 + len(PLACE_STATES), t] = self.type_matrix @ occ_units
+        hv = self.housing_ppu_inv
+        out[K["lets"], t] = self.moved_in @ hv
+        out[K["tenancy_ends"], t] = self.moved_off @ hv
+        out[K["voids"], t] = np.maximum(self.void_cap[:, t] - occ_units, 0) @ self.void_mask
+        self.relet_hist[:, 1:] = self.relet_hist[:, :-1]
+        self.relet_hist[:, 0] = self.moved_off
+
+    def finish(self) -> np.ndarray:
+        """Derive the linear KPIs of every month: bed days, capacity, waits, churn, costs."""
+        out, raw, plan = self.out, self.raw, self.plan
+        dim = plan.days
+        weeks = dim / 7.0
+        (arr, deaths, moved_out, from_hosp, within_h, enter_h, exit_h, within_hs, enter_hs, exit_hs,
+         hours_week, unmet_week, hc_waiting, hc_people) = raw
+        out[K["people_total"]] = out[:N_LIVE].sum(axis=0)
+        out[K["arrivals"]] = arr
+        out[K["deaths"]] = deaths
+        out[K["moved_out"]] = moved_out
+        out[K["care_home_admissions"]] = out[K["admissions_residential_care"]] + out[K["admissions_nursing_care"]]
+        out[K["care_home_admissions_from_hospital"]] = from_hosp
+        stay_h = out[K["people_hospital"]] - enter_h
+        out[K["hospital_admissions"]] = enter_h + within_h
+        out[K["hospital_bed_days"]] = self.hospital.bed_days(within_h, enter_h, stay_h, exit_h, dim)
+        out[K["delayed_bed_days"]] = out[K["delayed_discharges"]] * dim
+        out[K["hospice_admissions"]] = enter_hs + within_hs
+        out[K["hospice_bed_days"]] = self.hospice.bed_days(within_hs, enter_hs, out[K["people_hospice"]] - enter_hs,
+                                                          exit_hs, dim)
+        out[_CAP0:_CAP0 + len(PLACE_STATES)] = [self.pool_cap_units[self.pool_state == st].sum(axis=0)
+                                                for st in PLACE_STATES]
+        n_wait = out[_WAIT0:_WAIT0 + len(PLACE_STATES)]
+        out[_MWAIT0:_MWAIT0 + len(PLACE_STATES)] = np.divide(out[_MWAIT0:_MWAIT0 + len(PLACE_STATES)], n_wait,
+                                                             out=np.zeros_like(n_wait), where=n_wait > 0)
+        out[K["home_care_people"]] = hc_people
+        out[K["home_care_hours"]] = hours_week * weeks
+        out[K["home_care_hours_unmet"]] = unmet_week * weeks
+        out[K["home_care_waiting"]] = hc_waiting
+        occ_h = out[_OCC0:_OCC0 + len(PLACE_STATES)][[PLACE_STATES.index(s) for s in HOUSING_STATES]].sum(axis=0)
+        out[K["churn_rate"]] = np.divide(out[K["tenancy_ends"]], occ_h, out=np.zeros_like(occ_h), where=occ_h > 0)
+        c = plan.costs
+        res = out[K["people_residential_care"]] * c["residential_week"] * weeks
+        nur = out[K["people_nursing_care"]] * c["nursing_week"] * weeks
+        nur_nhs = out[K["people_nursing_care"]] * c["nursing_nhs_week"] * weeks
+        hc = out[K["home_care_hours"]] * c["home_care_hour"]
+        ec = out[K["people_extra_care"]] * c["extra_care_week"] * weeks
+        hosp = out[K["hospital_admissions"]] * c["hospital_admission"] + out[K["delayed_bed_days"]] * c["delayed_bed_day"]
+        hospice = out[K["hospice_bed_days"]] * c["hospice_day"]
+        out[K["cost_nhs"]] = nur_nhs + hosp + hospice * c["hospice_nhs_share"]
+        out[K["cost_local_authority"]] = res + (nur - nur_nhs) + hc + ec
+        out[K["cost_provider"]] = out[K["voids"]] * c["void_week"] * weeks
+        out[K["cost_charity"]] = hospice * (1 - c["hospice_nhs_share"])
+        out[K["cost_total"]] = out[K["cost_nhs"]:K["cost_charity"] + 1].sum(axis=0)
+        return out
+
+    def _displace(self, t: int):
+        """A capacity cut (a closure) displaces the residents beyond the new capacity: they take
+        free places of the same kind elsewhere, else placements outside our units (still in the
+        same state, at the same cost)."""
+        over = np.flatnonzero(self.occ > self.pool_cap_people[:, t])
+        if len(over) == 0:
+            return
+        present = self.state < N_LIVE
+        slots = []
+        for j in over:
+            residents = np.flatnonzero(present & (self.place == j))
+            k = int(self.occ[j] - self.pool_cap_people[j, t])
+            slots.append(residents[len(residents) - k:])
+        slots = np.concatenate(slots)
+        free = self._free(t)
+        free[over] = 0
+        want = self.pool_state[self.place[slots]]
+        self._set_place(slots, np.full(len(slots), -1))
+        pref = self.pref[want, self.area[slots] + 1]
+        got = allocate(self, slots, want, np.full(len(slots), 100), self.wait[slots], pref, free)
+        self._set_place(slots[got >= 0], got[got >= 0])
+
+    def run(self) -> np.ndarray:
+        for _ in range(self.plan.months):
+            self.step()
+        return self.finish()
+
+    def release(self):
+        """Break the model <-> agent reference cycle and drop the population arrays now. Why:
+        a worker runs thousands of models; left to the cyclic garbage collector (which counts
+        objects, not bytes) their arrays piled up to gigabytes."""
+        out = self.out
+        self.remove_all_agents()
+        self.place_units, self.teams, self.hospital, self.hospice = [], [], None, None
+        self.params = self.inputs = self.plan = None
+        for name in [k for k, v in vars(self).items() if isinstance(v, np.ndarray)]:
+            setattr(self, name, None)
+        self.out = out
+
+
+def run_one(inputs: SimulationInputs, plan: RunPlan, params: ReplicationParams) -> np.ndarray:
+    """The KPI matrix (len(KPIS), months) of one replication of one plan."""
+    model = ForecastModel(inputs, plan, params)
+    try:
+        return model.run()
+    finally:
+        model.release()

@@ -1,0 +1,339 @@
+"""From replications to what planners read: bands, paired differences, bottlenecks, sentences.
+
+Why long tidy frames (scenario, month, kpi, statistics): the warehouse's ``forecast`` schema,
+the explorer and the report all filter by scenario and KPI; one shape serves all three and
+adding a KPI adds rows, not columns.
+
+Why paired differences: replication r of a scenario and replication r of the baseline share
+their random numbers (replications.py), so the difference per replication isolates the
+scenario's effect; its interval is much narrower than the difference of two bands.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simulation.engine import KPIS
+from simulation.replications import ForecastResults
+
+STATS = ("mean", "median", "p2_5", "p10", "p25", "p75", "p90", "p97_5", "mean_ci_low", "mean_ci_high")
+_Q = np.array([0.5, 0.025, 0.10, 0.25, 0.75, 0.90, 0.975])
+RESOURCES = {  # label, occupied KPI, capacity KPI, waiting KPI, plain name
+    "general_needs_units": ("waiting_general_needs", "general-needs homes"),
+    "sheltered_units": ("waiting_sheltered", "sheltered flats"),
+    "extra_care_flats": ("waiting_extra_care", "extra-care flats"),
+    "temporary_units": ("waiting_temporary", "temporary accommodation"),
+    "residential_beds": ("waiting_residential_care", "residential care-home beds"),
+    "nursing_beds": ("waiting_nursing_care", "nursing care-home beds"),
+}
+NEEDED_KPIS = tuple(f"needed_{r}" for r in RESOURCES) + ("needed_home_care_hours",)
+
+
+def _band_stats(arr: np.ndarray) -> np.ndarray:
+    """(reps, kpis, months) -> (len(STATS), kpis, months)."""
+    n = arr.shape[0]
+    mean = arr.mean(axis=0)
+    q = np.quantile(arr, _Q, axis=0)
+    sd = arr.std(axis=0, ddof=1) if n > 1 else np.zeros_like(mean)
+    half = stats.t.ppf(0.975, max(n - 1, 1)) * sd / math.sqrt(max(n, 1))
+    return np.stack([mean, q[0], q[1], q[2], q[3], q[4], q[5], q[6], mean - half, mean + half])
+
+
+def _long(block: np.ndarray, names: list[str], kpis, months, scenario: str, stat_names=STATS) -> pd.DataFrame:
+    n_k, n_m = block.shape[1], block.shape[2]
+    frame = {
+        "scenario": np.repeat(scenario, n_k * n_m),
+        "month": np.tile(months, n_k),
+        "month_index": np.tile(np.arange(1, n_m + 1), n_k),
+        "kpi": np.repeat(np.asarray(kpis, dtype=object), n_m),
+    }
+    for i, s in enumerate(stat_names):
+        frame[s] = block[i].reshape(-1)
+    return pd.DataFrame(frame)
+
+
+def _with_needed(results: ForecastResults, name: str) -> tuple[np.ndarray, list[str]]:
+    arr = results.values[name]
+    kpis = list(results.kpis)
+    need = results.needed(name)
+    if need is None:
+        return arr, kpis
+    idx = [results.kpis.index(f"occupied_{r}") for r in RESOURCES] + [results.kpis.index("home_care_hours")]
+    return np.concatenate([arr, need[:, idx]], axis=1), kpis + list(NEEDED_KPIS)
+
+
+def kpi_summary(results: ForecastResults) -> pd.DataFrame:
+    """Per scenario, month and KPI: mean, median, 50/80/95% bands, CI of the mean. Includes
+    ``needed_*`` (occupancy in the unconstrained run) beside ``occupied_*``."""
+    months = pd.to_datetime(results.month_dates).values
+    parts = []
+    for sc in results.scenarios:
+        arr, kpis = _with_needed(results, sc.name)
+        parts.append(_long(_band_stats(arr), kpis, kpis, months, sc.name))
+    df = pd.concat(parts, ignore_index=True)
+    df["n_replications"] = next(iter(results.values.values())).shape[0]
+    return df
+
+
+def scenario_differences(results: ForecastResults) -> pd.DataFrame:
+    """Paired differences from the baseline, per replication, summarised with intervals and the
+    probability that the scenario is higher."""
+    months = pd.to_datetime(results.month_dates).values
+    base_arr, kpis = _with_needed(results, results.baseline_name)
+    parts = []
+    for sc in results.scenarios[1:]:
+        arr, _ = _with_needed(results, sc.name)
+        d = arr - base_arr
+        block = _band_stats(d)
+        p_up = (d > 0).mean(axis=0)[None]
+        p_down = (d < 0).mean(axis=0)[None]
+        df = _long(np.concatenate([block, p_up, p_down]), kpis, kpis, months, sc.name,
+                   STATS + ("p_higher", "p_lower"))
+        df.insert(1, "baseline", results.baseline_name)
+        parts.append(df)
+    if not parts:
+        return pd.DataFrame(columns=["scenario", "baseline", "month", "month_index", "kpi", *STATS, "p_higher", "p_lower"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def bottlenecks(results: ForecastResults, utilisation: float = 0.95, most: float = 0.5) -> pd.DataFrame:
+    """Resources at or above ``utilisation`` (median over replications) and queues that grow in
+    most replications (the last year's waiting list above the first year's in > ``most``)."""
+    rows = []
+    k = {name: i for i, name in enumerate(results.kpis)}
+    for sc in results.scenarios:
+        arr = results.values[sc.name]
+        for res, (wait_kpi, plain) in RESOURCES.items():
+            occ = arr[:, k[f"occupied_{res}"]]
+            cap = arr[:, k[f"capacity_{res}"]]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                util = np.where(cap > 0, occ / cap, np.nan)
+            if np.isnan(util).all():
+                continue
+            med = np.nanmedian(util, axis=0)
+            p_full = np.nanmean(util >= utilisation, axis=0)
+            hot = np.flatnonzero(med >= utilisation)
+            if len(hot):
+                rows.append({"scenario": sc.name, "resource": res, "kind": "utilisation",
+                             "first_month": results.month_dates[hot[0]], "share_of_months": len(hot) / util.shape[1],
+                             "probability": float(p_full[hot[0]]), "value": float(np.nanmax(med)),
+                             "description": f"{plain} at least {utilisation:.0%} full"})
+            q = arr[:, k[wait_kpi]]
+            m = q.shape[1]
+            first, last = q[:, : max(m // 5, 1)].mean(axis=1), q[:, m - max(m // 5, 1):].mean(axis=1)
+            growing = (last > first + 0.5)
+            if growing.mean() > most:
+                rows.append({"scenario": sc.name, "resource": res, "kind": "queue_growing",
+                             "first_month": results.month_dates[0], "share_of_months": 1.0,
+                             "probability": float(growing.mean()), "value": float(np.median(q[:, -1])),
+                             "description": f"the waiting list for {plain} grows"})
+        dd = arr[:, k["delayed_discharges"]]
+        m = dd.shape[1]
+        growing = dd[:, m - max(m // 5, 1):].mean(axis=1) > dd[:, : max(m // 5, 1)].mean(axis=1) + 0.5
+        if growing.mean() > most:
+            rows.append({"scenario": sc.name, "resource": "hospital", "kind": "queue_growing",
+                         "first_month": results.month_dates[0], "share_of_months": 1.0,
+                         "probability": float(growing.mean()), "value": float(np.median(dd[:, -1])),
+                         "description": "delayed discharges from hospital grow"})
+    cols = ["scenario", "resource", "kind", "first_month", "share_of_months", "probability", "value", "description"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def nice_floor(x: float) -> float:
+    """The largest 1, 2 or 5 times a power of ten not above x (a number people say)."""
+    if x <= 0:
+        return 0.0
+    p = 10 ** math.floor(math.log10(x))
+    for m in (5, 2, 1):
+        if m * p <= x:
+            return float(m * p)
+    return float(p)
+
+
+def likelihood(p: float) -> str:
+    if p >= 0.95:
+        return "very likely"
+    if p >= 0.8:
+        return "likely"
+    if p >= 0.5:
+        return "more likely than not"
+    return "unlikely"
+
+
+def _month_text(m) -> str:
+    return pd.Timestamp(m).strftime("%B %Y")
+
+
+WAITING_TEXT = {
+    "waiting_extra_care": "the extra-care waiting list",
+    "waiting_residential_care": "the residential care-home waiting list",
+    "waiting_nursing_care": "the nursing care-home waiting list",
+    "waiting_temporary": "the waiting list for temporary accommodation",
+    "waiting_sheltered": "the sheltered housing waiting list",
+    "waiting_general_needs": "the general-needs waiting list",
+    "delayed_discharges": "delayed discharges from hospital",
+    "home_care_waiting": "the number waiting for home care",
+}
+
+
+def statements(results: ForecastResults, level: float = 0.8) -> pd.DataFrame:
+    """Plain sentences: "the extra-care waiting list is likely (80%) to exceed 40 by March 2027".
+
+    For each queue: the threshold is a round number at most the queue's (1 - level) quantile
+    at the horizon, and the month is the first in which the queue is above it in at least
+    ``level`` of the replications. Also each bottleneck and, for scenarios, the main paired
+    differences in cost and delayed discharges."""
+    rows = []
+    k = {name: i for i, name in enumerate(results.kpis)}
+    months = results.month_dates
+    for sc in results.scenarios:
+        arr = results.values[sc.name]
+        for kpi, text in WAITING_TEXT.items():
+            x = arr[:, k[kpi]]
+            thr = nice_floor(float(np.quantile(x[:, -1], 1 - level)))
+            if thr < 2:       # "likely to exceed 1" says nothing a planner can use
+                continue
+            p = (x > thr).mean(axis=0)
+            ok = np.flatnonzero(p >= level)
+            if not len(ok):
+                continue
+            t = ok[0]
+            verb = "exceed"
+            rows.append({"scenario": sc.name, "kpi": kpi, "month": months[t], "probability": float(p[t]),
+                         "threshold": thr,
+                         "statement": f"{text} is {likelihood(p[t])} ({p[t]:.0%}) to {verb} {thr:g} by {_month_text(months[t])}"})
+        year = min(12, arr.shape[2])
+        cost = arr[:, k["cost_total"], :year].sum(axis=1)
+        lo, hi = np.quantile(cost, [0.1, 0.9])
+        rows.append({"scenario": sc.name, "kpi": "cost_total", "month": months[year - 1], "probability": 0.8,
+                     "threshold": float(hi),
+                     "statement": f"the cost of the next {year} months is likely (80%) to be between "
+                                  f"£{lo / 1e6:,.1f}m and £{hi / 1e6:,.1f}m"})
+    bn = bottlenecks(results)
+    for r in bn.itertuples(index=False):
+        if r.kind == "utilisation":
+            s = f"{r.description} from {_month_text(r.first_month)} ({likelihood(r.probability)}, {r.probability:.0%})"
+        else:
+            s = f"{r.description} in {r.probability:.0%} of replications"
+        rows.append({"scenario": r.scenario, "kpi": f"bottleneck_{r.resource}", "month": r.first_month,
+                     "probability": r.probability, "threshold": r.value, "statement": s})
+    base = results.values[results.baseline_name]
+    for sc in results.scenarios[1:]:
+        d = results.values[sc.name] - base
+        for kpi, what, unit in (("cost_total", "the total cost over the horizon", "£"),
+                                ("delayed_bed_days", "delayed-discharge bed days over the horizon", ""),
+                                ("waiting_extra_care", "the extra-care waiting list at the end", ""),
+                                ("waiting_nursing_care", "the nursing care-home waiting list at the end", "")):
+            x = d[:, k[kpi]].sum(axis=1) if "over the horizon" in what else d[:, k[kpi], -1]
+            if np.allclose(x, 0):
+                continue
+            mean = x.mean()
+            half = stats.t.ppf(0.975, max(len(x) - 1, 1)) * x.std(ddof=1) / math.sqrt(len(x)) if len(x) > 1 else 0
+            fmt = (lambda v: f"£{v / 1e6 + 0.0:,.2f}m") if unit == "£" else (lambda v: f"{round(v) + 0:,.0f}")
+            direction = "raises" if mean > 0 else "lowers"
+            rows.append({"scenario": sc.name, "kpi": f"difference_{kpi}", "month": months[-1],
+                         "probability": float((x > 0).mean() if mean > 0 else (x < 0).mean()), "threshold": float(mean),
+                         "statement": f"compared with the baseline, {sc.name} {direction} {what} by {fmt(abs(mean))} "
+                                      f"(95% CI {fmt(mean - half)} to {fmt(mean + half)})"})
+    return pd.DataFrame(rows, columns=["scenario", "kpi", "month", "probability", "threshold", "statement"])
+
+
+def summarise(results: ForecastResults) -> dict[str, pd.DataFrame]:
+    return {"kpi_summary": kpi_summary(results), "scenario_differences": scenario_differences(results),
+            "bottlenecks": bottlenecks(results), "statements": statements(results)}
+
+
+def run_id(results: ForecastResults) -> str:
+    m = results.metadata
+    return f"{m.get('run_date', '')}:{m.get('config_hash', '')}"
+
+
+def write_forecast(con, results: ForecastResults, run_metadata: dict | None = None) -> dict[str, int]:
+    """Write the run into the ``forecast`` schema of a DuckDB connection (one writer: the
+    caller owns the connection). A rerun with the same run id replaces its rows. Returns rows
+    written per table."""
+    meta = {**results.metadata, **(run_metadata or {})}
+    rid = meta.get("run_id") or run_id(results)
+    frames = summarise(results)
+    frames["runs"] = pd.DataFrame([{
+        "run_id": rid, "run_date": meta.get("run_date"), "reference_month": meta.get("reference_month"),
+        "config_hash": meta.get("config_hash"), "replications": meta.get("replications"), "months": meta.get("months"),
+        "seeds": json.dumps({"root_entropy": meta.get("root_entropy"), "streams": ["arrivals", "transitions",
+                                                                                  "rationing", "parameters"]}),
+        "package_versions": json.dumps(meta.get("packages", {})),
+        "model_versions": json.dumps(meta.get("model_versions", {"tables": meta.get("inputs_provenance", {}).get("tables")})),
+        "scenario_hashes": json.dumps({n: v["hash"] for n, v in meta.get("scenarios", {}).items()}),
+        "metadata": json.dumps(meta, default=str),
+    }])
+    con.execute("create schema if not exists forecast")
+    written = {}
+    for name, df in frames.items():
+        df = df.copy()
+        if "run_id" not in df.columns:
+            df.insert(0, "run_id", rid)
+        for c in df.columns:
+            if df[c].dtype == object and c in ("month", "first_month"):
+                df[c] = pd.to_datetime(df[c])
+        view = f"_llif_forecast_{name}"
+        con.register(view, df)
+        try:
+            exists = con.execute("select count(*) from information_schema.tables where table_schema = 'forecast' "
+                                 "and table_name = ?", [name]).fetchone()[0]
+            if exists:
+                con.execute(f"delete from forecast.{name} where run_id = ?", [rid])
+                con.execute(f"insert into forecast.{name} by name select * from {view}")
+            else:
+                con.execute(f"create table forecast.{name} as select * from {view}")
+        finally:
+            con.unregister(view)
+        written[name] = len(df)
+    return written
+
+
+def search_capacity(inputs, *, beds: str = "nursing", kpi: str = "delayed_discharges", below: float = 10.0,
+                    level: float = 0.8, start=None, replications: int = 20, months: int = 24, run_date=None,
+                    max_beds: int = 400, processes: int = 1) -> dict:
+    """The smallest number of care-home beds to add (``beds``: nursing or residential) so that
+    ``kpi`` stays below ``below`` every month in at least ``level`` of the replications.
+    Bisection over the addition, every candidate paired with the same baseline (CRN)."""
+    from simulation.replications import run_forecast
+    from simulation.scenarios import validate
+
+    k = KPIS.index(kpi)
+
+    def meets(delta: int) -> tuple[bool, float]:
+        cap = {"unit_type": "care_home", "beds": beds, "delta": delta}
+        if start is not None:
+            cap["start"] = start
+        spec = {"name": f"add_{delta}_{beds}", "capacity": [cap] if delta else []}
+        res = run_forecast(inputs, [validate({"name": "baseline"}), validate(spec)] if delta else [validate({"name": "baseline"})],
+                           replications=replications, months=months, run_date=run_date, needed=False,
+                           processes=processes)
+        x = res.values[spec["name"] if delta else "baseline"][:, k]
+        share = float((x < below).all(axis=1).mean())
+        return share >= level, share
+
+    ok0, share0 = meets(0)
+    tried = {0: share0}
+    if ok0:
+        return {"beds_added": 0, "tried": tried, "kpi": kpi, "below": below, "level": level}
+    lo, hi = 0, 5
+    while True:
+        ok, share = meets(hi)
+        tried[hi] = share
+        if ok:
+            break
+        lo, hi = hi, hi * 2
+        if hi > max_beds:
+            return {"beds_added": None, "tried": tried, "kpi": kpi, "below": below, "level": level}
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        ok, share = meets(mid)
+        tried[mid] = share
+        lo, hi = (lo, mid) if ok else (mid, hi)
+    return {"beds_added": hi, "tried": dict(sorted(tried.items())), "kpi": kpi, "below": below, "level": level}

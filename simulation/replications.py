@@ -1,0 +1,176 @@
+"""Replications: seeds, common random numbers, parameter uncertainty, parallel processes.
+
+Why this shape:
+- A root ``SeedSequence`` from the run date and the configuration hash; replication r's named
+  streams (arrivals, transitions, rationing, parameters) are fixed descendants of it
+  (``engine.stream_seeds``), so a replication's numbers do not depend on which process runs it
+  or on how many replications there are: 1 or 8 processes give the same arrays bit for bit.
+- Common random numbers: one task runs *every* scenario of a replication, with the same
+  parameter draw, the same arrivals' uniforms and the same per-slot streams; a scenario's
+  difference from the baseline is then the policy, not noise (a scenario that changes nothing
+  differs by exactly zero).
+- "Needed" is the unconstrained run (capacity unlimited, no rationing). Capacity, cost and
+  rationing do not change demand, so scenarios that differ only in those share one
+  unconstrained run (``Scenario.demand_key``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing as mp
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+
+from simulation.engine import KPIS, arrival_caps, draw_params, run_one, stream_seeds
+from simulation.inputs import SimulationInputs
+from simulation.scenarios import RunPlan, Scenario, baseline, build_plan
+
+ENGINE_VERSION = "1.0"
+
+
+@dataclass
+class ForecastResults:
+    scenarios: list[Scenario]
+    month_dates: np.ndarray
+    values: dict[str, np.ndarray]          # scenario name -> (replications, kpis, months)
+    unconstrained: dict[str, np.ndarray]   # demand key -> (replications, kpis, months)
+    kpis: tuple[str, ...] = KPIS
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def baseline_name(self) -> str:
+        return self.scenarios[0].name
+
+    def needed(self, scenario: str) -> np.ndarray | None:
+        sc = next(s for s in self.scenarios if s.name == scenario)
+        return self.unconstrained.get(sc.demand_key)
+
+
+def config_hash(inputs: SimulationInputs, months: int, parameter_uncertainty: bool) -> str:
+    """What seeds the run besides the date: the inputs' content and the engine's version (not
+    the scenarios, so adding a scenario leaves the others' numbers alone)."""
+    h = hashlib.sha256()
+    h.update(inputs.fingerprint().encode())
+    h.update(json.dumps({"engine": ENGINE_VERSION, "months": months, "uncertainty": parameter_uncertainty}).encode())
+    return h.hexdigest()[:16]
+
+
+def root_seed(run_date, chash: str) -> np.random.SeedSequence:
+    d = date.fromisoformat(str(run_date)[:10]) if run_date is not None else date.today()
+    return np.random.SeedSequence([int(d.strftime("%Y%m%d")), int(chash, 16)])
+
+
+# ---- worker side: module-level so spawned processes can import them
+
+_STATE: dict = {}
+
+
+def _init_worker(inputs, plans, caps, root_entropy, months, uncertainty):
+    _STATE.update(inputs=inputs, plans=plans, caps=caps, root=np.random.SeedSequence(root_entropy),
+                  months=months, uncertainty=uncertainty)
+
+
+def _run_reps(reps: list[int]) -> tuple[list[int], np.ndarray]:
+    """Every plan of each replication in ``reps``: (reps, plans, kpis, months)."""
+    s = _STATE
+    out = np.zeros((len(reps), len(s["plans"]), len(KPIS), s["months"]))
+    for i, r in enumerate(reps):
+        params = draw_params(s["inputs"], stream_seeds(s["root"], r), s["months"], s["caps"], rep=r,
+                             parameter_uncertainty=s["uncertainty"])
+        for j, plan in enumerate(s["plans"]):
+            out[i, j] = run_one(s["inputs"], plan, params)
+    return reps, out
+
+
+def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = None, *, replications: int = 200,
+                 months: int = 60, run_date=None, processes: int = 1, parameter_uncertainty: bool = True,
+                 needed: bool = True, progress=None, chunk: int | None = None,
+                 mp_context: str | None = None) -> ForecastResults:
+    """Run the baseline and every scenario, ``replications`` times each.
+
+    The first scenario is the baseline (one is added if none of them is). ``progress`` is a
+    callable taking the number of replications just finished (a tqdm bar's ``update``).
+    """
+    started = time.perf_counter()
+    scenarios = list(scenarios or [baseline()])
+    if not scenarios[0].is_baseline:
+        base = [s for s in scenarios if s.is_baseline]
+        scenarios = (base[:1] or [baseline()]) + [s for s in scenarios if s not in base[:1]]
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise ValueError(f"scenario names must be unique: {names}")
+    plans: list[RunPlan] = [build_plan(inputs, s, months, constrained=True) for s in scenarios]
+    demand_keys: list[str] = []
+    if needed:
+        for s in scenarios:
+            if s.demand_key not in demand_keys:
+                demand_keys.append(s.demand_key)
+                plans.append(build_plan(inputs, s, months, constrained=False))
+    caps = arrival_caps(inputs, plans, months)
+    chash = config_hash(inputs, months, parameter_uncertainty)
+    root = root_seed(run_date, chash)
+    init = (inputs, plans, caps, root.entropy, months, parameter_uncertainty)
+    reps = list(range(replications))
+    chunk = chunk or max(1, min(8, replications // max(4 * processes, 1) or 1))
+    batches = [reps[i:i + chunk] for i in range(0, replications, chunk)]
+    allout = np.zeros((replications, len(plans), len(KPIS), months))
+    if processes <= 1:
+        _init_worker(*init)
+        for b in batches:
+            got, arr = _run_reps(b)
+            allout[got] = arr
+            if progress:
+                progress(len(got))
+        _STATE.clear()
+    else:
+        # fork where the platform has it (no re-import per worker); the worker functions are
+        # module-level, so spawn works too
+        ctx = mp.get_context(mp_context or ("fork" if "fork" in mp.get_all_start_methods() else "spawn"))
+        with ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_init_worker,
+                                 initargs=init) as pool:
+            futures = [pool.submit(_run_reps, b) for b in batches]
+            for f in as_completed(futures):
+                got, arr = f.result()
+                allout[got] = arr
+                if progress:
+                    progress(len(got))
+    values = {s.name: allout[:, j] for j, s in enumerate(scenarios)}
+    unconstrained = {k: allout[:, len(scenarios) + i] for i, k in enumerate(demand_keys)}
+    meta = {
+        "run_date": str(run_date or date.today()),
+        "config_hash": chash,
+        "root_entropy": [int(x) for x in np.atleast_1d(root.entropy)],
+        "replications": replications,
+        "months": months,
+        "processes": processes,
+        "parameter_uncertainty": parameter_uncertainty,
+        "engine_version": ENGINE_VERSION,
+        "inputs_fingerprint": inputs.fingerprint(),
+        "inputs_provenance": inputs.provenance,
+        "reference_month": str(inputs.reference_month),
+        "scenarios": {s.name: {"hash": s.content_hash, "demand_key": s.demand_key, "source": s.source,
+                               "description": s.description} for s in scenarios},
+        "seconds": round(time.perf_counter() - started, 2),
+        "packages": package_versions(),
+    }
+    return ForecastResults(scenarios=scenarios, month_dates=plans[0].month_dates, values=values,
+                           unconstrained=unconstrained, metadata=meta)
+
+
+def package_versions() -> dict:
+    import mesa
+    import numpy
+    import scipy
+
+    versions = {"numpy": numpy.__version__, "scipy": scipy.__version__, "mesa": mesa.__version__}
+    try:
+        import pandas
+        versions["pandas"] = pandas.__version__
+    except ImportError:  # pragma: no cover
+        pass
+    return versions

@@ -1,0 +1,54 @@
+"""Replications: same arrays whatever the number of processes; seeds from date and config."""
+
+import numpy as np
+import pytest
+
+from simulation.replications import config_hash, root_seed, run_forecast
+from simulation.scenarios import validate
+from simulation.testing import toy_inputs
+
+
+@pytest.fixture(scope="module")
+def toy():
+    return toy_inputs(800, seed=21)
+
+
+SCEN = [validate({"name": "baseline"}),
+        validate({"name": "winter", "transitions": [{"from": "community", "to": "hospital", "multiply": 1.5,
+                                                     "months_of_year": [12, 1, 2]}]})]
+
+
+def test_one_and_two_processes_give_identical_arrays(toy):
+    a = run_forecast(toy, SCEN, replications=6, months=8, run_date="2026-11-01", processes=1)
+    b = run_forecast(toy, SCEN, replications=6, months=8, run_date="2026-11-01", processes=2, chunk=2)
+    for name in a.values:
+        assert np.array_equal(a.values[name], b.values[name])
+    assert a.unconstrained.keys() == b.unconstrained.keys()
+    for key in a.unconstrained:
+        assert np.array_equal(a.unconstrained[key], b.unconstrained[key])
+    assert a.metadata["root_entropy"] == b.metadata["root_entropy"]
+
+
+def test_replications_do_not_depend_on_how_many_there_are(toy):
+    a = run_forecast(toy, SCEN[:1], replications=3, months=6, run_date="2026-11-01")
+    b = run_forecast(toy, SCEN[:1], replications=5, months=6, run_date="2026-11-01")
+    assert np.array_equal(a.values["baseline"], b.values["baseline"][:3])
+
+
+def test_seed_comes_from_date_and_config(toy):
+    h = config_hash(toy, 6, True)
+    assert root_seed("2026-11-01", h).entropy != root_seed("2026-11-02", h).entropy
+    assert config_hash(toy, 6, True) == h and config_hash(toy, 7, True) != h
+    a = run_forecast(toy, SCEN[:1], replications=2, months=6, run_date="2026-11-01")
+    b = run_forecast(toy, SCEN[:1], replications=2, months=6, run_date="2026-11-02")
+    assert not np.array_equal(a.values["baseline"], b.values["baseline"])
+
+
+def test_parameter_uncertainty_widens_the_bands(toy):
+    on = run_forecast(toy, SCEN[:1], replications=12, months=12, run_date="2026-11-01", needed=False)
+    off = run_forecast(toy, SCEN[:1], replications=12, months=12, run_date="2026-11-01", needed=False,
+                       parameter_uncertainty=False)
+    k = on.kpis.index("deaths")
+    assert on.values["baseline"][:, k].sum(axis=1).std() > 0
+    assert off.values["baseline"][:, k].sum(axis=1).std() > 0
+    assert not np.array_equal(on.values["baseline"], off.values["baseline"])
