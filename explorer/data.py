@@ -1,0 +1,583 @@
+"""Everything the explorer reads from the warehouse: short read-only visits, pre-aggregated in SQL.
+
+Why short visits: DuckDB has one writer, the nightly run. A reader that keeps the file open
+stops the writer from taking its lock, so every loader opens the file read-only, runs its few
+queries and closes it at once; pages cache the results (keyed on the file's modification time,
+see ``stamp``) and never hold a connection. If the writer holds the file, we wait a little and
+try again, then say so in plain words rather than fail.
+
+Why pre-aggregate: at scale 1.0 the timeline holds about 11 million person-months. Pages only
+ever draw counts and rates, so the grouping happens in DuckDB and the app receives small frames.
+
+Why a guard against ``identity``: that schema holds the pseudonymisation keys' inputs
+(architecture convention 8). The explorer never needs it; ``_check_sql`` refuses any query that
+names it, so a future edit cannot quietly start reading it.
+
+The forecast and ML schemas are written by other parts of the pipeline (simulation, models_ml)
+and may be absent (no forecast yet) or change shape; ``forecast_*`` loaders normalise the column
+names they find to the few this app uses (``SUMMARY_COLUMNS``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+SUMMARY_COLUMNS = ("scenario", "month", "kpi", "measure", "service", "area", "mean", "median",
+                   "lo50", "hi50", "lo80", "hi80", "lo95", "hi95", "mean_lo", "mean_hi")
+
+
+class WarehouseUnavailable(Exception):
+    """The warehouse cannot be read now; ``str()`` is a message fit for a planner."""
+
+
+class WarehouseMissing(WarehouseUnavailable):
+    pass
+
+
+class WarehouseBusy(WarehouseUnavailable):
+    pass
+
+
+_LOCK_WORDS = ("lock", "being used by another process", "conflicting", "resource temporarily unavailable")
+
+
+def stamp(path: Path | str) -> int:
+    """A number that changes whenever the warehouse changes: the cache key of every loader.
+
+    The write-ahead file counts too: DuckDB appends there first and folds it into the main
+    file at checkpoints, so either may move on its own.
+    """
+    path = Path(path)
+    total = 0
+    for p in (path, path.with_name(path.name + ".wal")):
+        try:
+            total += p.stat().st_mtime_ns
+        except FileNotFoundError:
+            pass
+    return total
+
+
+@contextmanager
+def connect(path: Path | str, retries: int = 4, wait: float = 0.5):
+    path = Path(path)
+    if not path.exists():
+        raise WarehouseMissing(
+            f"There is no warehouse at {path} yet. Run the nightly refresh (`make demo` on a new "
+            "machine) to build it, then reload this page.")
+    last: Exception | None = None
+    for attempt in range(retries + 1):
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+            break
+        except duckdb.Error as exc:
+            last = exc
+            if not any(w in str(exc).lower() for w in _LOCK_WORDS):
+                raise WarehouseUnavailable(
+                    f"The warehouse at {path} could not be opened ({type(exc).__name__}). It may be damaged "
+                    "or from another version: rerun the nightly refresh.") from exc
+            if attempt < retries:
+                time.sleep(wait * (2 ** attempt))
+    else:
+        raise WarehouseBusy(
+            "The nightly run is updating the warehouse right now, so it cannot be read. "
+            "Please try again in a few minutes (the page will pick up the new figures).") from last
+    try:
+        con.execute("SET threads TO 2")
+        yield con
+    finally:
+        con.close()
+
+
+def _check_sql(sql: str) -> None:
+    if re.search(r"\bidentity\s*\.|stg_identity", sql, re.IGNORECASE):
+        raise PermissionError("the explorer never reads the restricted identity schema")
+
+
+def read(path: Path | str, queries: dict[str, tuple[str, list] | str]) -> dict[str, pd.DataFrame]:
+    """Run several queries in one short read-only visit."""
+    out = {}
+    with connect(path) as con:
+        for name, q in queries.items():
+            sql, params = (q, []) if isinstance(q, str) else q
+            _check_sql(sql)
+            out[name] = con.execute(sql, params).df()
+    return out
+
+
+_MEMO: dict = {}
+
+
+def _per_version(fn):
+    """Remember a small answer (tables, columns, the newest run) until the warehouse changes:
+    each answer would otherwise cost a visit of its own."""
+    def wrapper(path, *args):
+        key = (fn.__name__, str(path), stamp(path), args)
+        if key not in _MEMO:
+            if len(_MEMO) > 512:
+                _MEMO.clear()
+            _MEMO[key] = fn(path, *args)
+        return _MEMO[key]
+    wrapper.__name__, wrapper.__doc__ = fn.__name__, fn.__doc__
+    return wrapper
+
+
+@_per_version
+def catalogue(path: Path | str) -> set[str]:
+    """Tables and views the explorer may read, as ``schema.table`` (never identity)."""
+    with connect(path) as con:
+        rows = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_schema <> 'identity'").fetchall()
+    return {f"{s}.{t}" for s, t in rows}
+
+
+@_per_version
+def columns(path: Path | str, table: str) -> list[str]:
+    schema, name = table.split(".")
+    with connect(path) as con:
+        rows = con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+            "order by ordinal_position", [schema, name]).fetchall()
+    return [r[0] for r in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# the timeline's calendar
+
+
+def latest_complete_month(path) -> pd.Timestamp | None:
+    d = read(path, {"m": "select max(month_start) as m from marts.dim_month where is_complete = 1"})["m"]
+    v = d["m"].iloc[0]
+    return None if pd.isna(v) else pd.Timestamp(v)
+
+
+# --------------------------------------------------------------------------------------------
+# forecasts (schema `forecast`, written by simulation/outputs.py)
+
+# simulation/outputs.py names the statistics p2_5 .. p97_5 and mean_ci_low/high; other spellings
+# are accepted so a rename there degrades to a still-working page rather than a blank one.
+_BAND_PATTERNS = {
+    "lo50": [r"^p25$", r"^lo_?50$", r"^q0?_?25$"],
+    "hi50": [r"^p75$", r"^hi_?50$", r"^q0?_?75$"],
+    "lo80": [r"^p10$", r"^lo_?80$", r"^q0?_?10$"],
+    "hi80": [r"^p90$", r"^hi_?80$", r"^q0?_?90$"],
+    "lo95": [r"^p2_?5$", r"^lo_?95$", r"^q0?_?025$"],
+    "hi95": [r"^p97_?5$", r"^hi_?95$", r"^q0?_?975$"],
+    "mean_lo": [r"^mean_ci_lo(w|wer)?$", r"^ci_lo(w|wer)?$"],
+    "mean_hi": [r"^mean_ci_hi(gh|gher)?$", r"^ci_hi(gh|gher)?$"],
+}
+
+
+def _rename_bands(df: pd.DataFrame) -> pd.DataFrame:
+    rename = {}
+    for target, patterns in _BAND_PATTERNS.items():
+        if target in df.columns:
+            continue
+        for col in df.columns:
+            if col in rename or col in SUMMARY_COLUMNS:
+                continue
+            if any(re.search(p, col.lower()) for p in patterns):
+                rename[col] = target
+                break
+    df = df.rename(columns=rename)
+    for alias, target in (("month_start", "month"), ("kpi_name", "kpi"), ("scenario_name", "scenario"),
+                          ("p50", "median"), ("q50", "median")):
+        if alias in df.columns and target not in df.columns:
+            df = df.rename(columns={alias: target})
+    return df
+
+
+# The engine's measure names (simulation/engine.py KPIS) are words joined by underscores, e.g.
+# occupied_extra_care_flats, waiting_residential_care, cost_local_authority; places are named
+# by their kind of unit. This maps them to (measure, service); ``measure:service[:area]`` is
+# accepted too, for area-level figures.
+PLACE_SERVICES = {"general_needs_units": "general_needs", "sheltered_units": "sheltered", "extra_care_flats": "extra_care",
+                  "temporary_units": "temporary", "residential_beds": "residential_care", "nursing_beds": "nursing_care"}
+_PREFIXES = ("mean_wait_months", "people_need", "occupied", "capacity", "needed", "waiting", "admissions", "people", "cost")
+
+
+def split_kpi(kpi: str) -> tuple[str, str | None, str | None]:
+    """A forecast measure's name as (measure, service, area)."""
+    kpi = str(kpi)
+    if re.search(r"[:/]", kpi):
+        parts = re.split(r"[:/]", kpi, maxsplit=2)
+        parts += [None] * (3 - len(parts))
+        return parts[0], parts[1], parts[2]
+    for prefix in _PREFIXES:
+        if kpi.startswith(prefix + "_"):
+            rest = kpi[len(prefix) + 1:]
+            return prefix, PLACE_SERVICES.get(rest, rest), None
+    return kpi, None, None
+
+
+def normalise_summary(df: pd.DataFrame) -> pd.DataFrame:
+    df = _rename_bands(df.copy())
+    if "kpi" in df.columns:
+        parts = df["kpi"].map(split_kpi)
+        for i, col in enumerate(("measure", "service", "area")):
+            if col not in df.columns:
+                df[col] = parts.map(lambda p, i=i: p[i])
+    for col in SUMMARY_COLUMNS:
+        if col not in df.columns:
+            df[col] = None
+    df["month"] = pd.to_datetime(df["month"])
+    if "median" in df.columns and df["median"].isna().all():
+        df["median"] = df["mean"]
+    return df
+
+
+def forecast_tables(path) -> set[str]:
+    return {t for t in catalogue(path) if t.startswith(("forecast.", "ml."))}
+
+
+@_per_version
+def latest_run(path) -> str | None:
+    """The run id of the newest forecast: the forecast tables keep every night's rows."""
+    cat = catalogue(path)
+    if "forecast.runs" not in cat:
+        return None
+    cols = columns(path, "forecast.runs")
+    if "run_id" not in cols:
+        return None
+    order = next((c for c in ("run_date", "created_at", "finished_at") if c in cols), None)
+    sql = f"select run_id from forecast.runs order by {order + ' desc, ' if order else ''}run_id desc limit 1"
+    rows = read(path, {"r": sql})["r"]
+    return None if rows.empty else str(rows["run_id"].iloc[0])
+
+
+def _run_filter(path, table: str) -> tuple[str, list]:
+    """``where run_id = ?`` for the newest run, when the table keeps runs."""
+    run = latest_run(path)
+    if run is None or "run_id" not in columns(path, table):
+        return "", []
+    return "run_id = ?", [run]
+
+
+def forecast_summary(path, scenarios: tuple[str, ...] | None = None, measures: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Per scenario, month and measure of the newest run: the median and likely ranges; empty if no forecast."""
+    if "forecast.kpi_summary" not in catalogue(path):
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    clause, params = _run_filter(path, "forecast.kpi_summary")
+    where = [clause] if clause else []
+    if scenarios:
+        where.append(f"scenario in ({', '.join('?' * len(scenarios))})")
+        params = params + list(scenarios)
+    sql = "select * from forecast.kpi_summary" + (f" where {' and '.join(where)}" if where else "")
+    df = normalise_summary(read(path, {"s": (sql, params)})["s"])
+    if measures:
+        df = df[df["measure"].isin(measures)]
+    return df.reset_index(drop=True)
+
+
+def forecast_catalogue(path) -> pd.DataFrame:
+    """Which scenarios, measures, services and areas the forecast holds (for the pickers)."""
+    if "forecast.kpi_summary" not in catalogue(path):
+        return pd.DataFrame(columns=["scenario", "kpi", "measure", "service", "area"])
+    clause, params = _run_filter(path, "forecast.kpi_summary")
+    df = read(path, {"k": (f"select distinct scenario, kpi from forecast.kpi_summary{' where ' + clause if clause else ''}",
+                           params)})["k"]
+    parts = df["kpi"].map(split_kpi)
+    df["measure"], df["service"], df["area"] = parts.map(lambda p: p[0]), parts.map(lambda p: p[1]), parts.map(lambda p: p[2])
+    return df
+
+
+def forecast_table(path, name: str) -> pd.DataFrame | None:
+    """A forecast or ML table as it is, or None when the pipeline has not written it yet."""
+    if name not in catalogue(path):
+        return None
+    clause, params = _run_filter(path, name) if name.startswith("forecast.") and name != "forecast.runs" else ("", [])
+    df = read(path, {"t": (f"select * from {name}{' where ' + clause if clause else ''}", params)})["t"]
+    if name.startswith("forecast."):
+        df = _rename_bands(df)
+    return df
+
+
+def differences(path, scenarios: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Paired differences from the baseline, with their intervals, normalised like the summary."""
+    df = forecast_table(path, "forecast.scenario_differences")
+    if df is None:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    for alias in ("mean_difference", "mean_diff", "difference", "diff_mean", "delta_mean"):
+        if alias in df.columns and "mean" not in df.columns:
+            df = df.rename(columns={alias: "mean"})
+    for alias in ("median_difference", "median_diff", "diff_median", "delta_median"):
+        if alias in df.columns and "median" not in df.columns:
+            df = df.rename(columns={alias: "median"})
+    df = normalise_summary(df)
+    if scenarios:
+        df = df[df["scenario"].isin(scenarios)]
+    return df.reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------------------------
+# page loaders: each one short visit, returning small frames
+
+
+def overview(path) -> dict[str, pd.DataFrame]:
+    cat = catalogue(path)
+    q = {
+        "month": "select max(month_start) as month_start from marts.dim_month where is_complete = 1",
+        "occupancy": """
+            with m as (select max(month_start) as m from marts.fct_occupancy_monthly o
+                       join marts.dim_month d using (month_start) where d.is_complete = 1)
+            select scheme_type, sum(capacity) as capacity, sum(occupied_end) as occupied,
+                   sum(occupied_end) / nullif(sum(capacity), 0) as occupancy_rate
+            from marts.fct_occupancy_monthly, m where month_start = m.m and is_observed = 1
+            group by scheme_type order by scheme_type""",
+        "delays": """select * from marts.fct_delays_monthly
+                     where month_start in (select month_start from marts.dim_month where is_complete = 1)
+                     order by month_start desc limit 13""",
+    }
+    out = read(path, q)
+    if "forecast.statements" in cat:
+        out["statements"] = normalise_statements(forecast_table(path, "forecast.statements"))
+    if "forecast.runs" in cat:
+        runs = forecast_table(path, "forecast.runs")
+        run = latest_run(path)
+        out["runs"] = runs[runs["run_id"].astype(str) == run] if run is not None and "run_id" in runs.columns else runs
+    if "forecast.kpi_summary" in cat:
+        s = forecast_summary(path, ("baseline",), ("cost",))
+        out["cost"] = s[s["service"].isin([None, "total", "all"]) | s["service"].isna()]
+    return out
+
+
+_PLAIN = ((r"\bin (\d+%) of replications\b", r"in \1 of the runs"), (r"\breplications\b", "runs"),
+          (r"\breplication\b", "run"), (r"\(95% CI ", "(likely between "), (r"\b95% CI\b", "likely range"),
+          (r"\bCI\b", "likely range"), (r"\bKPIs?\b", "measure"))
+
+
+def plain(text: str, scenarios=()) -> str:
+    """An engine sentence in planners' words: no statistics jargon, scenario names as titles."""
+    from explorer import words
+
+    text = str(text)
+    for pattern, repl in _PLAIN:
+        text = re.sub(pattern, repl, text)
+    text = re.sub(r"likely between ([^)]*?) to ", r"likely between \1 and ", text)
+    for name in sorted(set(scenarios), key=len, reverse=True):
+        if name and name != "baseline":
+            text = re.sub(rf"\b{re.escape(name)}\b", f"'{words.scenario(name)}'", text)
+    return text[:1].upper() + text[1:]
+
+
+def topic_of_kpi(kpi: str) -> str:
+    k = str(kpi)
+    if k.startswith("bottleneck_"):
+        return "bottleneck"
+    if k.startswith("difference_"):
+        return "difference"
+    if "delayed" in k:
+        return "delay"
+    if k.startswith(("waiting", "home_care_waiting")):
+        return "waiting"
+    if k.startswith("cost"):
+        return "cost"
+    return "other"
+
+
+def normalise_statements(df: pd.DataFrame) -> pd.DataFrame:
+    """Statements with a topic (from their measure), a probability and plain wording."""
+    df = df.copy()
+    for target, aliases in (("statement", ("text", "sentence", "message")),
+                            ("probability", ("chance", "prob", "likelihood"))):
+        if target not in df.columns:
+            for a in aliases:
+                if a in df.columns:
+                    df = df.rename(columns={a: target})
+                    break
+    if "scenario" not in df.columns:
+        df["scenario"] = "baseline"
+    if "topic" not in df.columns:
+        df["topic"] = df["kpi"].map(topic_of_kpi) if "kpi" in df.columns else "other"
+    if "probability" not in df.columns:
+        df["probability"] = float("nan")
+    names = set(df["scenario"].astype(str))
+    df["statement"] = df["statement"].map(lambda t: plain(t, names))
+    return df
+
+
+def demand_history(path, years: int = 5) -> pd.DataFrame:
+    """Places occupied and available by month, service and area, from the marts.
+
+    Services are the forecast's: the housing scheme types, and care homes split into
+    residential and nursing beds (and both together as ``care_home``).
+    """
+    h = read(path, {"h": f"""
+        select o.month_start as month, o.scheme_type, s.area_code, s.area_name as area,
+               sum(o.capacity) as capacity, sum(o.occupied_end) as occupied,
+               sum(o.residential_beds) as res_capacity, sum(o.residential_occupied_end) as res_occupied,
+               sum(o.nursing_beds) as nur_capacity, sum(o.nursing_occupied_end) as nur_occupied
+        from marts.fct_occupancy_monthly o join marts.dim_scheme s using (scheme_id)
+        where o.is_observed = 1
+          and o.month_start >= (select max(month_start) from marts.fct_occupancy_monthly) - interval {int(years)} year
+        group by all order by 1"""})["h"]
+    base = h[["month", "area_code", "area", "capacity", "occupied"]].assign(service=h["scheme_type"])
+    homes = h[h["scheme_type"] == "care_home"]
+    res = homes[["month", "area_code", "area"]].assign(service="residential_care", capacity=homes["res_capacity"],
+                                                       occupied=homes["res_occupied"])
+    nur = homes[["month", "area_code", "area"]].assign(service="nursing_care", capacity=homes["nur_capacity"],
+                                                       occupied=homes["nur_occupied"])
+    out = pd.concat([base, res, nur], ignore_index=True)
+    out["month"] = pd.to_datetime(out["month"])
+    return out
+
+
+def state_stock_history(path, years: int = 5) -> pd.DataFrame:
+    return read(path, {"h": f"""
+        select month_start as month, state, sum(n_people) as people
+        from marts.fct_case_mix_monthly
+        where month_start >= (select max(month_start) from marts.fct_case_mix_monthly) - interval {int(years)} year
+          and state not in ('moved_out', 'died')
+        group by all order by 1"""})["h"]
+
+
+def flow_options(path) -> dict:
+    cat = catalogue(path)
+    q = {"months": "select min(month_start) as first, max(month_start) as last from marts.dim_month where is_complete = 1",
+         "areas": "select distinct area_name from marts.dim_scheme where area_name is not null order by 1"}
+    if "ml.segments" in cat:
+        q["segments"] = "select distinct segment_name from ml.segments where segment_name is not null order by 1"
+    out = read(path, q)
+    return {
+        "first": pd.Timestamp(out["months"]["first"].iloc[0]),
+        "last": pd.Timestamp(out["months"]["last"].iloc[0]),
+        "areas": out["areas"]["area_name"].tolist(),
+        "segments": out["segments"]["segment_name"].tolist() if "segments" in out else None,
+    }
+
+
+def flows(path, start, end, segment: str | None = None, area: str | None = None,
+          include_stayers: bool = False) -> pd.DataFrame:
+    """Moves between states (previous month's state to this month's) in [start, end]."""
+    where = ["p.month_start between ? and ?", "p.previous_state is not null"]
+    params: list = [pd.Timestamp(start).date(), pd.Timestamp(end).date()]
+    join = ""
+    if not include_stayers:
+        where.append("p.previous_state <> p.state")
+    if segment:
+        join = "join (select person_key, max(segment_name) as segment_name from ml.segments group by person_key) g using (person_key)"
+        where.append("g.segment_name = ?")
+        params.append(segment)
+    if area:
+        where.append("p.area_name = ?")
+        params.append(area)
+    sql = f"""select p.previous_state as source, p.state as target, count(*) as people
+              from marts.fct_person_month p {join} where {' and '.join(where)}
+              group by all order by people desc"""
+    return read(path, {"f": (sql, params)})["f"]
+
+
+def bottlenecks(path, months: int = 36) -> dict[str, pd.DataFrame]:
+    cat = catalogue(path)
+    q = {
+        "heat": f"""
+            select o.month_start as month, o.scheme_id, s.scheme_name, o.scheme_type, s.area_name,
+                   o.capacity, o.occupied_end as occupied, o.occupancy_rate
+            from marts.fct_occupancy_monthly o join marts.dim_scheme s using (scheme_id)
+            where o.month_start > (select max(month_start) from marts.fct_occupancy_monthly) - interval {int(months)} month
+            order by o.scheme_type, s.scheme_name, o.month_start""",
+        "delays": f"""
+            select month_start as month, n_hospital_discharges_known, n_long_stays, long_stay_excess_days,
+                   n_in_hospital_end, n_care_home_admissions_from_hospital, mean_hospital_days_before_care_home,
+                   n_extra_care_waiting_end, mean_days_extra_care_waiting_end, is_observed
+            from marts.fct_delays_monthly
+            where month_start > (select max(month_start) from marts.fct_delays_monthly) - interval {int(months)} month
+            order by 1""",
+        "waiting": f"""
+            select month_start as month, need_type, n_waiting_end, mean_days_waiting_end, n_waiting_over_a_year_end
+            from marts.fct_register_waiting_monthly
+            where month_start > (select max(month_start) from marts.fct_register_waiting_monthly) - interval {int(months)} month
+            order by 1""",
+        "times": f"""
+            select month_start as month, measure, sum(n_cases) as cases,
+                   sum(mean_days * n_cases) / sum(n_cases) as mean_days
+            from marts.fct_processing_times_monthly
+            where month_start > (select max(month_start) from marts.fct_processing_times_monthly) - interval {int(months)} month
+            group by all order by 1""",
+    }
+    out = read(path, q)
+    if "forecast.bottlenecks" in cat:
+        out["forecast"] = forecast_table(path, "forecast.bottlenecks")
+    return out
+
+
+def case_mix(path) -> dict[str, pd.DataFrame]:
+    cat = catalogue(path)
+    q = {
+        "latest": """
+            select * from marts.fct_case_mix_monthly
+            where month_start = (select max(month_start) from marts.dim_month where is_complete = 1)""",
+        "trend": """
+            select month_start as month, state, sum(n_people) as people,
+                   sum(n_need_none) as need_none, sum(n_need_low) as need_low,
+                   sum(n_need_medium) as need_medium, sum(n_need_high) as need_high,
+                   sum(total_weekly_care_hours) as weekly_care_hours
+            from marts.fct_case_mix_monthly
+            where month_start >= (select max(month_start) from marts.fct_case_mix_monthly) - interval 10 year
+              and state not in ('moved_out', 'died')
+            group by all order by 1""",
+    }
+    if "ml.segments" in cat:
+        q["segments"] = """
+            with seg as (select person_key, max(segment_name) as segment_name from ml.segments group by person_key),
+                 m as (select max(month_start) as m from marts.dim_month where is_complete = 1)
+            select seg.segment_name, p.state, p.need_level,
+                   count(*) as people, avg(p.age) as mean_age, sum(p.weekly_care_hours) as weekly_care_hours,
+                   sum(case when d.sex = 'F' then 1 else 0 end) as women
+            from marts.fct_person_month p join seg using (person_key)
+                 join marts.dim_person d using (person_key), m
+            where p.month_start = m.m and p.state not in ('moved_out', 'died')
+            group by all"""
+    if "ml.person_outlooks" in cat:
+        q["outlooks"] = "select * from ml.person_outlooks"
+    out = read(path, q)
+    if "outlooks" in out:
+        out["outlooks"] = out["outlooks"].drop(columns=[c for c in out["outlooks"].columns if c == "person_key"])
+    return out
+
+
+def data_quality(path) -> dict[str, pd.DataFrame]:
+    cat = catalogue(path)
+    q = {
+        "people": """
+            select count(*) as people,
+                   avg(has_ni_token) as share_with_ni,
+                   avg(case when has_crm_record + has_care_a_record + has_care_b_record + has_domcare_record > 1 then 1 else 0 end) as share_in_several,
+                   avg(case when n_crm_records > 1 then 1 else 0 end) as share_duplicate_crm,
+                   avg(is_in_timeline) as share_in_timeline
+            from marts.dim_person""",
+        "by_system": """
+            select 'crm' as system, count(*) as people, avg(has_ni_token) as share_with_ni,
+                   avg(case when has_care_a_record + has_care_b_record + has_domcare_record > 0 then 1 else 0 end) as share_linked_elsewhere
+            from marts.dim_person where has_crm_record = 1
+            union all
+            select 'care_a', count(*), avg(has_ni_token), avg(has_crm_record) from marts.dim_person where has_care_a_record = 1
+            union all
+            select 'care_b', count(*), avg(has_ni_token), avg(has_crm_record) from marts.dim_person where has_care_b_record = 1
+            union all
+            select 'domcare', count(*), avg(has_ni_token), avg(has_crm_record) from marts.dim_person where has_domcare_record = 1""",
+        "observed": """
+            select state_source_system, count(*) as person_months, avg(is_observed) as share_observed
+            from marts.fct_person_month
+            where month_start = (select max(month_start) from marts.dim_month where is_complete = 1)
+            group by all order by 2 desc""",
+    }
+    if "raw._load_audit" in cat:
+        q["freshness"] = """
+            select system, source_table, max(finished_at) as last_loaded, max(high_water_mark) as newest_change,
+                   sum(rows_loaded) as rows_loaded, sum(rows_rejected) as rows_rejected, count(*) as loads
+            from raw._load_audit group by all order by system, source_table"""
+    if "raw._quarantine" in cat:
+        q["quarantine"] = """
+            select system, source_table, field, reason, count(*) as rows, max(load_id) as latest_load
+            from raw._quarantine group by all order by rows desc"""
+    out = read(path, q)
+    out["now"] = pd.DataFrame({"now": [dt.datetime.now()]})
+    return out

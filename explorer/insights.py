@@ -1,0 +1,147 @@
+"""Plain-language summaries computed from loaded frames, shared by the Overview page and the report.
+
+Why separate from the pages: the nightly report prints the same sentences without Streamlit,
+and these are the parts worth unit-testing (a wrong sentence is worse than a wrong chart).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from explorer import words
+
+TOPIC_TITLES = {
+    "bottleneck": "Where places are likely to run out",
+    "waiting": "Waiting lists",
+    "delay": "Delays leaving hospital",
+    "cost": "Cost",
+    "difference": "Scenarios against things as they are",
+}
+TOPIC_ORDER = ("bottleneck", "waiting", "delay", "cost", "difference")
+
+
+def topic_of(topic: str) -> str:
+    t = str(topic).lower()
+    for key, aliases in (("bottleneck", ("bottleneck", "capacity", "full", "utilisation")),
+                         ("waiting", ("wait", "queue", "register")),
+                         ("delay", ("delay", "discharge", "hospital")),
+                         ("cost", ("cost", "money", "spend")),
+                         ("difference", ("difference", "scenario"))):
+        if any(a in t for a in aliases):
+            return key
+    return "other"
+
+
+def headline_groups(statements: pd.DataFrame, scenario: str = "baseline") -> list[tuple[str, list[tuple[str | None, str]]]]:
+    """[(group title, [(chance words or None, statement)])], most likely first within each group.
+
+    The chance is given in words only when the sentence does not already carry it (the
+    engine's sentences say "likely (80%)"). Other scenarios' sentences are kept only where
+    they compare the scenario with the baseline.
+    """
+    if statements is None or not len(statements):
+        return []
+    df = statements.copy()
+    if "scenario" in df.columns:
+        df = df[(df["scenario"] == scenario) | (df["topic"] == "difference")]
+    df["group"] = df["topic"].map(topic_of)
+    df = df.sort_values("probability", ascending=False, na_position="last")
+    out = []
+    for key in (*TOPIC_ORDER, "other"):
+        part = df[df["group"] == key]
+        if len(part):
+            out.append((TOPIC_TITLES.get(key, "Other findings"),
+                        [(None if "%" in str(s) else words.chance(p), str(s))
+                         for p, s in zip(part["probability"], part["statement"])]))
+    return out
+
+
+def cost_by_financial_year(cost: pd.DataFrame) -> pd.DataFrame:
+    """Forecast cost per financial year (April to March), whole years only, from monthly figures."""
+    if cost is None or not len(cost):
+        return pd.DataFrame(columns=["financial_year", "middle_estimate", "months"])
+    df = cost.copy()
+    df["month"] = pd.to_datetime(df["month"])
+    start = df["month"].dt.year - (df["month"].dt.month < 4)
+    df["financial_year"] = start.astype(str) + "-" + ((start + 1) % 100).astype(str).str.zfill(2)
+    # the average of a year's total is the sum of the monthly averages; its likely range is not the
+    # sum of the monthly ranges (that needs each run's total), so none is given here
+    return df.groupby("financial_year").agg(middle_estimate=("mean", "sum"), months=("month", "nunique")).reset_index()
+
+
+def cost_sentence(cost: pd.DataFrame) -> str | None:
+    """This financial year against next, in words, from the forecast's monthly means.
+
+    The summaries hold no per-run totals, so the chance that next year costs more cannot be
+    computed here; the engine's own statement (topic cost) carries it when present.
+    """
+    fy = cost_by_financial_year(cost)
+    if len(fy) < 2:
+        return None
+    this, nxt = fy.iloc[0], fy.iloc[1]
+    if nxt["months"] < 12:
+        return None
+    part = "" if this["months"] >= 12 else f" (the {int(this['months'])} months of {this['financial_year']} still to come)"
+    diff = nxt["middle_estimate"] - (this["middle_estimate"] * 12 / this["months"])
+    direction = "more" if diff > 0 else "less"
+    return (f"Care and support in {nxt['financial_year']} is forecast to cost about {words.money(nxt['middle_estimate'])}, "
+            f"{words.money(abs(diff))} {direction} than {this['financial_year']} at the same monthly rate{part}.")
+
+
+def facts(ov: dict) -> list[str]:
+    """Where things stand, from the marts (true whether or not a forecast exists)."""
+    out = []
+    occ = ov.get("occupancy")
+    if occ is not None and len(occ):
+        for _, r in occ.iterrows():
+            if r["capacity"]:
+                plural = {"general_needs": "General-needs estates", "sheltered": "Sheltered schemes",
+                          "extra_care": "Extra-care schemes", "temporary": "Temporary accommodation",
+                          "care_home": "Care homes"}.get(r["scheme_type"], words.scheme_type(r["scheme_type"]))
+                out.append(f"{plural}: {r['occupancy_rate']:.0%} of "
+                           f"{int(r['capacity']):,} places in use.")
+    d = ov.get("delays")
+    if d is not None and len(d):
+        last = d.iloc[0]
+        out.append(f"Known hospital stays ending in {words.month(last['month_start'])} that lasted over three weeks "
+                   f"(the closest measure we have of delayed discharges): {int(last['n_long_stays'] or 0)}. "
+                   f"People we know of in hospital at the month's end: {int(last['n_in_hospital_end'] or 0)}.")
+        out.append(f"Applications waiting for extra-care housing: {int(last['n_extra_care_waiting_end'] or 0)}.")
+    return out
+
+
+def demand_series(history: pd.DataFrame, stock: pd.DataFrame, summary: pd.DataFrame, service: str,
+                  area: str | None = None) -> dict[str, pd.DataFrame]:
+    """The pieces of a demand chart for one service (and area): what happened, the forecast,
+    what would be needed with unlimited places, and the places available.
+
+    Services with places (flats, beds) are forecast as places in use; services without
+    (home care, hospital) as people. ``summary`` holds the baseline and, when the engine ran
+    it, the unconstrained scenario.
+    """
+    place_services = set(history["service"])
+    measure = "occupied" if service in place_services or summary.loc[summary["measure"] == "occupied", "service"].eq(service).any() else "people"
+    if measure == "people":
+        h = stock[stock["state"] == service].rename(columns={"people": "value"})
+        h = h.groupby("month", as_index=False)["value"].sum()
+        cap_hist = pd.DataFrame(columns=["month", "value"])
+    else:
+        h = history[history["service"] == service]
+        if area:
+            h = h[h["area_code"] == area]
+        g = h.groupby("month", as_index=False)[["occupied", "capacity"]].sum(min_count=1)
+        h = g.rename(columns={"occupied": "value"})[["month", "value"]]
+        cap_hist = g.rename(columns={"capacity": "value"})[["month", "value"]]
+
+    def pick(m: str, scenario: str) -> pd.DataFrame:
+        s = summary[(summary["scenario"] == scenario) & (summary["measure"] == m) & (summary["service"] == service)]
+        return s[s["area"] == area] if area else s[s["area"].isna()]
+
+    forecast = pick(measure, "baseline")
+    needed = pick("needed", "baseline")
+    if not len(needed):
+        needed = pick(measure, "unconstrained")
+    cap = pick("capacity", "baseline")
+    available = pd.concat([cap_hist, cap[["month", "median"]].rename(columns={"median": "value"})], ignore_index=True)
+    return {"history": h, "forecast": forecast, "needed": needed,
+            "available": available[available["value"].notna()], "waiting": pick("waiting", "baseline")}

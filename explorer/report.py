@@ -1,0 +1,235 @@
+"""The nightly report: one self-contained HTML file that prints well and needs no server.
+
+    from explorer.report import build_report
+    build_report(paths().warehouse, paths().reports)   # -> .../llif-report-2026-11-01.html
+
+Why HTML, not PDF: the charts stay interactive on screen (hover for figures), the file opens
+anywhere and prints to PDF from any browser. Plotly's JavaScript is embedded once, so the file
+works offline (about 5 MB). A PDF renderer would need a browser or system libraries (kaleido,
+WeasyPrint); none is a pure pip install that works here, so there is no PDF.
+
+The report reuses the app's loaders, sentences and figures (``data``, ``insights``,
+``charts``): what a reader prints is what a planner sees. Sections whose data is missing say so
+and what to run, as the pages do.
+
+    .venv/bin/python -m explorer.report [WAREHOUSE] [OUT_DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+from pathlib import Path
+
+import pandas as pd
+import plotly.io as pio
+
+from explorer import charts, data, insights, words
+
+KEY_SERVICES = ("extra_care", "residential_care", "nursing_care", "temporary")
+KEY_MEASURES = ("waiting_extra_care", "waiting_residential_care", "waiting_nursing_care", "delayed_discharges",
+                "occupied_extra_care_flats", "cost_total")
+
+CSS = """
+body { font-family: "Segoe UI", Arial, sans-serif; max-width: 1100px; margin: 2em auto; color: #111; line-height: 1.45; }
+h1 { font-size: 1.9em; margin-bottom: 0.1em; } h2 { border-bottom: 2px solid #0072B2; padding-bottom: 0.2em; margin-top: 1.6em; }
+.meta { color: #555; } .reading { color: #333; font-size: 0.92em; margin: 0.2em 0 1.4em 0; }
+.missing { background: #EEF6FB; border-left: 4px solid #56B4E9; padding: 0.6em 1em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.2em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; } th { background: #f2f2f2; }
+td.num { text-align: right; } .chance { font-weight: 600; }
+.figure { page-break-inside: avoid; break-inside: avoid; }
+@media print { body { margin: 0; max-width: none; } h2 { page-break-before: auto; } .figure { page-break-inside: avoid; } }
+"""
+
+
+class _Doc:
+    def __init__(self):
+        self.parts: list[str] = []
+        self._js_done = False
+
+    def h(self, level: int, text: str) -> None:
+        self.parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def p(self, text: str, cls: str | None = None) -> None:
+        self.parts.append(f"<p{' class=' + repr(cls) if cls else ''}>{html.escape(text)}</p>")
+
+    def missing(self, what: str, todo: str) -> None:
+        self.parts.append(f"<div class='missing'><strong>{html.escape(what)}</strong><br>{html.escape(todo.replace('`', ''))}</div>")
+
+    def items(self, rows: list[str]) -> None:
+        self.parts.append("<ul>" + "".join(f"<li>{r}</li>" for r in rows) + "</ul>")
+
+    def figure(self, fig, reading: str, unit: str | None = None) -> None:
+        fig.update_layout(width=1000)
+        body = pio.to_html(fig, full_html=False, include_plotlyjs=not self._js_done,
+                           config={"displaylogo": False, "responsive": True})
+        self._js_done = True
+        unit_text = f" Units: {html.escape(unit)}." if unit else ""
+        self.parts.append(f"<div class='figure'>{body}<p class='reading'><strong>What this shows:</strong> "
+                          f"{html.escape(reading)}{unit_text}</p></div>")
+
+    def table(self, df: pd.DataFrame) -> None:
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+        rows = []
+        for r in df.itertuples(index=False):
+            cells = []
+            for v in r:
+                if isinstance(v, float):
+                    cells.append(f"<td class='num'>{v:,.1f}</td>")
+                elif isinstance(v, int):
+                    cells.append(f"<td class='num'>{v:,}</td>")
+                else:
+                    cells.append(f"<td>{html.escape(str(v))}</td>")
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        self.parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+
+    def render(self, title: str) -> str:
+        return (f"<!DOCTYPE html><html lang='en-GB'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+                f"<style>{CSS}</style></head><body>{''.join(self.parts)}</body></html>")
+
+
+NO_FORECAST = "No forecast has been made yet."
+NO_FORECAST_TODO = "Run the nightly refresh (make ui, then the nightly_refresh job, or make demo) to make one."
+
+
+def build_report(warehouse_path: Path | str, out_dir: Path | str) -> Path:
+    """Write tonight's report into ``out_dir`` and return its path (the warehouse is only read)."""
+    warehouse_path, out_dir = Path(warehouse_path), Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ov = data.overview(warehouse_path)
+    month = pd.Timestamp(ov["month"]["month_start"].iloc[0])
+    cat = data.forecast_catalogue(warehouse_path)
+    has_forecast = len(cat) > 0
+    doc = _Doc()
+    today = dt.date.today()
+    doc.h(1, "llif: tonight's planning report")
+    doc.p(f"Figures to the end of {words.month(month)}; report made {today:%d %B %Y}. Every forecast figure comes with "
+          "the range it is likely to fall in, from many runs of the forecast.", "meta")
+
+    # ---- headlines
+    doc.h(2, "Headlines")
+    groups = insights.headline_groups(ov.get("statements"))
+    if groups:
+        for title, items in groups:
+            doc.h(3, title)
+            doc.items([(f"<span class='chance'>{html.escape(c[0].upper() + c[1:])}:</span> " if c else "") + html.escape(t)
+                       for c, t in items])
+    else:
+        doc.missing(NO_FORECAST, NO_FORECAST_TODO)
+    doc.h(3, "Where things stand now")
+    doc.items([html.escape(f) for f in insights.facts(ov)])
+
+    # ---- cost
+    cost = ov.get("cost")
+    if cost is not None and len(cost):
+        doc.h(2, "Cost")
+        sentence = insights.cost_sentence(cost)
+        if sentence:
+            doc.p(sentence)
+        doc.figure(charts.fan_chart(cost, "Forecast monthly cost of care and support", "£ a month"),
+                   "the middle estimate of each month's cost with the range it is likely to fall in "
+                   "(darker: half the runs; paler: 80 and 95 in 100 runs).", "pounds a month, 2024-25 prices")
+        fy = insights.cost_by_financial_year(cost)
+        doc.table(pd.DataFrame({"Financial year": fy["financial_year"], "Months forecast": fy["months"].astype(int),
+                                "Average of the runs": fy["middle_estimate"].map(words.money)}))
+
+    # ---- demand
+    doc.h(2, "Demand against places")
+    history = data.demand_history(warehouse_path)
+    stock = data.state_stock_history(warehouse_path)
+    summary = data.forecast_summary(warehouse_path, ("baseline", "unconstrained")) if has_forecast else \
+        pd.DataFrame(columns=list(data.SUMMARY_COLUMNS))
+    if not has_forecast:
+        doc.missing(NO_FORECAST, NO_FORECAST_TODO + " Until then the charts show what happened only.")
+    for service in KEY_SERVICES:
+        parts = insights.demand_series(history, stock, summary, service)
+        if not len(parts["history"]) and not len(parts["forecast"]):
+            continue
+        fig = charts.fan_chart(parts["forecast"], f"{words.service(service)}: people in places", "people",
+                               history=parts["history"], available=parts["available"] if len(parts["available"]) else None,
+                               needed=parts["needed"] if len(parts["needed"]) else None)
+        doc.figure(fig, "black is what happened; blue the forecast's middle estimate and likely range; orange what people "
+                        "would need with unlimited places; dashed, the places we have.", "people (one person per place)")
+
+    # ---- bottlenecks and delays
+    doc.h(2, "Bottlenecks and delays")
+    b = data.bottlenecks(warehouse_path, months=24)
+    heat = b["heat"][b["heat"]["scheme_type"] != "general_needs"]
+    if len(heat):
+        doc.figure(charts.heatmap(heat, "Share of places in use at each month's end (last two years)"),
+                   "each row a scheme or care home, each column a month; brighter is fuller; 95% or more is a bottleneck.",
+                   "% of places in use")
+    d = b["delays"]
+    doc.figure(charts.lines(d, "month", {"Known hospital stays over three weeks": "n_long_stays",
+                                         "People we know of in hospital at month end": "n_in_hospital_end"},
+                            "Hospital stays and delays", "people"),
+               "stays over three weeks are the closest measure of delayed discharge the sources allow.", "people a month")
+
+    # ---- flows
+    doc.h(2, "How people moved in the last year")
+    opts = data.flow_options(warehouse_path)
+    start = (opts["last"] - pd.DateOffset(months=11)).date()
+    fl = data.flows(warehouse_path, start, opts["last"].date())
+    if len(fl):
+        doc.figure(charts.sankey(fl, f"Moves from {start:%b %Y} to {opts['last']:%b %Y}"),
+                   "each band is people moving from one place (left) to another (right) between one month's end and the next.",
+                   "moves")
+
+    # ---- scenarios
+    doc.h(2, "Scenarios compared with things as they are")
+    diff = data.differences(warehouse_path)
+    if not len(diff):
+        doc.missing(NO_FORECAST if not has_forecast else "The forecast has no scenarios besides the baseline.",
+                    NO_FORECAST_TODO if not has_forecast else "Save a scenario from the explorer's 'Build a what-if' page.")
+    else:
+        last = diff[diff["month"] == diff["month"].max()]
+        rows = []
+        for kpi in [k for k in KEY_MEASURES if k in set(last["kpi"])]:
+            title, unit = words.measure(*data.split_kpi(kpi)[:2])
+            for r in last[last["kpi"] == kpi].itertuples():
+                lo, hi = (r.mean_lo, r.mean_hi) if pd.notna(r.mean_lo) else (r.lo95, r.hi95)
+                rng = f"{lo:,.1f} to {hi:,.1f}" if pd.notna(lo) else ""
+                rows.append({"Scenario": words.scenario(r.scenario), "Measure": title, "Unit": unit,
+                             f"Difference by {words.month(r.month)}": float(r.mean), "Likely range of the difference": rng})
+        if rows:
+            doc.table(pd.DataFrame(rows))
+        for kpi in [k for k in ("waiting_extra_care", "cost_total") if k in set(diff["kpi"])]:
+            title, unit = words.measure(*data.split_kpi(kpi)[:2])
+            doc.figure(charts.differences(diff[(diff["kpi"] == kpi) & (diff["scenario"] != "unconstrained")],
+                                          f"{title}: difference from the baseline", unit),
+                       "each scenario's average difference from things as they are, with the range the true average "
+                       "difference is likely (95%) to lie in.", unit)
+
+    # ---- data quality
+    doc.h(2, "Data quality")
+    dq = data.data_quality(warehouse_path)
+    fr = dq.get("freshness")
+    if fr is not None and len(fr):
+        s = fr.groupby("system", as_index=False).agg(last=("last_loaded", "max"), rejected=("rows_rejected", "sum"))
+        doc.table(pd.DataFrame({"Source": s["system"].map(lambda x: words.SYSTEM_LABELS.get(x, x)),
+                                "Last read": pd.to_datetime(s["last"]).dt.strftime("%d %b %Y %H:%M"),
+                                "Records set aside (all nights)": s["rejected"].astype(int)}))
+    p = dq["people"].iloc[0]
+    doc.p(f"{int(p['people']):,} people; {p['share_with_ni']:.0%} with a usable National Insurance number; "
+          f"{p['share_in_several']:.0%} known to more than one system.")
+
+    out = out_dir / f"llif-report-{month:%Y-%m}-{today:%Y%m%d}.html"
+    out.write_text(doc.render(f"llif report, {words.month(month)}"), encoding="utf-8")
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    from llif.settings import paths
+
+    parser = argparse.ArgumentParser(description="write tonight's planning report (HTML)")
+    parser.add_argument("warehouse", nargs="?", default=None)
+    parser.add_argument("out_dir", nargs="?", default=None)
+    args = parser.parse_args(argv)
+    p = paths()
+    print(build_report(args.warehouse or p.warehouse, args.out_dir or p.reports))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,72 @@
+"""Data quality: how fresh each source is, what was set aside and why, and how well records link up."""
+
+import pandas as pd
+import streamlit as st
+
+from explorer import charts, ui, words
+
+ui.page("Data quality",
+        "Can tonight's figures be trusted? When each source system was last read, which records were set aside "
+        "(and why), and how well people's records link up across systems.")
+
+dq = ui.load("data_quality")
+now = pd.Timestamp(dq["now"]["now"].iloc[0])
+
+st.subheader("How fresh each source is")
+fr = dq.get("freshness")
+if fr is None or not len(fr):
+    ui.missing("No loads have been recorded yet.", "Run the nightly refresh (`make ui`, job *nightly_refresh*).")
+else:
+    sysf = fr.groupby("system", as_index=False).agg(last_loaded=("last_loaded", "max"), newest_change=("newest_change", "max"),
+                                                    rows_loaded=("rows_loaded", "sum"), rows_rejected=("rows_rejected", "sum"))
+    sysf["hours"] = (now - pd.to_datetime(sysf["last_loaded"])).dt.total_seconds() / 3600
+    sysf["Status"] = sysf["hours"].map(lambda h: "Read in the last day" if h <= 30 else f"Not read for {h / 24:.0f} days")
+    shown = pd.DataFrame({"Source": sysf["system"].map(lambda s: words.SYSTEM_LABELS.get(s, s)),
+                          "Last read": pd.to_datetime(sysf["last_loaded"]).dt.strftime("%d %b %Y %H:%M"),
+                          "Newest change seen": pd.to_datetime(sysf["newest_change"], errors="coerce").dt.strftime("%d %b %Y"),
+                          "Records loaded (all nights)": sysf["rows_loaded"].astype("int64"),
+                          "Records set aside (all nights)": sysf["rows_rejected"].astype("int64"),
+                          "Status": sysf["Status"]})
+    ui.plain_table(shown, "dq_freshness")
+    st.caption("**What this shows:** when each source system was last read and the newest change found in it. "
+               "A source not read for more than a day needs looking at.")
+
+st.subheader("Records set aside, and why")
+q = dq.get("quarantine")
+if q is None or not len(q):
+    st.success("No records have been set aside: every record read could be loaded.", icon=":material/check_circle:")
+else:
+    q = q.assign(Source=q["system"].map(lambda s: words.SYSTEM_LABELS.get(s, s)))
+    by = q.groupby(["Source", "reason"], as_index=False)["rows"].sum().sort_values("rows", ascending=True)
+    fig = charts.stacked_bars(by, "Source", "rows", "reason", str, dict(zip(by["reason"].unique(), words.SEQUENCE)),
+                              "Records set aside by source and reason", "records", horizontal=True)
+    ui.chart(fig, "records a source sent that could not be loaded safely, by reason; they are kept aside with the "
+             "reason, not lost, and can be fixed at the source.", q, "dq_quarantine", unit="records")
+
+st.subheader("How well records link up")
+p = dq["people"].iloc[0]
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("People", f"{int(p['people']):,}")
+c2.metric("With a National Insurance number", f"{p['share_with_ni']:.0%}")
+c3.metric("Known to more than one system", f"{p['share_in_several']:.0%}")
+c4.metric("With a duplicate housing record", f"{p['share_duplicate_crm']:.1%}")
+bs = dq["by_system"].assign(system=lambda d: d["system"].map(lambda s: words.SYSTEM_LABELS.get(s, s)))
+long = bs.melt(id_vars=["system", "people"], value_vars=["share_with_ni", "share_linked_elsewhere"], var_name="measure",
+               value_name="share")
+long["share"] = (long["share"] * 100).round(1)
+names = {"share_with_ni": "Have a usable National Insurance number",
+         "share_linked_elsewhere": "Linked to another system (care: to the housing system)"}
+import plotly.graph_objects as go  # noqa: E402
+
+fig = go.Figure([go.Bar(name=names[m], x=part["system"], y=part["share"], marker_color=c)
+                 for (m, part), c in zip(long.groupby("measure"), (words.OKABE_ITO["blue"], words.OKABE_ITO["orange"]))])
+fig.update_layout(barmode="group")
+fig = charts.style(fig, "Linkage by source system", "% of the system's people")
+fig.update_layout(hovermode="closest")
+ui.chart(fig, "for the people each system knows, how many have a usable National Insurance number (the main key for "
+         "linking) and how many were linked to a record in another system.", long, "dq_linkage", unit="% of people")
+obs = dq["observed"]
+if len(obs):
+    st.caption("In the latest month, " + ", ".join(
+        f"{int(r.person_months):,} people's places came from {words.SYSTEM_LABELS.get(r.state_source_system, 'inference') if r.state_source_system != 'inferred' else 'inference (no system holds them)'}"
+        for r in obs.itertuples()) + ".")

@@ -1,0 +1,214 @@
+"""Plain words and colours for everything the explorer shows.
+
+Why one module: planners read the pages, not the warehouse. Every code (a state, a measure, a
+scheme type) is turned into words here, once, so that the app, the report and the tests agree,
+and a test can scan every page for jargon that slipped through.
+
+Colours are the Okabe-Ito palette (safe for the common kinds of colour blindness); the heat map
+uses cividis, a sequential scale that reads the same to people with and without colour vision
+deficiency and in greyscale print.
+"""
+
+from __future__ import annotations
+
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+    "black": "#000000",
+    "grey": "#999999",
+}
+SEQUENCE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "sky_blue", "purple", "yellow", "black", "grey")]
+HEAT_SCALE = "cividis"
+
+STATES = (
+    "general_needs", "sheltered", "extra_care", "temporary", "community",
+    "residential_care", "nursing_care", "hospital", "hospice", "moved_out", "died",
+)
+
+STATE_LABELS = {
+    "general_needs": "General-needs home",
+    "sheltered": "Sheltered housing",
+    "extra_care": "Extra-care housing",
+    "temporary": "Temporary accommodation",
+    "community": "Own home, with home care",
+    "residential_care": "Residential care home",
+    "nursing_care": "Nursing care home",
+    "hospital": "Hospital",
+    "hospice": "Hospice",
+    "moved_out": "Moved away",
+    "died": "Died",
+}
+
+# A colour per state, so one state looks the same on every chart. Eleven states, eight
+# Okabe-Ito colours: the two ways of leaving share grey and black, the two care homes share
+# vermillion (told apart by their labels).
+STATE_COLOURS = {
+    "general_needs": OKABE_ITO["blue"],
+    "sheltered": OKABE_ITO["sky_blue"],
+    "extra_care": OKABE_ITO["green"],
+    "temporary": OKABE_ITO["yellow"],
+    "community": OKABE_ITO["orange"],
+    "residential_care": OKABE_ITO["vermillion"],
+    "nursing_care": OKABE_ITO["purple"],
+    "hospital": "#8C510A",
+    "hospice": "#01665E",
+    "moved_out": OKABE_ITO["grey"],
+    "died": OKABE_ITO["black"],
+}
+
+SCHEME_TYPE_LABELS = {
+    "general_needs": "General-needs estate",
+    "sheltered": "Sheltered scheme",
+    "extra_care": "Extra-care scheme",
+    "temporary": "Temporary accommodation",
+    "care_home": "Care home",
+}
+
+NEED_TYPE_LABELS = {
+    "general": "General housing",
+    "homeless": "Homeless households",
+    "transfer": "Tenants asking to move",
+    "sheltered": "Sheltered housing",
+    "extra_care": "Extra-care housing",
+}
+
+NEED_LEVEL_LABELS = {0: "No known care need", 1: "Low (under 5 hours a week)", 2: "Medium (5-15 hours)", 3: "High (over 15 hours)"}
+
+SYSTEM_LABELS = {
+    "crm": "Housing system (CRM)",
+    "assets": "Asset system",
+    "care_a": "Care homes, vendor A",
+    "care_b": "Care homes, vendor B",
+    "domcare": "Home care",
+}
+
+# Forecast measures: the codes the engine writes, in planners' words and units.
+MEASURE_LABELS = {
+    "occupied": ("Places in use in", "places"),
+    "people": ("People in", "people"),
+    "people_need": ("People with care need level", "people"),
+    "mean_wait_months": ("Average wait for", "months"),
+    "care_home_admissions": ("Admissions to care homes", "admissions a month"),
+    "care_home_admissions_from_hospital": ("Admissions to care homes straight from hospital", "admissions a month"),
+    "hospital_admissions": ("Emergency hospital admissions", "admissions a month"),
+    "hospice_admissions": ("Admissions to a hospice", "admissions a month"),
+    "hospital_bed_days": ("Hospital bed days", "days a month"),
+    "hospice_bed_days": ("Hospice bed days", "days a month"),
+    "home_care_people": ("People receiving home care", "people"),
+    "home_care_hours_unmet": ("Home-care hours needed but not delivered", "hours a week"),
+    "home_care_waiting": ("People waiting for home care", "people"),
+    "arrivals": ("New people arriving", "people a month"),
+    "moved_out": ("People moving away", "people a month"),
+    "lets": ("Homes let", "lets a month"),
+    "voids": ("Empty homes", "homes"),
+    "tenancy_ends": ("Tenancies ending", "a month"),
+    "churn_rate": ("Share of homes changing hands", "share a month"),
+    "needed": ("People who would need", "people"),
+    "capacity": ("Places available in", "places"),
+    "waiting": ("Waiting for", "people waiting"),
+    "delayed_discharges": ("People waiting in hospital to leave (delayed discharges)", "people"),
+    "delayed_bed_days": ("Hospital days spent waiting to leave", "days"),
+    "admissions": ("Admissions to", "admissions a month"),
+    "home_care_hours": ("Home-care hours a week", "hours a week"),
+    "cost": ("Cost", "£ a month"),
+    "utilisation": ("Share of places in use", "% of places"),
+    "population": ("People known to us", "people"),
+    "deaths": ("Deaths", "deaths a month"),
+}
+
+SERVICE_LABELS = {
+    **STATE_LABELS,
+    "care_home": "Care homes",
+    "home_care": "Home care",
+    "total": "All services",
+    "nhs": "Paid by the NHS",
+    "local_authority": "Paid by the local authority",
+    "provider": "Paid by us (the provider)",
+    "charity": "Paid by charity",
+    "all": "All services",
+    "void": "Empty homes (lost rent)",
+    "hospital_bed_days": "Hospital bed days",
+    "hospital_admission": "Emergency hospital admissions",
+}
+
+SCENARIO_LABELS = {
+    "baseline": "As things are (baseline)",
+    "unconstrained": "Unlimited places (what people would need)",
+}
+
+# Words that must never reach a page: a test scans every page for them.
+JARGON = ("KPI", "replication", "p95", "p90", "p50", "quantile", "percentile", "stddev", "NaN", "Traceback",
+          "person_key", "dataframe", "null")
+
+
+def state(code: str | None) -> str:
+    if code is None:
+        return "Not yet known"
+    return STATE_LABELS.get(code, code.replace("_", " ").capitalize())
+
+
+def scheme_type(code: str) -> str:
+    return SCHEME_TYPE_LABELS.get(code, code.replace("_", " ").capitalize())
+
+
+def service(code: str | None) -> str:
+    if not code:
+        return "All services"
+    return SERVICE_LABELS.get(code, code.replace("_", " ").capitalize())
+
+
+def scenario(name: str) -> str:
+    return SCENARIO_LABELS.get(name, name.replace("_", " ").replace("-", " ").capitalize())
+
+
+def measure(kpi_measure: str, kpi_service: str | None = None) -> tuple[str, str]:
+    """(Plain title, unit) of a forecast measure and service, e.g. ("Waiting for extra-care housing", "people waiting")."""
+    title, unit = MEASURE_LABELS.get(kpi_measure, (kpi_measure.replace("_", " ").capitalize(), ""))
+    if kpi_service and kpi_service not in ("total", "all"):
+        name = service(kpi_service)
+        name = name[0].lower() + name[1:] if not name[:3].isupper() else name
+        if title.endswith((" in", " for", " to", " need")):
+            return f"{title} {name}", unit
+        return f"{title}: {name}", unit
+    return title, unit
+
+
+def chance(p: float | None) -> str:
+    """A probability as planners say it: "very likely (92%)"."""
+    if p is None or p != p:
+        return "chance not known"
+    pct = round(100 * float(p))
+    if p >= 0.9:
+        word = "very likely"
+    elif p >= 0.66:
+        word = "likely"
+    elif p >= 0.33:
+        word = "about as likely as not"
+    elif p >= 0.1:
+        word = "unlikely"
+    else:
+        word = "very unlikely"
+    return f"{word} ({pct}%)"
+
+
+def money(x: float) -> str:
+    if x != x:
+        return "not known"
+    sign = "-" if x < 0 else ""
+    x = abs(x)
+    if x >= 1e6:
+        return f"{sign}£{x / 1e6:,.1f} million"
+    if x >= 1e3:
+        return f"{sign}£{x / 1e3:,.0f} thousand"
+    return f"{sign}£{x:,.0f}"
+
+
+def month(ts) -> str:
+    import pandas as pd
+
+    return pd.Timestamp(ts).strftime("%B %Y")
