@@ -45,3 +45,35 @@ def server_databases():
         con.exec_driver_sql(f"DROP DATABASE IF EXISTS `{name}`")
     pg.dispose()
     my.dispose()
+
+
+SMALL_WORLD = {"scale": 0.05, "seed": 11, "until": "2026-10-31"}
+SMALL_WORLD_KEY = b"tests-only-pseudonym-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session")
+def small_world(tmp_path_factory):
+    """(home, warehouse, dbt work dir): one small world (scale 0.05) generated, ingested, linked
+    and `dbt build` over the whole project (every model, snapshot and test) once per session.
+
+    The marts, ML and forecast tests share it; a test that writes to the warehouse or the home
+    copies it first. dbt failures are left for test_marts to report node by node.
+    """
+    from test_marts import run_dbt
+
+    from synthetic_sources import api
+    from warehouse import duck, ingest
+    from warehouse.identity import link_people
+
+    home = tmp_path_factory.mktemp("small_world")
+    api.generate(home=home, **SMALL_WORLD)
+    path = home / "warehouse.duckdb"
+    systems = ingest.systems_with_sources(home / "sources")
+    assert set(systems) == {"crm", "assets", "care_a", "care_b", "domcare"}
+    for system in systems:
+        ingest.ingest_system(system, path, sources_dir=home / "sources", pseudonym_key=SMALL_WORLD_KEY)
+    with duck.open_writer(path) as con:
+        link_people(con)
+    work = tmp_path_factory.mktemp("small_world_dbt")
+    run_dbt(["build"], work, {"LLIF_WAREHOUSE": str(path)}, check=False)
+    return home, path, work

@@ -27,12 +27,13 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sql_portability  # noqa: E402
+from conftest import SMALL_WORLD  # noqa: E402
+from conftest import SMALL_WORLD_KEY as KEY  # noqa: E402
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = PROJECT_ROOT / "dbt_project"
 DBT = Path(sys.executable).parent / "dbt"
-SCALE, SEED, UNTIL = 0.05, 11, "2026-10-31"
-KEY = b"marts-tests-only-pseudonym-key-0123456789"
+UNTIL = SMALL_WORLD["until"]
 AGREEMENT_REQUIRED = 0.98
 
 INTERMEDIATE_MODELS = {
@@ -84,36 +85,19 @@ def manifest(work: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory) -> Path:
-    from synthetic_sources import api
-
-    home = tmp_path_factory.mktemp("marts_world")
-    api.generate(home=home, scale=SCALE, seed=SEED, until=UNTIL)
-    return home
+def home(small_world) -> Path:
+    return small_world[0]
 
 
 @pytest.fixture(scope="module")
-def warehouse(home) -> Path:
-    from warehouse import duck, ingest
-    from warehouse.identity import link_people
-
-    sources = home / "sources"
-    path = home / "warehouse.duckdb"
-    systems = ingest.systems_with_sources(sources)
-    assert set(systems) == {"crm", "assets", "care_a", "care_b", "domcare"}
-    for system in systems:
-        ingest.ingest_system(system, path, sources_dir=sources, pseudonym_key=KEY)
-    with duck.open_writer(path) as con:
-        link_people(con)
-    return path
+def warehouse(small_world) -> Path:
+    return small_world[1]
 
 
 @pytest.fixture(scope="module")
-def build(warehouse, tmp_path_factory) -> Path:
+def build(small_world) -> Path:
     """`dbt build` of the whole project (staging to marts, snapshots, every test) on DuckDB."""
-    work = tmp_path_factory.mktemp("marts_dbt")
-    run_dbt(["build"], work, {"LLIF_WAREHOUSE": str(warehouse)}, check=False)
-    return work
+    return small_world[2]
 
 
 def _duck(warehouse: Path):
@@ -382,6 +366,7 @@ def test_intermediate_and_marts_compile_for_sql_server_into_portable_sql(tmp_pat
     assert {r["status"] for r in run_results(tmp_path)} == {"success"}
     compiled = tmp_path / "target" / "compiled" / "llif"
     ours = [compiled / "models" / "intermediate", compiled / "models" / "marts", compiled / "snapshots",
+            compiled / "models" / "ml",
             nightly / "target" / "compiled" / "llif" / "models"]
     names = {p.stem for p in (compiled / "models").rglob("*.sql")}
     assert OURS <= names, sorted(OURS - names)

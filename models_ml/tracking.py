@@ -1,0 +1,114 @@
+"""MLflow for llif: where runs live, how they are tagged, and the champion/challenger registry.
+
+Convention 7: SQLite tracking and an absolute artifact location, both under LLIF_HOME and both
+taken from llif.settings (never from environment variables here), so a home directory carries
+its whole model history with it. Every registered model has at most one ``champion`` (what
+everything downstream loads) and one ``challenger`` (last night's training, until the gate
+decides).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from llif.settings import PROJECT_ROOT, Paths, paths
+
+EXPERIMENT = "llif-transition-models"
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """Where MLflow keeps tracking data and artifacts, and the experiment to log to."""
+
+    tracking_uri: str
+    artifact_location: str
+    experiment: str = EXPERIMENT
+
+    @classmethod
+    def from_paths(cls, p: Paths | None = None, experiment: str = EXPERIMENT) -> "Tracking":
+        p = p or paths()
+        return cls(f"sqlite:///{Path(p.mlflow_db).resolve()}", Path(p.mlartifacts).resolve().as_uri(), experiment)
+
+    @classmethod
+    def for_home(cls, home: Path, experiment: str = EXPERIMENT) -> "Tracking":
+        return cls.from_paths(paths(home), experiment)
+
+    def activate(self) -> str:
+        """Point the MLflow client at this store and make sure the experiment exists with the
+        absolute artifact location; returns the experiment id."""
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        Path(self.artifact_location.removeprefix("file://")).mkdir(parents=True, exist_ok=True)
+        mlflow.set_tracking_uri(self.tracking_uri)
+        mlflow.set_registry_uri(self.tracking_uri)
+        client = MlflowClient(self.tracking_uri, self.tracking_uri)
+        exp = client.get_experiment_by_name(self.experiment)
+        exp_id = exp.experiment_id if exp else client.create_experiment(self.experiment, artifact_location=self.artifact_location)
+        mlflow.set_experiment(experiment_id=exp_id)
+        return exp_id
+
+    def client(self):
+        from mlflow.tracking import MlflowClient
+
+        self.activate()
+        return MlflowClient(self.tracking_uri, self.tracking_uri)
+
+
+def git_commit(root: Path = PROJECT_ROOT) -> str:
+    """The checkout's commit, or "unknown" where there is no git (a wheel, a container)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else "unknown"
+
+
+def run_tags(dagster_run_id: str | None = None, asset_key: str | None = None, commit: str | None = None) -> dict[str, str]:
+    """The tags every run carries (convention 7); Dagster passes its run id and asset key."""
+    return {
+        "dagster_run_id": dagster_run_id or "none",
+        "dagster_asset_key": asset_key or "none",
+        "git_commit": commit if commit is not None else git_commit(),
+    }
+
+
+def alias_version(tracking: Tracking, name: str, alias: str) -> str | None:
+    """The version number holding an alias, or None (no such model or alias yet)."""
+    from mlflow.exceptions import MlflowException
+
+    client = tracking.client()
+    try:
+        return str(client.get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
+
+
+def version_metric(tracking: Tracking, name: str, version: str, metric: str) -> float | None:
+    """A held-out metric of a registered version, read from the run that trained it."""
+    client = tracking.client()
+    mv = client.get_model_version(name, version)
+    if not mv.run_id:
+        return None
+    value = client.get_run(mv.run_id).data.metrics.get(metric)
+    return None if value is None else float(value)
+
+
+def set_alias(tracking: Tracking, name: str, alias: str, version: str) -> None:
+    tracking.client().set_registered_model_alias(name, alias, version)
+
+
+def champion_uri(name: str) -> str:
+    return f"models:/{name}@{CHAMPION}"
+
+
+def load_champion(tracking: Tracking, name: str):
+    """The champion's python model (the object with ``predict_proba`` and ``contributions``)."""
+    import mlflow.pyfunc
+
+    tracking.activate()
+    return mlflow.pyfunc.load_model(champion_uri(name)).unwrap_python_model()

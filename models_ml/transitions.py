@@ -1,0 +1,823 @@
+"""Transition models: next month's state, next month's need level, and 12-month outlooks.
+
+Shapes (docs/transition_models.md): one multiclass LightGBM for next month's state with the
+current state as a feature (the rare states - hospice, extra care - borrow strength from the
+common ones, and the lattice is filled by one model); one multiclass model for next month's
+need level given the person is still alive and known (the need table's meaning); four binary
+models for the outlooks (a care-home move, an emergency hospital stay, need rising, the tenancy
+ending within 12 months), registered together as one model.
+
+Temporal split, relative to the latest complete month M, so it rolls forward nightly: the held-
+out period is the last 12 months with a label, validation the 12 before, training from
+``train_start`` up to that. Validation picks the number of rounds and fits the calibration;
+the held-out period is touched only for the report and the gate.
+
+Most person-months are "nothing happens": rows with no change are sampled (10%) in SQL and
+weighted by the inverse of their inclusion probability, so the weighted data has the
+population's rates and the probabilities need no correction for the sampling.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+from scipy.optimize import minimize
+
+from models_ml import features as F
+from models_ml import segments as S
+from models_ml import tracking as T
+from simulation.lattice import AGE_BANDS, LIVE_STATES, NEED_LEVELS, STATES, age_band_index
+
+NEXT_STATE = "llif_next_state"
+NEED = "llif_next_need_level"
+OUTLOOK = "llif_person_outlook"
+MODEL_NAMES: tuple[str, ...] = (NEXT_STATE, NEED, OUTLOOK)
+GATE_METRIC = "heldout_log_loss"
+
+OUTCOMES: dict[str, str] = {
+    "care_home_move": "has_care_home_admission_next_12_months",
+    "hospital_admission": "has_hospital_admission_next_12_months",
+    "need_rise": "has_need_rise_next_12_months",
+    "tenancy_end": "has_tenancy_end_next_12_months",
+}
+CARE_HOME_STATES = ("residential_care", "nursing_care")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    seed: int = 20261031
+    train_start: str = "2016-01-01"  # home care live from 2015, wellbeing recorded from 2016
+    validation_months: int = 12
+    heldout_months: int = 12
+    stay_rate: float = 0.10  # share of no-change rows kept (weight 1 / stay_rate)
+    negative_rate: float = 0.10  # outlook rows with no outcome kept
+    num_boost_round: int = 600
+    early_stopping_rounds: int = 40
+    learning_rate: float = 0.05
+    num_leaves: int = 15
+    min_data_in_leaf: int = 100
+    feature_fraction: float = 0.9
+    lambda_l2: float = 5.0
+    max_bin: int = 63
+    num_threads: int = 2
+
+    def lgb_params(self) -> dict:
+        return {
+            "learning_rate": self.learning_rate, "num_leaves": self.num_leaves,
+            "min_data_in_leaf": self.min_data_in_leaf, "feature_fraction": self.feature_fraction,
+            "feature_fraction_seed": self.seed, "lambda_l2": self.lambda_l2, "max_bin": self.max_bin,
+            "num_threads": self.num_threads, "deterministic": True, "force_col_wise": True,
+            "seed": self.seed, "verbose": -1, "max_cat_to_onehot": 8, "cat_smooth": 10.0,
+        }
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Row months (inclusive) of each period for a label horizon of ``horizon`` months."""
+
+    horizon: int
+    train_start: pd.Timestamp
+    train_end: pd.Timestamp
+    valid_start: pd.Timestamp
+    valid_end: pd.Timestamp
+    test_start: pd.Timestamp
+    test_end: pd.Timestamp
+
+    @classmethod
+    def make(cls, latest: pd.Timestamp, horizon: int, cfg: TrainConfig) -> "Windows":
+        test_end = F.months_before(latest, horizon)
+        test_start = F.months_before(test_end, cfg.heldout_months - 1)
+        valid_end = F.months_before(test_start, 1)
+        valid_start = F.months_before(valid_end, cfg.validation_months - 1)
+        train_end = F.months_before(valid_start, 1)
+        train_start = pd.Timestamp(cfg.train_start)
+        if train_end < train_start:
+            raise ValueError(f"not enough history: training would end {train_end:%Y-%m} before it starts {train_start:%Y-%m}")
+        return cls(horizon, train_start, train_end, valid_start, valid_end, test_start, test_end)
+
+    def period(self, months: pd.Series) -> np.ndarray:
+        m = pd.to_datetime(months)
+        return np.select([m <= self.train_end, m <= self.valid_end, m <= self.test_end],
+                         ["train", "valid", "test"], "after")
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: (v.strftime("%Y-%m") if isinstance(v, pd.Timestamp) else v) for k, v in self.__dict__.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# data
+
+
+_HISTORY = tuple(c for c in F.SEGMENT_SOURCE_COLUMNS if c not in F.FEATURES)
+
+
+def _columns() -> str:
+    cols = ["person_key", "month_start", *[c for c in F.FEATURES if c != "segment"], *_HISTORY, *F.LABELS]
+    return ", ".join(dict.fromkeys(cols))
+
+
+def _uniform(seed: int) -> str:
+    """A per-row uniform draw from a hash of the row's key and the seed: the sample is the same
+    whichever rows are loaded and in whatever order."""
+    return f"(hash(concat(person_month_id, ':{int(seed)}')) % 1000003) / 1000003.0"
+
+
+def load_next_month_rows(con, w: Windows, cfg: TrainConfig, segment_model: S.SegmentModel | None,
+                         periods: tuple[str, ...] = ("train", "valid", "test")) -> pd.DataFrame:
+    """Rows with a next month: every row of the held-out period, changes always, and no-change
+    rows of training and validation with probability ``stay_rate`` (weight 1 / stay_rate)."""
+    change = "(next_state <> state or next_need_level <> need_level)"
+    start = w.train_start if {"train", "valid"} & set(periods) else w.test_start
+    end = w.test_end if "test" in periods else w.valid_end
+    sql = f"""
+        select {_columns()},
+               case when month_start >= ? or {change} then 1.0 else {1.0 / cfg.stay_rate} end as sample_weight
+        from {F.PERSON_MONTHS}
+        where has_next_month = 1 and month_start between ? and ?
+          and (month_start >= ? or {change} or {_uniform(cfg.seed)} < {cfg.stay_rate})
+        order by person_key, month_start
+    """
+    df = con.execute(sql, [w.test_start.date(), start.date(), end.date(), w.test_start.date()]).df()
+    return _finish(df, w, segment_model)
+
+
+def load_outlook_rows(con, w: Windows, cfg: TrainConfig, segment_model: S.SegmentModel | None,
+                      periods: tuple[str, ...] = ("train", "valid", "test")) -> pd.DataFrame:
+    """Rows whose 12 months ahead are known: every held-out row, rows with any outcome, and
+    others with probability ``negative_rate``."""
+    any_pos = "(" + " or ".join(f"coalesce({c}, 0) = 1" for c in OUTCOMES.values()) + ")"
+    start = w.train_start if {"train", "valid"} & set(periods) else w.test_start
+    end = w.test_end if "test" in periods else w.valid_end
+    sql = f"""
+        select {_columns()},
+               case when month_start >= ? or {any_pos} then 1.0 else {1.0 / cfg.negative_rate} end as sample_weight
+        from {F.PERSON_MONTHS}
+        where is_outlook_horizon_complete = 1 and month_start between ? and ?
+          and (month_start >= ? or {any_pos} or {_uniform(cfg.seed + 1)} < {cfg.negative_rate})
+        order by person_key, month_start
+    """
+    df = con.execute(sql, [w.test_start.date(), start.date(), end.date(), w.test_start.date()]).df()
+    return _finish(df, w, segment_model)
+
+
+def _finish(df: pd.DataFrame, w: Windows, segment_model: S.SegmentModel | None) -> pd.DataFrame:
+    df["month_start"] = pd.to_datetime(df["month_start"])
+    df["segment"] = segment_model.predict(df) if segment_model is not None and len(df) else -1
+    df["period"] = w.period(df["month_start"])
+    return df
+
+
+# ---------------------------------------------------------------------------------------------
+# encoding and the model object
+
+
+def build_vocab(frame: pd.DataFrame, n_segments: int) -> dict[str, list]:
+    vocab: dict[str, list] = {"state": list(LIVE_STATES), "sex": ["F", "M", "U"],
+                              "segment": list(range(-1, n_segments))}
+    for col in F.CATEGORICAL:
+        if col not in vocab:
+            vocab[col] = sorted(str(v) for v in frame[col].dropna().unique())
+    return vocab
+
+
+def encode(frame: pd.DataFrame, vocab: dict[str, list]) -> np.ndarray:
+    """The feature matrix: categoricals as codes into the stored vocabulary (unknown -> NaN)."""
+    out = np.empty((len(frame), len(F.FEATURES)), dtype=np.float64)
+    for j, col in enumerate(F.FEATURES):
+        if col in vocab:
+            mapping = {v: i for i, v in enumerate(vocab[col])}
+            values = frame[col]
+            if col == "sex":
+                values = values.fillna("U")
+            out[:, j] = values.map(mapping).to_numpy(dtype=np.float64, na_value=np.nan)
+        else:
+            out[:, j] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return out
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+class LgbmModel(PythonModel):
+    """A calibrated LightGBM model as an MLflow pyfunc: ``predict`` gives a DataFrame of
+    probabilities (``p_<class>``) for rows holding ``features.FEATURES``.
+
+    The boosters travel as model strings (plain text, bit-identical when reloaded) and the
+    calibration as a few numbers, so the artifact needs nothing but lightgbm to load.
+    Multiclass: bias-corrected temperature scaling, softmax(T * log p + b). Binary (one booster
+    per outcome): Platt scaling on the logit.
+    """
+
+    def __init__(self, kind: str, classes: list[str], boosters: list[str], vocab: dict[str, list],
+                 calibration: list[dict], best_iterations: list[int]):
+        self.kind = kind  # "multiclass" or "binary"
+        self.classes = list(classes)
+        self.boosters = list(boosters)
+        self.vocab = vocab
+        self.calibration = calibration
+        self.best_iterations = list(best_iterations)
+        self._loaded = None
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_loaded"] = None
+        return state
+
+    def _models(self) -> list[lgb.Booster]:
+        if self._loaded is None:
+            self._loaded = [lgb.Booster(model_str=s) for s in self.boosters]
+        return self._loaded
+
+    @property
+    def columns(self) -> list[str]:
+        return [f"p_{c}" for c in self.classes]
+
+    def raw_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        x = encode(frame, self.vocab)
+        models = self._models()
+        if self.kind == "multiclass":
+            return models[0].predict(x, num_iteration=self.best_iterations[0], num_threads=2)
+        return np.column_stack([m.predict(x, num_iteration=it, num_threads=2)
+                                for m, it in zip(models, self.best_iterations)])
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        return self.apply_calibration(self.raw_proba(frame))
+
+    def apply_calibration(self, p: np.ndarray) -> np.ndarray:
+        eps = 1e-12
+        if self.kind == "multiclass":
+            c = self.calibration[0]
+            return _softmax(c["temperature"] * np.log(np.clip(p, eps, 1.0)) + np.asarray(c["bias"]))
+        out = np.empty_like(p)
+        for j, c in enumerate(self.calibration):
+            q = np.clip(p[:, j], 1e-9, 1 - 1e-9)
+            out[:, j] = 1.0 / (1.0 + np.exp(-(c["a"] * np.log(q / (1 - q)) + c["b"])))
+        return out
+
+    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
+        return pd.DataFrame(self.predict_proba(model_input), columns=self.columns, index=model_input.index)
+
+    def contributions(self, frame: pd.DataFrame, output: int | list[int]) -> pd.DataFrame | list[pd.DataFrame]:
+        """LightGBM's pred_contrib (SHAP values on the raw score) of one class (multiclass) or
+        one outcome (binary), one column per feature plus ``bias``; a list of outputs gives a
+        list of frames from one pass (multiclass pred_contrib computes every class anyway)."""
+        many = isinstance(output, list)
+        outputs = output if many else [output]
+        x = encode(frame, self.vocab)
+        names = list(F.FEATURES) + ["bias"]
+        width = len(names)
+        if self.kind == "multiclass":
+            contrib = self._models()[0].predict(x, num_iteration=self.best_iterations[0], pred_contrib=True, num_threads=2)
+            frames = [pd.DataFrame(contrib[:, o * width:(o + 1) * width], columns=names, index=frame.index) for o in outputs]
+        else:
+            frames = [pd.DataFrame(self._models()[o].predict(x, num_iteration=self.best_iterations[o], pred_contrib=True,
+                                                              num_threads=2), columns=names, index=frame.index)
+                      for o in outputs]
+        return frames if many else frames[0]
+
+    def feature_importance(self) -> pd.DataFrame:
+        rows = {}
+        for cls, m in zip(self.classes if self.kind == "binary" else ["all"], self._models()):
+            rows[f"gain_{cls}"] = m.feature_importance("gain", iteration=None)
+        return pd.DataFrame(rows, index=list(F.FEATURES))
+
+
+# ---------------------------------------------------------------------------------------------
+# fitting
+
+
+def _dataset(x, y, w, vocab, reference=None):
+    cat = [i for i, c in enumerate(F.FEATURES) if c in vocab]
+    return lgb.Dataset(x, label=y, weight=w, feature_name=list(F.FEATURES), categorical_feature=cat,
+                       reference=reference, free_raw_data=False, params={"max_bin": 63, "verbose": -1})
+
+
+def fit_booster(x_tr, y_tr, w_tr, x_va, y_va, w_va, vocab, params: dict, cfg: TrainConfig) -> tuple[lgb.Booster, int]:
+    train = _dataset(x_tr, y_tr, w_tr, vocab)
+    valid = _dataset(x_va, y_va, w_va, vocab, reference=train)
+    booster = lgb.train(params, train, num_boost_round=cfg.num_boost_round, valid_sets=[valid],
+                        callbacks=[lgb.early_stopping(cfg.early_stopping_rounds, verbose=False)])
+    best = booster.best_iteration or booster.current_iteration()
+    return booster, int(best)
+
+
+def fit_temperature(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
+    """Bias-corrected temperature scaling on the validation period (weighted log loss)."""
+    logp = np.log(np.clip(p, 1e-12, 1.0))
+    k = p.shape[1]
+    present = np.bincount(y, weights=w, minlength=k) > 0
+
+    def loss(theta):
+        t, b = theta[0], theta[1:]
+        z = t * logp + b
+        z = z - z.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(z).sum(axis=1))
+        return float(np.sum(w * (lse - z[np.arange(len(y)), y])) / w.sum()) + 1e-4 * float(b @ b)
+
+    res = minimize(loss, np.r_[1.0, np.zeros(k)], method="L-BFGS-B",
+                   bounds=[(0.2, 5.0)] + [(-5.0, 5.0) if present[j] else (0.0, 0.0) for j in range(k)])
+    return {"temperature": float(res.x[0]), "bias": [float(v) for v in res.x[1:]]}
+
+
+def fit_platt(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
+    q = np.clip(p, 1e-9, 1 - 1e-9)
+    logit = np.log(q / (1 - q))
+
+    def loss(theta):
+        s = theta[0] * logit + theta[1]
+        return float(np.sum(w * (np.logaddexp(0, s) - y * s)) / w.sum())
+
+    res = minimize(loss, np.array([1.0, 0.0]), method="L-BFGS-B", bounds=[(0.2, 5.0), (-5.0, 5.0)])
+    return {"a": float(res.x[0]), "b": float(res.x[1])}
+
+
+# ---------------------------------------------------------------------------------------------
+# the Markov baseline and the metrics
+
+
+class MarkovBaseline:
+    """Empirical transition rates by state, age band and need level (weighted counts), shrunk
+    towards the state's rates and those towards the overall rates where cells are thin."""
+
+    def __init__(self, classes: list, alpha: float = 5.0):
+        self.classes = list(classes)
+        self.alpha = alpha
+
+    @staticmethod
+    def _keys(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"state": frame["state"].astype(str).to_numpy(),
+                             "age_band": age_band_index(frame["age"].to_numpy(dtype=float, na_value=np.nan)),
+                             "need_level": frame["need_level"].astype(int).to_numpy()})
+
+    def fit(self, frame: pd.DataFrame, y: np.ndarray, w: np.ndarray) -> "MarkovBaseline":
+        k = len(self.classes)
+        keys = self._keys(frame)
+        onehot = np.zeros((len(y), k))
+        onehot[np.arange(len(y)), y] = w
+        counts = pd.concat([keys, pd.DataFrame(onehot)], axis=1)
+        overall = onehot.sum(0) + 1e-3
+        self.overall = overall / overall.sum()
+        by_state = counts.groupby("state")[list(range(k))].sum()
+        n = by_state.sum(axis=1).to_numpy()[:, None]
+        self.by_state = pd.DataFrame((by_state.to_numpy() + self.alpha * self.overall) / (n + self.alpha),
+                                     index=by_state.index)
+        cell = counts.groupby(["state", "age_band", "need_level"])[list(range(k))].sum()
+        prior = self.by_state.loc[cell.index.get_level_values("state")].to_numpy()
+        n = cell.sum(axis=1).to_numpy()[:, None]
+        self.by_cell = pd.DataFrame((cell.to_numpy() + self.alpha * prior) / (n + self.alpha), index=cell.index)
+        return self
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        keys = self._keys(frame)
+        idx = pd.MultiIndex.from_frame(keys)
+        out = self.by_cell.reindex(idx).to_numpy().copy()
+        miss = np.isnan(out[:, 0])
+        if miss.any():
+            st = self.by_state.reindex(keys.loc[miss, "state"]).to_numpy().copy()
+            st[np.isnan(st[:, 0])] = self.overall
+            out[miss] = st
+        return out
+
+
+def log_loss(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None) -> float:
+    w = np.ones(len(y)) if w is None else w
+    return float(np.sum(-w * np.log(np.clip(p[np.arange(len(y)), y], 1e-15, 1.0))) / w.sum())
+
+
+def brier(y: np.ndarray, p: np.ndarray, w: np.ndarray | None = None) -> float:
+    w = np.ones(len(y)) if w is None else w
+    onehot = np.zeros_like(p)
+    onehot[np.arange(len(y)), y] = 1.0
+    return float(np.sum(w * ((p - onehot) ** 2).sum(1)) / w.sum())
+
+
+def calibration_error(p: np.ndarray, hit: np.ndarray, bins: int = 10) -> float:
+    """Expected calibration error of one destination: equal-count bins of the predicted
+    probability (rare destinations would put everything in one equal-width bin)."""
+    order = np.argsort(p, kind="stable")
+    groups = np.array_split(order, bins)
+    n = len(p)
+    return float(sum(len(g) / n * abs(p[g].mean() - hit[g].mean()) for g in groups if len(g)))
+
+
+def evaluate(y: np.ndarray, p: np.ndarray, classes: list[str]) -> tuple[dict, pd.DataFrame]:
+    per = []
+    for j, c in enumerate(classes):
+        hit = (y == j).astype(float)
+        per.append({"destination": c, "observed_rate": hit.mean(), "predicted_rate": p[:, j].mean(),
+                    "brier": float(((p[:, j] - hit) ** 2).mean()), "calibration_error": calibration_error(p[:, j], hit)})
+    per = pd.DataFrame(per)
+    present = per["observed_rate"] > 0
+    summary = {"log_loss": log_loss(y, p), "brier": brier(y, p),
+               "calibration_error": float((per.loc[present, "calibration_error"] * per.loc[present, "observed_rate"]).sum()
+                                          / max(per.loc[present, "observed_rate"].sum(), 1e-12)),
+               "calibration_error_max": float(per["calibration_error"].max()), "n_rows": int(len(y))}
+    return summary, per
+
+
+def evaluate_binary(y: np.ndarray, p: np.ndarray) -> dict:
+    pp = np.column_stack([1 - p, p])
+    return {"log_loss": log_loss(y.astype(int), pp), "brier": float(((p - y) ** 2).mean()),
+            "calibration_error": calibration_error(p, y.astype(float)), "observed_rate": float(y.mean()),
+            "predicted_rate": float(p.mean()), "n_rows": int(len(y))}
+
+
+# ---------------------------------------------------------------------------------------------
+# the three models
+
+
+@dataclass
+class FittedModel:
+    name: str
+    model: LgbmModel
+    metrics: dict  # held-out figures: the model's and the baseline's
+    per_destination: pd.DataFrame
+    windows: Windows
+    rows: dict
+    drivers: dict[str, pd.DataFrame] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+def _multiclass(name: str, df: pd.DataFrame, y: np.ndarray, classes: list[str], w: Windows, cfg: TrainConfig,
+                n_segments: int, params: dict | None = None) -> FittedModel:
+    started = time.perf_counter()
+    vocab = build_vocab(df.loc[df["period"] == "train"], n_segments)
+    x = encode(df, vocab)
+    wt = df["sample_weight"].to_numpy(dtype=float)
+    tr, va, te = (df["period"] == p for p in ("train", "valid", "test"))
+    tr, va, te = tr.to_numpy(), va.to_numpy(), te.to_numpy()
+    p = {**cfg.lgb_params(), "objective": "multiclass", "num_class": len(classes), **(params or {})}
+    booster, best = fit_booster(x[tr], y[tr], wt[tr], x[va], y[va], wt[va], vocab, p, cfg)
+    model = LgbmModel("multiclass", classes, [booster.model_to_string(num_iteration=best)], vocab, [{}], [best])
+    model.calibration = [fit_temperature(model.raw_proba(df.loc[va]), y[va], wt[va])]
+    p_te = model.predict_proba(df.loc[te])
+    base = MarkovBaseline(classes).fit(df.loc[tr | va], y[tr | va], wt[tr | va])
+    b_te = base.predict_proba(df.loc[te])
+    mine, per = evaluate(y[te], p_te, classes)
+    theirs, per_b = evaluate(y[te], b_te, classes)
+    per = per.merge(per_b.drop(columns="observed_rate"), on="destination", suffixes=("", "_baseline"))
+    metrics = {f"heldout_{k}": v for k, v in mine.items()}
+    metrics.update({f"baseline_heldout_{k}": v for k, v in theirs.items() if k != "n_rows"})
+    metrics["best_iteration"] = best
+    metrics["temperature"] = model.calibration[0]["temperature"]
+    rows = {"train": int(tr.sum()), "valid": int(va.sum()), "test": int(te.sum()),
+            "train_weighted": float(wt[tr].sum())}
+    return FittedModel(name, model, metrics, per, w, rows, seconds=time.perf_counter() - started)
+
+
+def train_next_state(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None) -> FittedModel:
+    y = df["next_state"].map({s: i for i, s in enumerate(STATES)}).to_numpy(dtype=np.int64)
+    return _multiclass(NEXT_STATE, df, y, list(STATES), w, cfg, n_segments, params)
+
+
+def train_need(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None) -> FittedModel:
+    df = df.loc[df["next_state"].isin(LIVE_STATES)].reset_index(drop=True)
+    y = df["next_need_level"].astype(np.int64).to_numpy()
+    return _multiclass(NEED, df, y, [f"need_{n}" for n in NEED_LEVELS], w, cfg, n_segments, params)
+
+
+def outlook_mask(df: pd.DataFrame, outcome: str) -> np.ndarray:
+    """Rows an outcome is defined for: no care-home move for people already in one, no tenancy
+    ending for people without a tenancy."""
+    label = OUTCOMES[outcome]
+    ok = df[label].notna().to_numpy()
+    if outcome == "care_home_move":
+        ok = ok & ~df["state"].isin(CARE_HOME_STATES).to_numpy()
+    return ok
+
+
+def train_outlook(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None) -> FittedModel:
+    started = time.perf_counter()
+    vocab = build_vocab(df.loc[df["period"] == "train"], n_segments)
+    x = encode(df, vocab)
+    wt = df["sample_weight"].to_numpy(dtype=float)
+    boosters, bests, calib, metrics, per = [], [], [], {}, []
+    p = {**cfg.lgb_params(), "objective": "binary", **(params or {})}
+    for outcome, label in OUTCOMES.items():
+        ok = outlook_mask(df, outcome)
+        y = df[label].fillna(0).to_numpy(dtype=float)
+        tr, va, te = ((df["period"] == q).to_numpy() & ok for q in ("train", "valid", "test"))
+        booster, best = fit_booster(x[tr], y[tr], wt[tr], x[va], y[va], wt[va], vocab, p, cfg)
+        boosters.append(booster.model_to_string(num_iteration=best))
+        bests.append(best)
+        raw_va = booster.predict(x[va], num_iteration=best, num_threads=cfg.num_threads)
+        c = fit_platt(raw_va, y[va], wt[va])
+        calib.append(c)
+        raw_te = booster.predict(x[te], num_iteration=best, num_threads=cfg.num_threads)
+        q = np.clip(raw_te, 1e-9, 1 - 1e-9)
+        p_te = 1 / (1 + np.exp(-(c["a"] * np.log(q / (1 - q)) + c["b"])))
+        # baseline: the training and validation rate by state, age band and need level
+        base = MarkovBaseline([0, 1]).fit(df.loc[tr | va], y[tr | va].astype(int), wt[tr | va])
+        b_te = base.predict_proba(df.loc[te])[:, 1]
+        m, b = evaluate_binary(y[te], p_te), evaluate_binary(y[te], b_te)
+        per.append({"destination": outcome, "observed_rate": m["observed_rate"], "predicted_rate": m["predicted_rate"],
+                    "brier": m["brier"], "calibration_error": m["calibration_error"], "log_loss": m["log_loss"],
+                    "predicted_rate_baseline": b["predicted_rate"], "brier_baseline": b["brier"],
+                    "calibration_error_baseline": b["calibration_error"], "log_loss_baseline": b["log_loss"],
+                    "best_iteration": best, "n_rows": m["n_rows"]})
+        metrics[f"heldout_log_loss_{outcome}"] = m["log_loss"]
+        metrics[f"baseline_heldout_log_loss_{outcome}"] = b["log_loss"]
+    per = pd.DataFrame(per)
+    metrics["heldout_log_loss"] = float(per["log_loss"].mean())
+    metrics["baseline_heldout_log_loss"] = float(per["log_loss_baseline"].mean())
+    metrics["heldout_brier"] = float(per["brier"].mean())
+    metrics["heldout_calibration_error"] = float(per["calibration_error"].mean())
+    model = LgbmModel("binary", list(OUTCOMES), boosters, vocab, calib, bests)
+    rows = {q: int((df["period"] == q).sum()) for q in ("train", "valid", "test")}
+    return FittedModel(OUTLOOK, model, metrics, per, w, rows, seconds=time.perf_counter() - started)
+
+
+# ---------------------------------------------------------------------------------------------
+# drivers
+
+
+def drivers(fitted: FittedModel, df: pd.DataFrame, seed: int, n: int = 5000) -> dict[str, pd.DataFrame]:
+    """Mean absolute and mean signed pred_contrib per feature for the main outcomes, on a
+    seeded sample of held-out rows."""
+    test = df.loc[df["period"] == "test"]
+    if len(test) > n:
+        test = test.sample(n, random_state=seed)
+    out = {}
+    m = fitted.model
+    if fitted.name == NEXT_STATE:
+        classes = ("residential_care", "nursing_care", "hospital")
+        for cls, contrib in zip(classes, m.contributions(test, [m.classes.index(c) for c in classes])):
+            out[f"next_state_{cls}"] = _summary(contrib)
+    elif fitted.name == NEED:
+        rows = test.loc[test["need_level"] < 3].reset_index(drop=True)
+        if len(rows):
+            level = rows["need_level"].astype(int).to_numpy()
+            per_class = m.contributions(rows, [1, 2, 3])
+            # each row's contribution to the class one level above its own
+            picked = np.select([(level == k)[:, None] for k in range(3)], [f.to_numpy() for f in per_class])
+            out["need_rises_next_month"] = _summary(pd.DataFrame(picked, columns=per_class[0].columns))
+    else:
+        for j, outcome in enumerate(m.classes):
+            rows = test.loc[outlook_mask(test, outcome)]
+            if len(rows):
+                out[f"outlook_{outcome}"] = _summary(m.contributions(rows, j))
+    return out
+
+
+def _summary(contrib: pd.DataFrame) -> pd.DataFrame:
+    c = contrib.drop(columns="bias")
+    return pd.DataFrame({"mean_abs_contribution": c.abs().mean(), "mean_contribution": c.mean()}) \
+        .sort_values("mean_abs_contribution", ascending=False).rename_axis("feature").reset_index()
+
+
+def plot_drivers(table: pd.DataFrame, title: str, path: Path, top: int = 15) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = table.head(top).iloc[::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.35 * len(t) + 1.2))
+    colours = ["#c0392b" if v > 0 else "#2e86c1" for v in t["mean_contribution"]]
+    ax.barh(t["feature"], t["mean_abs_contribution"], color=colours)
+    ax.set_xlabel("mean |contribution| to the raw score (red: raises on average, blue: lowers)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_importance(importance: pd.DataFrame, title: str, path: Path, top: int = 20) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    total = importance.sum(axis=1).sort_values().tail(top)
+    fig, ax = plt.subplots(figsize=(7, 0.3 * len(total) + 1.2))
+    ax.barh(total.index, total.to_numpy(), color="#566573")
+    ax.set_xlabel("total gain")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# the nightly training
+
+
+@dataclass
+class TrainingResult:
+    versions: dict[str, str]  # registered model -> version now holding `challenger`
+    run_ids: dict[str, str]
+    metrics: dict[str, dict]
+    windows: dict[str, dict]
+    rows: dict[str, dict]
+    seconds: dict[str, float]
+    fitted: dict[str, FittedModel] = field(default_factory=dict, repr=False)
+
+    def metadata(self) -> dict:
+        out = {"challenger_versions": self.versions, "seconds": {k: round(v, 1) for k, v in self.seconds.items()}}
+        for name, m in self.metrics.items():
+            out[f"{name}: held-out log loss"] = round(m["heldout_log_loss"], 5)
+            out[f"{name}: baseline log loss"] = round(m["baseline_heldout_log_loss"], 5)
+        out["windows"] = self.windows
+        return out
+
+
+PIP_REQUIREMENTS = [f"lightgbm=={lgb.__version__}", f"pandas=={pd.__version__}", f"numpy=={np.__version__}"]
+
+
+def fit_all(con, cfg: TrainConfig = TrainConfig(), params: dict | None = None,
+            only: tuple[str, ...] = MODEL_NAMES) -> tuple[dict[str, FittedModel], dict[str, pd.DataFrame]]:
+    """Fit the models without MLflow (tests, benchmarks): name -> FittedModel, and the frames."""
+    latest = F.latest_complete_month(con)
+    seg_model = S.read_segment_model(con)
+    n_segments = seg_model.k if seg_model is not None else 0
+    fitted, frames = {}, {}
+    if NEXT_STATE in only or NEED in only:
+        w1 = Windows.make(latest, 1, cfg)
+        t = time.perf_counter()
+        frames["next_month"] = load_next_month_rows(con, w1, cfg, seg_model)
+        load_seconds = time.perf_counter() - t
+        if NEXT_STATE in only:
+            fitted[NEXT_STATE] = train_next_state(frames["next_month"], w1, cfg, n_segments, params)
+            fitted[NEXT_STATE].rows["load_seconds"] = round(load_seconds, 1)
+        if NEED in only:
+            fitted[NEED] = train_need(frames["next_month"], w1, cfg, n_segments, params)
+    if OUTLOOK in only:
+        w12 = Windows.make(latest, 12, cfg)
+        t = time.perf_counter()
+        frames["outlook"] = load_outlook_rows(con, w12, cfg, seg_model)
+        fitted[OUTLOOK] = train_outlook(frames["outlook"], w12, cfg, n_segments, params)
+        fitted[OUTLOOK].rows["load_seconds"] = round(time.perf_counter() - t, 1)
+    return fitted, frames
+
+
+def train_transition_models(con, tracking: T.Tracking, tags: dict[str, str] | None = None,
+                            cfg: TrainConfig = TrainConfig(), params: dict | None = None,
+                            with_drivers: bool = True, only: tuple[str, ...] = MODEL_NAMES) -> TrainingResult:
+    """Train, evaluate against the Markov baseline, log to MLflow and register each model as the
+    new ``challenger``. ``tags``: ``tracking.run_tags(dagster_run_id, asset_key, commit)``."""
+    import mlflow
+    from mlflow.models import infer_signature
+
+    tags = tags or T.run_tags()
+    fitted, frames = fit_all(con, cfg, params, only)
+    tracking.activate()
+    client = tracking.client()
+    result = TrainingResult({}, {}, {}, {}, {}, {})
+    for name, fm in fitted.items():
+        frame = frames["outlook" if name == OUTLOOK else "next_month"]
+        if with_drivers:
+            fm.drivers = drivers(fm, frame if name != NEED else frame.loc[frame["next_state"].isin(LIVE_STATES)], cfg.seed)
+        with mlflow.start_run(run_name=f"{name} {fm.windows.test_end:%Y-%m}", tags={**tags, "model": name}) as run:
+            mlflow.log_params({"model": name, "kind": fm.model.kind, **{f"window_{k}": v for k, v in fm.windows.as_dict().items()},
+                               **{f"cfg_{k}": v for k, v in cfg.__dict__.items()}, **{f"override_{k}": v for k, v in (params or {}).items()},
+                               "features": ",".join(F.FEATURES)})
+            mlflow.log_metrics({k: float(v) for k, v in fm.metrics.items()})
+            mlflow.log_metrics({f"rows_{k}": float(v) for k, v in fm.rows.items()})
+            mlflow.log_metric("train_seconds", fm.seconds)
+            with tempfile.TemporaryDirectory() as tmp:
+                tmp = Path(tmp)
+                (tmp / "data_window.json").write_text(json.dumps({**fm.windows.as_dict(), "rows": fm.rows}, indent=2))
+                fm.per_destination.to_csv(tmp / "per_destination.csv", index=False)
+                imp = fm.model.feature_importance()
+                imp.to_csv(tmp / "feature_importance.csv")
+                plot_importance(imp, f"{name}: feature importance", tmp / "feature_importance.png")
+                for key, table in fm.drivers.items():
+                    table.to_csv(tmp / f"drivers_{key}.csv", index=False)
+                    plot_drivers(table, f"{name}: drivers of {key.replace('_', ' ')}", tmp / f"drivers_{key}.png")
+                mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
+            example = frame.loc[frame["period"] == "test", list(F.FEATURES)].head(200).reset_index(drop=True)
+            # numbers as doubles: a missing value must not break the signature at inference
+            example[list(F.NUMERIC)] = example[list(F.NUMERIC)].astype("float64")
+            signature = infer_signature(example, fm.model.predict(None, example))
+            info = mlflow.pyfunc.log_model(name="model", python_model=fm.model, signature=signature,
+                                           registered_model_name=name, pip_requirements=PIP_REQUIREMENTS)
+            version = str(info.registered_model_version)
+            client.set_registered_model_alias(name, T.CHALLENGER, version)
+            client.set_model_version_tag(name, version, "heldout_log_loss", f"{fm.metrics['heldout_log_loss']:.6f}")
+            result.versions[name] = version
+            result.run_ids[name] = run.info.run_id
+        result.metrics[name] = fm.metrics
+        result.windows[name] = fm.windows.as_dict()
+        result.rows[name] = fm.rows
+        result.seconds[name] = fm.seconds
+        result.fitted[name] = fm
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# the gate
+
+
+@dataclass
+class GateDecision:
+    name: str
+    challenger_version: str | None
+    champion_version: str | None
+    challenger_log_loss: float | None
+    champion_log_loss: float | None
+    promoted: bool
+    reason: str
+
+
+@dataclass
+class GateResult:
+    decisions: dict[str, GateDecision]
+    tolerance: float
+
+    @property
+    def all_promoted_or_kept(self) -> bool:
+        return all(d.champion_version is not None or d.promoted for d in self.decisions.values())
+
+    def metadata(self) -> dict:
+        return {"tolerance": self.tolerance,
+                **{name: {"promoted": d.promoted, "reason": d.reason, "challenger": d.challenger_version,
+                          "champion_before": d.champion_version,
+                          "challenger_log_loss": d.challenger_log_loss, "champion_log_loss": d.champion_log_loss}
+                   for name, d in self.decisions.items()}}
+
+
+def no_worse(challenger: float, champion: float, tolerance: float) -> bool:
+    """The gate's rule: the challenger's held-out log loss at most ``tolerance`` (relative)
+    above the champion's, both measured on the same held-out rows."""
+    return challenger <= champion * (1.0 + tolerance)
+
+
+def heldout_log_loss(model: LgbmModel, name: str, frames: dict[str, pd.DataFrame]) -> float:
+    if name == OUTLOOK:
+        df = frames["outlook"]
+        losses = []
+        p = model.predict_proba(df)
+        for j, (outcome, label) in enumerate(OUTCOMES.items()):
+            ok = outlook_mask(df, outcome)
+            y = df.loc[ok, label].to_numpy(dtype=int)
+            q = p[ok, j]
+            losses.append(log_loss(y, np.column_stack([1 - q, q])))
+        return float(np.mean(losses))
+    df = frames["next_month"]
+    if name == NEED:
+        df = df.loc[df["next_state"].isin(LIVE_STATES)]
+        y = df["next_need_level"].astype(int).to_numpy()
+    else:
+        y = df["next_state"].map({s: i for i, s in enumerate(STATES)}).to_numpy(dtype=np.int64)
+    return log_loss(y, model.predict_proba(df))
+
+
+def heldout_frames(con, cfg: TrainConfig = TrainConfig()) -> dict[str, pd.DataFrame]:
+    latest = F.latest_complete_month(con)
+    seg_model = S.read_segment_model(con)
+    return {"next_month": load_next_month_rows(con, Windows.make(latest, 1, cfg), cfg, seg_model, periods=("test",)),
+            "outlook": load_outlook_rows(con, Windows.make(latest, 12, cfg), cfg, seg_model, periods=("test",))}
+
+
+def gate_and_promote(con, tracking: T.Tracking, tolerance: float = 0.01, names: tuple[str, ...] = MODEL_NAMES,
+                     cfg: TrainConfig = TrainConfig()) -> GateResult:
+    """Promote each challenger that is no worse than its champion on tonight's held-out period.
+
+    Both are scored on the same rows (the champion's logged figure was for an older period, so
+    it is not comparable). With no champion yet the challenger is promoted. A refused
+    challenger keeps its alias for inspection; the champion is unchanged.
+    """
+    import mlflow.pyfunc
+
+    tracking.activate()
+    frames = heldout_frames(con, cfg)
+    decisions = {}
+    for name in names:
+        chal_v = T.alias_version(tracking, name, T.CHALLENGER)
+        champ_v = T.alias_version(tracking, name, T.CHAMPION)
+        if chal_v is None:
+            decisions[name] = GateDecision(name, None, champ_v, None, None, False, "no challenger")
+            continue
+        if chal_v == champ_v:
+            decisions[name] = GateDecision(name, chal_v, champ_v, None, None, False, "challenger is already champion")
+            continue
+        chal = mlflow.pyfunc.load_model(f"models:/{name}/{chal_v}").unwrap_python_model()
+        chal_loss = heldout_log_loss(chal, name, frames)
+        if champ_v is None:
+            T.set_alias(tracking, name, T.CHAMPION, chal_v)
+            tracking.client().delete_registered_model_alias(name, T.CHALLENGER)
+            decisions[name] = GateDecision(name, chal_v, None, chal_loss, None, True, "no champion yet")
+            continue
+        champ = mlflow.pyfunc.load_model(f"models:/{name}/{champ_v}").unwrap_python_model()
+        champ_loss = heldout_log_loss(champ, name, frames)
+        ok = no_worse(chal_loss, champ_loss, tolerance)
+        if ok:
+            T.set_alias(tracking, name, T.CHAMPION, chal_v)
+            tracking.client().delete_registered_model_alias(name, T.CHALLENGER)
+        reason = (f"held-out log loss {chal_loss:.5f} vs champion {champ_loss:.5f} "
+                  f"({'within' if ok else 'beyond'} {tolerance:.1%})")
+        decisions[name] = GateDecision(name, chal_v, champ_v, chal_loss, champ_loss, ok, reason)
+    return GateResult(decisions, tolerance)

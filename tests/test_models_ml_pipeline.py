@@ -1,0 +1,263 @@
+"""Segments and transition models end to end on a small world (scale 0.05).
+
+One world is generated, ingested, linked and dbt-run up to the ml feature marts once for the
+session (tests/conftest.py's small_world); segmentation, training, the gate, the probability tables and the outlooks
+then run on it with MLflow in the world's home. Checks: the feature marts pass their dbt tests
+(test_marts compiles them for SQL Server and scans them) and do not look ahead (a warehouse truncated at a month
+gives the same features up to it); segment labels are stable night to night; training is
+deterministic; the gate refuses a worse challenger and promotes a better one; the probability
+table equals the champion models' direct predictions on its cells' rows; LightGBM beats the
+Markov baseline; the outlooks cover the current census.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from test_marts import run_dbt, run_results  # noqa: E402
+
+ML_MODELS = ["ml_person_months", "ml_person_features"]
+TRUNCATE_AT = "2021-06-01"
+
+
+@pytest.fixture(scope="module")
+def world(small_world, tmp_path_factory):
+    """(home, warehouse, dbt work dir): a copy of the session's small world (marts and ml
+    feature marts built by its `dbt build`), since segments, MLflow and tables are written here."""
+    home = tmp_path_factory.mktemp("ml_world") / "home"
+    shutil.copytree(small_world[0], home)
+    return home, home / "warehouse.duckdb", small_world[2]
+
+
+@pytest.fixture(scope="module")
+def tracking(world):
+    from models_ml.tracking import Tracking
+
+    return Tracking.for_home(world[0])
+
+
+@pytest.fixture(scope="module")
+def segmented(world):
+    from models_ml import segments as S
+    from models_ml import validation as V
+
+    home, path, _ = world
+    with duckdb.connect(str(path)) as con:
+        truth = V.true_segments(con, home / "truth")
+        result = S.build_segments(con, previous=None, truth=truth)
+        S.write_segments(con, result)
+    return result
+
+
+@pytest.fixture(scope="module")
+def trained(world, segmented, tracking):
+    """Three nights: a weak model (promoted: no champion yet), the real one (better: promoted),
+    the weak one again (worse: refused)."""
+    from models_ml import tracking as T
+    from models_ml import transitions as M
+
+    weak = M.TrainConfig(num_boost_round=2, learning_rate=0.01, early_stopping_rounds=1)
+    nights = []
+    with duckdb.connect(str(world[1])) as con:
+        for cfg, with_drivers in ((weak, False), (M.TrainConfig(), True), (weak, False)):
+            res = M.train_transition_models(con, tracking, T.run_tags("test-run", "transition_models", "abc123"),
+                                            cfg=cfg, with_drivers=with_drivers)
+            gate = M.gate_and_promote(con, tracking)
+            nights.append((res, gate))
+    return nights
+
+
+# ---------------------------------------------------------------------------------------------
+# the feature marts
+
+
+def test_feature_marts_pass_their_tests_and_document_every_column(world):
+    _, path, work = world
+    results = [r for r in run_results(work) if any(m in r["unique_id"] for m in ML_MODELS)]
+    bad = [f"{r['unique_id']}: {r['status']}" for r in results if r["status"] not in ("success", "pass")]
+    assert not bad and len(results) > 50, bad
+    import json
+    manifest = json.loads((work / "target" / "manifest.json").read_text())
+    nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] in ML_MODELS}
+    with duckdb.connect(str(path), read_only=True) as con:
+        for name, node in nodes.items():
+            assert node["schema"] == "ml" and node["config"]["materialized"] == "table"
+            actual = {r[0] for r in con.execute("select column_name from information_schema.columns "
+                                                "where table_schema = 'ml' and table_name = ?", [name]).fetchall()}
+            assert actual == set(node["columns"]), name
+            assert all(c["description"].strip() for c in node["columns"].values()), name
+
+
+def test_features_use_nothing_after_their_month(world, tmp_path):
+    """Truncate the marts' inputs at a month, rebuild the feature mart: every row up to that month
+    has the same features (and the same 12-month labels where the horizon was already complete)."""
+    from models_ml.features import LABELS
+
+    _, path, _ = world
+    copy = tmp_path / "truncated.duckdb"
+    shutil.copy(path, copy)
+    t = TRUNCATE_AT
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"delete from marts.fct_person_month where month_start > date '{t}'")
+        con.execute(f"delete from marts.dim_month where month_start > date '{t}'")
+        con.execute("drop table if exists ml.segments")
+        for view, where, nulls in (
+            ("stg_crm__circumstances", f"review_date <= last_day(date '{t}')", {}),
+            ("stg_crm__household_members", f"joined_date <= last_day(date '{t}')",
+             {"left_date": f"case when left_date > last_day(date '{t}') then null else left_date end"}),
+        ):
+            cols = [r[0] for r in con.execute("select column_name from information_schema.columns where table_schema = "
+                                              "'staging' and table_name = ? order by ordinal_position", [view]).fetchall()]
+            select = ", ".join(f"{nulls[c]} as {c}" if c in nulls else c for c in cols)
+            con.execute(f"create table staging._t as select {select} from staging.{view} where {where}")
+            con.execute(f"drop view staging.{view}")
+            con.execute(f"alter table staging._t rename to {view}")
+    run_dbt(["run", "--select", "ml_person_months"], tmp_path / "dbt", {"LLIF_WAREHOUSE": str(copy)})
+    key = ["person_key", "month_start"]
+    with duckdb.connect(str(path), read_only=True) as full_con, duckdb.connect(str(copy), read_only=True) as cut_con:
+        sql = f"select * exclude (segment, segment_name) from ml.ml_person_months where month_start <= date '{t}' order by person_key, month_start"
+        full = full_con.execute(sql).df()
+        cut = cut_con.execute(sql).df()
+    assert len(full) == len(cut) > 10000
+    features = [c for c in full.columns if c not in LABELS and c not in key + ["person_month_id"]]
+    pd.testing.assert_frame_equal(full[key + features], cut[key + features], check_dtype=False)
+    done = cut["is_outlook_horizon_complete"] == 1
+    labels = [c for c in LABELS if c.endswith("_next_12_months")] + ["next_state", "next_need_level"]
+    pd.testing.assert_frame_equal(full.loc[done, labels].reset_index(drop=True), cut.loc[done, labels].reset_index(drop=True),
+                                  check_dtype=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# segments
+
+
+def test_segments_are_chosen_named_profiled_and_published(segmented, world):
+    meta = segmented.metadata()
+    assert 4 <= segmented.k <= 8 and segmented.evidence["chosen"].sum() == 1
+    assert meta["adjusted_rand_index_vs_truth"] > 0.4  # >= 0.6 required at scale 1.0, not on a tiny world
+    assert len(set(segmented.model.names)) == segmented.k
+    assert set(segmented.pathways["segment"]) == set(range(segmented.k))
+    with duckdb.connect(str(world[1]), read_only=True) as con:
+        n = con.execute("select count(*), count(distinct person_key), min(segment), max(segment) from ml.segments").fetchone()
+        people = con.execute("select count(*) from ml.ml_person_features").fetchone()[0]
+    assert n[0] == n[1] == people and n[2] == 0 and n[3] == segmented.k - 1
+
+
+def test_segment_labels_are_stable_night_to_night(segmented, world):
+    from models_ml import segments as S
+
+    with duckdb.connect(str(world[1]), read_only=True) as con:
+        again = S.build_segments(con, previous=segmented.assignments[["person_key", "segment"]], with_pathways=False)
+        # last night's numbers permuted: tonight follows them
+        perm = np.roll(np.arange(segmented.k), 2)
+        shuffled = segmented.assignments[["person_key", "segment"]].assign(segment=lambda d: perm[d["segment"]])
+        follows = S.build_segments(con, previous=shuffled, with_pathways=False)
+        by_centroid = S.build_segments(con, previous=S.SegmentModel(segmented.model.centroids[np.argsort(perm)],
+                                                                    segmented.model.names), with_pathways=False)
+    assert again.k == segmented.k and again.previous_agreement == 1.0
+    assert np.array_equal(again.assignments["segment"], segmented.assignments["segment"])
+    assert np.array_equal(follows.assignments["segment"], perm[segmented.assignments["segment"]])
+    assert np.array_equal(by_centroid.assignments["segment"], perm[segmented.assignments["segment"]])
+
+
+# ---------------------------------------------------------------------------------------------
+# transition models
+
+
+def test_training_is_deterministic(world, segmented):
+    from models_ml import transitions as M
+
+    with duckdb.connect(str(world[1]), read_only=True) as con:
+        quick = M.TrainConfig(num_boost_round=40)  # determinism needs no full-length model
+        a, frames = M.fit_all(con, cfg=quick, only=(M.NEXT_STATE,))
+        b, _ = M.fit_all(con, cfg=quick, only=(M.NEXT_STATE,))
+    test = frames["next_month"].loc[lambda d: d["period"] == "test"]
+    assert a[M.NEXT_STATE].model.boosters == b[M.NEXT_STATE].model.boosters
+    assert np.array_equal(a[M.NEXT_STATE].model.predict_proba(test), b[M.NEXT_STATE].model.predict_proba(test))
+
+
+def test_lightgbm_beats_the_markov_baseline_on_log_loss(trained):
+    from models_ml import transitions as M
+
+    metrics = trained[1][0].metrics
+    for name in (M.NEXT_STATE, M.NEED):
+        m = metrics[name]
+        assert m["heldout_log_loss"] < m["baseline_heldout_log_loss"], (name, m)
+        assert m["heldout_calibration_error"] < 0.01
+
+
+def test_gate_promotes_better_and_refuses_worse(trained, tracking):
+    from models_ml import tracking as T
+    from models_ml import transitions as M
+
+    (r1, g1), (r2, g2), (r3, g3) = trained
+    for name in M.MODEL_NAMES:
+        assert g1.decisions[name].promoted and g1.decisions[name].reason == "no champion yet"
+        assert g2.decisions[name].promoted, g2.decisions[name].reason  # better than the weak champion
+        assert not g3.decisions[name].promoted, g3.decisions[name].reason  # the weak one again: refused
+        assert T.alias_version(tracking, name, T.CHAMPION) == r2.versions[name]
+        assert T.alias_version(tracking, name, T.CHALLENGER) == r3.versions[name]
+    run = tracking.client().get_run(r2.run_ids[M.NEXT_STATE])
+    assert run.data.tags["dagster_run_id"] == "test-run" and run.data.tags["git_commit"] == "abc123"
+    assert "heldout_log_loss" in run.data.metrics and "window_test_end" in run.data.params
+    artifacts = {a.path for a in tracking.client().list_artifacts(run.info.run_id, "evaluation")}
+    assert any(p.endswith(".png") for p in artifacts) and any("drivers_" in p for p in artifacts)
+    assert tracking.tracking_uri.startswith("sqlite:///") and tracking.artifact_location.startswith("file:///")
+
+
+def test_probability_table_matches_direct_model_predictions(trained, world, tracking):
+    from models_ml import probability_table as PT
+    from models_ml import segments as S
+    from models_ml import tracking as T
+    from models_ml import transitions as M
+
+    with duckdb.connect(str(world[1])) as con:
+        built = PT.build_probability_tables(con, tracking, T.run_tags("test-run", "probability_tables", "abc123"))
+        loaded = PT.load_probability_tables(con)
+        seg_model = S.read_segment_model(con)
+        donors = PT.cell_donors(PT.reference_rows(con, seg_model), built.tables.lattice)
+    assert built.tables.lattice.n_segments == seg_model.k
+    assert np.allclose(loaded.transition_probs(np.arange(loaded.lattice.size)),
+                       built.tables.transition_probs(np.arange(loaded.lattice.size)))
+    next_state = T.load_champion(tracking, M.NEXT_STATE)
+    need = T.load_champion(tracking, M.NEED)
+    rng = np.random.default_rng(0)
+    cells = rng.choice(built.tables.lattice.size, 30, replace=False)
+    for cell in cells:
+        rows = donors.loc[donors["cell"] == cell]
+        direct = next_state.predict_proba(rows).mean(axis=0)
+        assert np.allclose(direct / direct.sum(), built.tables.transition_probs([cell])[0], atol=1e-9)
+        direct_need = need.predict_proba(rows).mean(axis=0)
+        assert np.allclose(direct_need / direct_need.sum(), built.tables.need_probs([cell])[0], atol=1e-9)
+    # a real row's cell gives back what the lookup computes from its attributes
+    row = donors.loc[donors["donor_level"] == 0].iloc[0]
+    cell = loaded.cells(state=[row["state"]], need_level=[row["need_level"]], age=[row["age"]], sex=[row["sex"]],
+                        segment=[row["segment"]], months_in_state=[row["months_in_state"]])[0]
+    assert cell == row["cell"]
+
+
+def test_outlooks_cover_the_current_census(trained, world, tracking):
+    from models_ml import outlooks as O
+
+    with duckdb.connect(str(world[1])) as con:
+        result = O.build_outlooks(con, tracking)
+        census = con.execute("select count(*) from ml.ml_person_months where month_start = "
+                             "(select max(month_start) from marts.dim_month where is_complete = 1)").fetchone()[0]
+        stored = con.execute("select count(*), count(distinct person_key) from ml.person_outlooks").fetchone()
+    o = result.outlooks
+    assert stored[0] == stored[1] == census == len(o) > 500
+    for outcome in ("care_home_move", "hospital_admission", "need_rise", "tenancy_end"):
+        p = o[f"p_{outcome}_12_months"].dropna()
+        assert len(p) and p.between(0, 1).all()
+    assert o["drivers_hospital_admission"].dropna().str.contains("=").any()
+    assert o.loc[o["state"].isin(["residential_care", "nursing_care"]), "p_care_home_move_12_months"].isna().all()
+    assert not any(c in o.columns for c in ("ni_number", "dob", "first_name", "surname"))
