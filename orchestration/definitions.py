@@ -9,8 +9,10 @@ import dagster as dg
 
 from llif.settings import paths
 from orchestration.assets.dbt import build_dbt_assets
+from orchestration.assets.forecast import forecast_assets
 from orchestration.assets.identity import identity_asset
 from orchestration.assets.ingest import ingest_assets, person_table_keys
+from orchestration.assets.ml import ml_assets, ml_checks
 from orchestration.assets.sources import source_system_specs
 from orchestration.assets.validation import truth_agreement
 from orchestration.jobs import nightly_job, nightly_schedule
@@ -25,7 +27,10 @@ def build_definitions() -> dg.Definitions:
             identity_asset(person_table_keys()),
             build_dbt_assets(),
             truth_agreement,
+            *ml_assets,
+            *forecast_assets,
         ],
+        asset_checks=ml_checks,
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         resources=build_resources(),

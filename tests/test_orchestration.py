@@ -15,6 +15,11 @@ import pytest
 from synthetic_sources import api
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
+# a small world needs few forecast runs to prove the wiring (the engine's own tests cover the rest)
+SMALL_RUN = {"ops": {
+    "forecast__scenario_forecasts": {"config": {"replications": 6, "months": 12}},
+    "forecast__backtest": {"config": {"replications": 4, "cutoffs": [12]}},
+}}
 
 
 @pytest.fixture(scope="module")
@@ -99,8 +104,14 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
 
     monkeypatch.setenv("LLIF_HOME", str(home))
     job = defs.resolve_job_def("nightly_refresh")
-    first = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    first = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=SMALL_RUN)
     assert first.success
+    made = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
+    assert {"ml/segments", "ml/transition_models", "ml/transition_probabilities", "ml/person_outlooks",
+            "forecast/scenario_forecasts", "forecast/backtest", "reports/nightly_report"} <= made
+    gate = [e for e in first.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
+            and e.event_specific_data.check_name == "champion_gate"]
+    assert len(gate) == 1 and gate[0].event_specific_data.passed  # the first night: no champion yet, promoted
     # the synthetic world's truth is here, so the validation asset measured the warehouse against it
     validation = [m for m in first.get_asset_materialization_events()
                   if m.asset_key == dg.AssetKey(["validation", "truth_agreement"])]
@@ -117,7 +128,7 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     assert loaded_first > 10_000 and keys_first > 100
 
     api.advance(home=home, days=1)
-    second = job.execute_in_process(instance=dg.DagsterInstance.ephemeral())
+    second = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=SMALL_RUN)
     assert second.success
     with duck.open_reader(warehouse) as con:
         loads = con.execute(
@@ -138,3 +149,9 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     # the marts moved on with it: the world crossed into November, and so did the timeline
     assert str(marts_as_of)[:10] == "2026-10-31" and str(marts_as_of_next)[:10] == "2026-11-30"
     assert str(stands_at)[:10] == "2026-11-01"
+    # forecasts from both nights are kept, each under its run; the report is written each night
+    with duck.open_reader(warehouse) as con:
+        runs = con.execute("select count(distinct run_id) from forecast.runs").fetchone()[0]
+        scenarios = con.execute("select count(distinct scenario) from forecast.kpi_summary").fetchone()[0]
+    assert runs == 2 and scenarios == 8
+    assert len(list((home / "reports").glob("*.html"))) >= 1

@@ -1,0 +1,125 @@
+"""Forecasts for the baseline and every shipped scenario, their backtest, and the nightly report.
+
+Thin: the engine is ``simulation`` (no Dagster, no MLflow there); this module reads its inputs
+from the warehouse and the champion probability tables, runs it, writes the ``forecast`` schema
+and publishes what planners and analysts look at first as metadata. The backtest is logged to
+MLflow here, since the engine may not import it.
+"""
+
+
+import datetime as dt
+
+import dagster as dg
+from dagster import AssetExecutionContext
+
+from orchestration.assets.ingest import WAREHOUSE_POOL
+from orchestration.assets.ml import PROBABILITY_TABLES, SEGMENTS, _tags, _tracking
+from orchestration.resources import LlifHome
+
+TIMELINE = dg.AssetKey(["marts", "fct_person_month"])
+SCENARIO_FORECASTS = dg.AssetKey(["forecast", "scenario_forecasts"])
+BACKTEST = dg.AssetKey(["forecast", "backtest"])
+REPORT = dg.AssetKey(["reports", "nightly_report"])
+
+
+class ForecastConfig(dg.Config):
+    replications: int = 200
+    months: int = 60
+    processes: int = 2
+
+
+class BacktestConfig(dg.Config):
+    replications: int = 50
+    cutoffs: list[int] = [12, 24]
+    processes: int = 2
+
+
+def forecast_inputs(con):
+    """The engine's inputs from tonight's warehouse: the census and rates from the timeline, the
+    segments, and the champion models' probability tables where they exist."""
+    from models_ml.features import table_exists
+    from models_ml.probability_table import load_probability_tables
+    from simulation.inputs import estimate_inputs
+
+    segments, n_segments = None, 0
+    tables = load_probability_tables(con) if table_exists(con, "ml", "transition_probabilities") else None
+    if tables is not None and table_exists(con, "ml", "segments"):
+        segments = con.execute("select person_key, segment from ml.segments order by person_key").df()
+        n_segments = tables.lattice.n_segments
+    inputs = estimate_inputs(con, n_segments=n_segments, segments=segments)
+    if tables is not None:
+        inputs = inputs.with_tables(tables.transition, tables.need)
+    return inputs, (tables.version if tables is not None else {})
+
+
+@dg.asset(key=SCENARIO_FORECASTS, deps=[TIMELINE, SEGMENTS, PROBABILITY_TABLES], group_name="forecast",
+          pool=WAREHOUSE_POOL, kinds={"mesa", "duckdb"},
+          description="The Mesa engine from tonight's census: the baseline and every scenario in scenarios/, "
+                      "many replications on common random numbers, with unconstrained demand; the forecast schema.")
+def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: ForecastConfig) -> dg.MaterializeResult:
+    from simulation.outputs import write_forecast
+    from simulation.replications import run_forecast
+    from simulation.scenarios import shipped_scenarios
+    from warehouse import duck
+
+    with duck.open_reader(llif.warehouse) as con:
+        inputs, model_versions = forecast_inputs(con)
+    scenarios = shipped_scenarios()
+    total = len(scenarios) * config.replications
+
+    def progress(done: int) -> None:
+        if done % max(1, total // 10) == 0:
+            context.log.info("forecast: %d of %d scenario runs", done, total)
+
+    results = run_forecast(inputs, scenarios, replications=config.replications, months=config.months,
+                           run_date=dt.date.today(), processes=config.processes, progress=progress, needed=True)
+    with duck.open_writer(llif.warehouse) as con:
+        rows = write_forecast(con, results, run_metadata={"run_id": context.run_id, "model_versions": model_versions})
+        statements = con.execute(
+            "select statement from forecast.statements where run_id = ? order by 1 limit 8", [context.run_id]).fetchall()
+    return dg.MaterializeResult(metadata={
+        **{k: v for k, v in results.metadata.items() if isinstance(v, (int, float, str))},
+        "scenarios": ", ".join(s.name for s in scenarios),
+        "replications": config.replications, "months": config.months,
+        "rows_written": rows,
+        "statements": dg.MetadataValue.md("\n".join(f"- {s[0]}" for s in statements)),
+    })
+
+
+@dg.asset(key=BACKTEST, deps=[TIMELINE], group_name="forecast", pool=WAREHOUSE_POOL, kinds={"mesa", "mlflow"},
+          description="The engine run from the census 12 and 24 months ago on rates learnt before then, against "
+                      "what happened: error of totals and coverage of the 80% and 95% bands; logged to MLflow.")
+def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestConfig) -> dg.MaterializeResult:
+    import mlflow
+
+    from simulation.backtest import run_backtest
+    from warehouse import duck
+
+    figures = {}
+    with duck.open_reader(llif.warehouse) as con:
+        for cutoff in config.cutoffs:
+            result = run_backtest(con, cutoff_months=cutoff, replications=config.replications,
+                                  processes=config.processes)
+            for name in ("total_pct_error", "coverage80", "coverage95"):
+                figures[f"{name}_{cutoff}m"] = round(float(result[name]), 4)
+    tracking = _tracking(llif)
+    tracking.activate()
+    mlflow.set_experiment("llif-backtest")
+    with mlflow.start_run(run_name=f"backtest {dt.date.today()}", tags=_tags(context)) as run:
+        mlflow.log_params({"replications": config.replications, "cutoffs": ",".join(map(str, config.cutoffs))})
+        mlflow.log_metrics(figures)
+    return dg.MaterializeResult(metadata={**figures, "mlflow_run_id": run.info.run_id})
+
+
+@dg.asset(key=REPORT, deps=[SCENARIO_FORECASTS], group_name="reports", pool=WAREHOUSE_POOL, kinds={"html"},
+          description="Tonight's printable report (HTML): the overview, the main charts and the scenario comparison.")
+def nightly_report(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
+    from explorer.report import build_report
+    from llif.settings import paths
+
+    out = build_report(llif.warehouse, paths(llif.root).reports)
+    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(out)),
+                                          "size_kb": round(out.stat().st_size / 1024)})
+
+
+forecast_assets = [scenario_forecasts, backtest, nightly_report]
