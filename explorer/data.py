@@ -246,8 +246,8 @@ def latest_run(path) -> str | None:
     cols = columns(path, "forecast.runs")
     if "run_id" not in cols:
         return None
-    order = next((c for c in ("run_date", "created_at", "finished_at") if c in cols), None)
-    sql = f"select run_id from forecast.runs order by {order + ' desc, ' if order else ''}run_id desc limit 1"
+    order = "".join(f"{c} desc, " for c in ("run_date", "created_at") if c in cols)
+    sql = f"select run_id from forecast.runs order by {order}run_id desc limit 1"
     rows = read(path, {"r": sql})["r"]
     return None if rows.empty else str(rows["run_id"].iloc[0])
 

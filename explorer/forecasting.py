@@ -13,6 +13,7 @@ costs only the runs themselves (fewer than the nightly run: the page offers 10 t
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
 from dataclasses import dataclass
@@ -123,6 +124,15 @@ def _paired(summary: pd.DataFrame, name: str) -> pd.DataFrame:
 
 _INPUTS: dict = {}
 _LOCK = threading.Lock()
+_WARMING: list[threading.Thread] = []
+
+
+@atexit.register
+def _finish_warming() -> None:
+    """Let a background estimate finish before the interpreter goes: a daemon thread still
+    inside DuckDB when Python finalises is torn down mid-call, and the process aborts."""
+    for thread in _WARMING:
+        thread.join(timeout=300)
 
 
 def _inputs_for(warehouse: Path):
@@ -153,7 +163,9 @@ def warm(warehouse: Path | str) -> None:
         except Exception:  # a failure shows when the planner runs the what-if
             pass
 
-    threading.Thread(target=work, name="llif-whatif-warm", daemon=True).start()
+    thread = threading.Thread(target=work, name="llif-whatif-warm", daemon=True)
+    _WARMING.append(thread)
+    thread.start()
 
 
 def _run_with_engine(warehouse: Path, spec: dict, runs: int, months: int, run_date) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -369,7 +369,8 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
     con.execute("create table forecast.bottlenecks as select run_id, * exclude (run_id) from bott")
     runs = pd.DataFrame([{"run_id": rid, "run_date": d, "reference_month": str(end)[:7], "config_hash": "sample",
                           "replications": 200, "months": horizon, "seeds": "{}", "package_versions": "{}",
-                          "model_versions": "{}", "scenario_hashes": "{}", "metadata": "{}"}
+                          "model_versions": "{}", "scenario_hashes": "{}", "metadata": "{}",
+                          "created_at": pd.Timestamp(d)}
                          for rid, d in ((old, "2026-10-31"), (new, "2026-11-01"))])
     con.register("runs", runs)
     con.execute("create table forecast.runs as select * from runs")

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="generate the world if there is none, then run the nightly refresh")
     demo.add_argument("--scale", type=_positive_float, default=1.0)
     demo.add_argument("--seed", type=_whole, default=None)
+    demo.add_argument("--replications", type=_whole, default=None,
+                      help="forecast runs per scenario (default 200; fewer for a quick look)")
 
     ui = sub.add_parser("ui", help="the Dagster and MLflow UIs and the explorer on localhost")
     ui.add_argument("--dagster-port", type=_whole, default=3000)
@@ -106,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             from llif.demo import run
 
-            return run(scale=args.scale, seed=args.seed)
+            return run(scale=args.scale, seed=args.seed, replications=args.replications)
         if args.command == "ui":
             from llif.ui import run
 

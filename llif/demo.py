@@ -12,7 +12,7 @@ import time
 from llif.settings import paths
 
 
-def run(scale: float = 1.0, seed: int | None = None) -> int:
+def run(scale: float = 1.0, seed: int | None = None, replications: int | None = None) -> int:
     from synthetic_sources import api
     from synthetic_sources.calibration import evaluate
 
@@ -28,21 +28,41 @@ def run(scale: float = 1.0, seed: int | None = None) -> int:
     print(f"llif: sources stand at {result.as_of.date()}")
 
     print("llif: running the nightly refresh in-process")
-    refreshed = _nightly_refresh()
+    refreshed = _nightly_refresh(replications)
 
     truth = api.load_truth(p.home)
     results = evaluate(truth, result.as_of, wide=1.0 if scale >= 1.0 else 3.0)
     ok = sum(r.within_tolerance for r in results)
     print(f"llif: calibration: {ok} of {len(results)} targets within tolerance (`llif sources report` for the table)")
     print(f"llif: done in {time.perf_counter() - started:.0f}s; refreshed: {', '.join(refreshed) or 'source systems only'}")
+    _print_bottlenecks(p.warehouse)
     print("llif: look next:")
     print(f"  sources    {p.sources}")
     print("  lineage    `make ui` then http://127.0.0.1:3000 (Dagster) and http://127.0.0.1:5000 (MLflow)")
+    print("  planning   `make ui` then http://127.0.0.1:8501 (the explorer); tonight's report in", p.reports)
     return 0
 
 
-def _nightly_refresh() -> list[str]:
-    """Materialise every asset Dagster can make; the source systems are external and only read."""
+def _print_bottlenecks(warehouse, top: int = 6) -> None:
+    """The baseline forecast's bottlenecks in plain words: what a planner should read first."""
+    from warehouse import duck
+
+    with duck.open_reader(warehouse) as con:
+        latest = con.execute("select run_id from forecast.runs order by run_date desc, created_at desc limit 1").fetchone()
+        if latest is None:
+            return
+        rows = con.execute(
+            "select description, first_month, probability from forecast.bottlenecks "
+            "where run_id = ? and scenario = 'baseline' order by probability desc, first_month limit ?",
+            [latest[0], top]).fetchall()
+    print("llif: the baseline forecast's main bottlenecks:" if rows else "llif: the baseline forecast finds no bottleneck")
+    for description, first_month, probability in rows:
+        print(f"  - {description} from {str(first_month)[:7]} ({probability:.0%} of runs)")
+
+
+def _nightly_refresh(replications: int | None = None) -> list[str]:
+    """Materialise every asset Dagster can make; the source systems are external and only read.
+    ``replications`` overrides the forecast's (fewer for a quick look at a small world)."""
     import dagster as dg
 
     from llif.dbt_manifest import ensure
@@ -54,7 +74,11 @@ def _nightly_refresh() -> list[str]:
     job = defs.resolve_job_def("nightly_refresh")
     # the run is kept in LLIF_HOME's Dagster instance, so `make ui` shows it afterwards
     with dg.DagsterInstance.from_config(str(prepare_dagster_home())) as instance:
-        result = job.execute_in_process(instance=instance)
+        run_config = {}
+        if replications:
+            run_config = {"ops": {"forecast__scenario_forecasts": {"config": {"replications": replications}},
+                                  "forecast__backtest": {"config": {"replications": replications}}}}
+        result = job.execute_in_process(instance=instance, run_config=run_config)
     if not result.success:
         raise RuntimeError("the nightly refresh failed; run `make ui` and open the failed run in Dagster")
     done = [e.asset_key for e in result.get_asset_materialization_events()]

@@ -269,6 +269,8 @@ def write_forecast(con, results: ForecastResults, run_metadata: dict | None = No
         "model_versions": json.dumps(meta.get("model_versions", {"tables": meta.get("inputs_provenance", {}).get("tables")})),
         "scenario_hashes": json.dumps({n: v["hash"] for n, v in meta.get("scenarios", {}).items()}),
         "metadata": json.dumps(meta, default=str),
+        # two runs of one day (a rerun, a test) are told apart by when they were written
+        "created_at": pd.Timestamp.now(tz="UTC").tz_localize(None),
     }])
     con.execute("create schema if not exists forecast")
     written = {}

@@ -9,12 +9,13 @@ from synthetic_sources import api
 def test_demo_generates_then_each_run_is_a_new_night(tmp_path, monkeypatch, capsys):
     home = tmp_path / "home"
     monkeypatch.setenv("LLIF_HOME", str(home))
-    assert main(["demo", "--scale", "0.02", "--seed", "5"]) == 0
+    assert main(["demo", "--scale", "0.02", "--seed", "5", "--replications", "4"]) == 0
     first = capsys.readouterr().out
     assert "generating the world" in first and "calibration:" in first and "look next" in first
+    assert "the baseline forecast" in first  # its bottlenecks, or that it found none
     assert api.read_manifest(api.llif_paths(home))["as_of"] == "2026-10-31"
 
-    assert main(["demo", "--scale", "0.02"]) == 0
+    assert main(["demo", "--scale", "0.02", "--replications", "4"]) == 0
     second = capsys.readouterr().out
     assert "one more night passes" in second
     assert api.read_manifest(api.llif_paths(home))["as_of"] == "2026-11-01"
