@@ -74,9 +74,9 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
     results = run_forecast(inputs, scenarios, replications=config.replications, months=config.months,
                            run_date=dt.date.today(), processes=config.processes, progress=progress, needed=True)
     with duck.open_writer(llif.warehouse) as con:
-        rows = write_forecast(con, results, run_metadata={"run_id": context.run_id, "model_versions": model_versions})
+        rows = write_forecast(con, results, run_metadata={"run_id": context.run.run_id, "model_versions": model_versions})
         statements = con.execute(
-            "select statement from forecast.statements where run_id = ? order by 1 limit 8", [context.run_id]).fetchall()
+            "select statement from forecast.statements where run_id = ? order by 1 limit 8", [context.run.run_id]).fetchall()
     return dg.MaterializeResult(metadata={
         **{k: v for k, v in results.metadata.items() if isinstance(v, (int, float, str))},
         "scenarios": ", ".join(s.name for s in scenarios),

@@ -33,7 +33,7 @@ def _tracking(llif: LlifHome):
 def _tags(context: AssetExecutionContext) -> dict[str, str]:
     from models_ml.tracking import git_commit, run_tags
 
-    return run_tags(context.run_id, context.asset_key.to_user_string(), git_commit())
+    return run_tags(context.run.run_id, context.asset_key.to_user_string(), git_commit())
 
 
 @dg.asset(key=SEGMENTS, deps=[PERSON_FEATURES], group_name="ml", pool=WAREHOUSE_POOL, kinds={"scikitlearn", "duckdb"},
