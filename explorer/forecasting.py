@@ -136,16 +136,23 @@ def _finish_warming() -> None:
 
 
 def _inputs_for(warehouse: Path):
-    """The engine's inputs for this warehouse version (tonight's census, rates and capacity),
-    estimated once per process: it is most of a what-if's time at scale 1.0."""
-    from simulation.inputs import estimate_inputs
+    """The engine's inputs for this warehouse version (tonight's census, rates and capacity).
+
+    The nightly forecast keeps the inputs it ran on beside the warehouse (``forecasts/`` in the
+    same LLIF_HOME), so a what-if starts from exactly tonight's baseline in a second; without
+    them (no forecast yet) they are estimated here, once per process (tens of seconds at scale 1.0).
+    """
+    from simulation.inputs import estimate_inputs, load_inputs
 
     key = (str(warehouse), data.stamp(warehouse))
     with _LOCK:
         if key not in _INPUTS:
             _INPUTS.clear()
-            with data.connect(warehouse) as con:
-                _INPUTS[key] = estimate_inputs(con)
+            saved = load_inputs(Path(warehouse).parent / "forecasts")
+            if saved is None:
+                with data.connect(warehouse) as con:
+                    saved = estimate_inputs(con)
+            _INPUTS[key] = saved
         return _INPUTS[key]
 
 

@@ -266,3 +266,29 @@ def test_the_report_without_a_forecast_says_what_is_missing(tmp_path):
     text = build_report(bare, tmp_path / "out").read_text()
     assert "No forecast has been made yet." in text and "nightly_refresh" in text
     assert "Bottlenecks and delays" in text
+
+
+def test_what_if_starts_from_the_inputs_the_nightly_forecast_kept(tmp_path, monkeypatch):
+    """The nightly forecast saves its inputs beside the warehouse; a what-if reads them instead
+    of re-estimating (which would take tens of seconds at scale 1.0)."""
+    import shutil
+
+    import simulation.inputs as sim_inputs
+    from simulation.testing import toy_inputs
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.copy(build_sample_warehouse(tmp_path / "sample" / "warehouse.duckdb"), home / "warehouse.duckdb")
+    kept = toy_inputs(300, 7)
+    sim_inputs.save_inputs(kept, home / "forecasts")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("estimated again although the nightly inputs were there")
+
+    monkeypatch.setattr(sim_inputs, "estimate_inputs", refuse)
+    forecasting._INPUTS.clear()
+    got = forecasting._inputs_for(home / "warehouse.duckdb")
+    assert got.n_people == kept.n_people and (got.state == kept.state).all()
+    # unreadable leftovers are ignored, not trusted
+    (home / "forecasts" / sim_inputs.INPUTS_FILE).write_bytes(b"not a pickle")
+    assert sim_inputs.load_inputs(home / "forecasts") is None

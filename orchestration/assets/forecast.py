@@ -62,8 +62,12 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
     from simulation.scenarios import shipped_scenarios
     from warehouse import duck
 
+    from llif.settings import paths
+    from simulation.inputs import save_inputs
+
     with duck.open_reader(llif.warehouse) as con:
         inputs, model_versions = forecast_inputs(con)
+    save_inputs(inputs, paths(llif.root).forecasts)  # the explorer's what-ifs start from these
     scenarios = shipped_scenarios()
     total = len(scenarios) * config.replications
 
