@@ -101,7 +101,7 @@ def warehouse(sources_dir, tmp_path_factory) -> Path:
 def duckdb_build(warehouse, tmp_path_factory) -> Path:
     """`dbt build --select staging` on the DuckDB warehouse; the work folder holds target/."""
     work = tmp_path_factory.mktemp("dbt_duckdb")
-    run_dbt(["build", "--select", "staging"], work, {"LLIF_WAREHOUSE": str(warehouse)})
+    run_dbt(["build", "--select", "staging", "--exclude", "staging.identity"], work, {"LLIF_WAREHOUSE": str(warehouse)})
     return work
 
 
@@ -371,7 +371,7 @@ def test_staging_builds_on_postgres_and_agrees_with_duckdb(pg_database, warehous
 
     copied = dbt_raw.copy_raw_to_postgres(warehouse, _pg_conninfo(pg_database))
     assert copied["domcare__visit"] > 0
-    run_dbt(["build", "--select", "staging", "--target", "postgres"], tmp_path, {"LLIF_PG_DBNAME": pg_database})
+    run_dbt(["build", "--select", "staging", "--exclude", "staging.identity", "--target", "postgres"], tmp_path, {"LLIF_PG_DBNAME": pg_database})
     results = assert_all_passed(tmp_path)
     assert {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")} == STAGING_MODELS
 
