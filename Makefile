@@ -33,7 +33,7 @@ demo: $(STAMP)
 ## test: the whole suite (fast tests, then the slow full-scale checks)
 test: $(DEV_STAMP)
 	$(PY) -m llif.dbt_manifest >/dev/null
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=25
 
 test-fast: $(DEV_STAMP)
 	$(PY) -m llif.dbt_manifest >/dev/null

@@ -77,3 +77,16 @@ def small_world(tmp_path_factory):
     work = tmp_path_factory.mktemp("small_world_dbt")
     run_dbt(["build"], work, {"LLIF_WAREHOUSE": str(path)}, check=False)
     return home, path, work
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_main_module():
+    """Streamlit's AppTest leaves the app script installed as ``__main__``; a process spawned
+    later (ingest's parallel readers, the forecast's workers) re-imports ``__main__`` and then
+    dies running a Streamlit page. Put the real one back after every test."""
+    import sys
+
+    main = sys.modules.get("__main__")
+    yield
+    if main is not None:
+        sys.modules["__main__"] = main
