@@ -18,16 +18,16 @@ import argparse
 import json
 import os
 import platform
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "refresh.json"
+
+sys.path.insert(0, str(ROOT))
+from benchmarks.bench_ingest import _timed  # noqa: E402  (one way to time a child process)
 
 _CHILD = """
 import json, sys
@@ -42,21 +42,6 @@ for event in result.all_events:
         steps[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 1)
 print(json.dumps({"success": result.success, "steps": steps}))
 """
-
-
-def _timed(args: list[str], home: Path, capture: bool = False) -> tuple[dict, str]:
-    env = dict(os.environ, LLIF_HOME=str(home))
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    started = time.perf_counter()
-    proc = subprocess.run(args, env=env, check=True, cwd=ROOT, text=True,
-                          stdout=subprocess.PIPE if capture else subprocess.DEVNULL)
-    seconds = time.perf_counter() - started
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    timing = {"seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1)}
-    if after.ru_maxrss > before.ru_maxrss:  # only a new peak is this child's
-        timing["peak_rss_gb"] = round(after.ru_maxrss / 1024**2, 2)
-    return timing, proc.stdout or ""
 
 
 def _slowest_dbt_nodes(n: int = 12) -> list[list]:

@@ -52,10 +52,11 @@ class ValidationResult:
 
 
 def has_truth(home: Path) -> bool:
+    """The same test ``synthetic_sources.api.load_truth`` makes before reading."""
     from llif.settings import paths
+    from synthetic_sources.truth_store import TruthStore
 
-    truth = paths(Path(home)).truth
-    return truth.exists() and any(truth.iterdir())
+    return TruthStore(paths(Path(home)).truth).exists()
 
 
 def validate_against_truth(con, home: Path) -> ValidationResult | None:
