@@ -134,6 +134,26 @@ def _band_table(rng, months, scenarios, kpis) -> pd.DataFrame:
     return df
 
 
+# the sample's flow measures (simulation/outputs.py FLOW_KPIS): a year's value is their sum
+_FLOWS = ("delayed_bed_days", "hospital_admissions", "care_home_admissions", "home_care_hours", "cost_total",
+          "cost_local_authority", "cost_nhs", "cost_provider", "cost_charity")
+
+
+def _annual_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Yearly totals in the shape of forecast.kpi_annual: the means add up; the made-up bands
+    widen with the square root of the months (the engine's come from the replications)."""
+    flows = summary[summary["kpi"].isin(_FLOWS)].assign(year=lambda d: (d["month_index"] - 1) // 12 + 1)
+    rows = []
+    for (scenario, year, kpi), g in flows.groupby(["scenario", "year", "kpi"], sort=True):
+        total = g["mean"].sum()
+        row = {"scenario": scenario, "year": int(year), "year_start": g["month"].min(), "year_end": g["month"].max(),
+               "months_in_year": len(g), "kpi": kpi}
+        row.update({s: total + (g[s].sum() - total) / np.sqrt(len(g)) for s in STATS})
+        row["n_replications"] = 200
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
 def build_sample_warehouse(path: Path | str, seed: int = 7, n_people: int = 500, n_months: int = 60,
                            with_forecast: bool = True, with_ml: bool = True, end: dt.date = dt.date(2026, 10, 1)) -> Path:
     path = Path(path)
@@ -329,6 +349,10 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
     older = summary.assign(**{c: summary[c] * 0.5 for c in STATS})  # last night's run: must not be shown
     con.register("summary", pd.concat([older.assign(run_id=old), summary.assign(run_id=new)], ignore_index=True))
     con.execute("create table forecast.kpi_summary as select run_id, * exclude (run_id) from summary")
+
+    annual = _annual_table(summary)
+    con.register("annual", pd.concat([annual.assign(run_id=old), annual.assign(run_id=new)], ignore_index=True))
+    con.execute("create table forecast.kpi_annual as select run_id, * exclude (run_id) from annual")
 
     base = summary[summary["scenario"] == "baseline"].set_index(["month", "kpi"])
     diffs = []

@@ -25,7 +25,7 @@ def build_definitions() -> dg.Definitions:
             *source_system_specs,
             *ingest_assets(paths().sources),
             identity_asset(person_table_keys()),
-            build_dbt_assets(),
+            *build_dbt_assets(),
             truth_agreement,
             *ml_assets,
             *forecast_assets,

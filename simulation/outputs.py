@@ -1,6 +1,6 @@
 """From replications to what planners read: bands, paired differences, bottlenecks, sentences.
 
-Why long tidy frames (scenario, month, kpi, statistics): the warehouse's ``forecast`` schema,
+Why long tidy frames (scenario, month or year, kpi, statistics): the warehouse's ``forecast`` schema,
 the explorer and the report all filter by scenario and KPI; one shape serves all three and
 adding a KPI adds rows, not columns.
 
@@ -32,6 +32,18 @@ RESOURCES = {  # label, occupied KPI, capacity KPI, waiting KPI, plain name
     "nursing_beds": ("waiting_nursing_care", "nursing care-home beds"),
 }
 NEEDED_KPIS = tuple(f"needed_{r}" for r in RESOURCES) + ("needed_home_care_hours",)
+# KPIs that count what happens in a month (admissions, bed days, hours, lets, cost): a year's
+# value is the sum of its months. The others are month-end stocks (people, waiting, capacity).
+FLOW_KPIS = (
+    "arrivals", "deaths", "moved_out",
+    *(f"admissions_{s}" for s in ("general_needs", "sheltered", "extra_care", "temporary",
+                                   "residential_care", "nursing_care")),
+    "care_home_admissions", "care_home_admissions_from_hospital", "hospital_admissions", "hospice_admissions",
+    "hospital_bed_days", "delayed_bed_days", "hospice_bed_days",
+    "home_care_hours", "home_care_hours_unmet", "lets", "tenancy_ends",
+    "cost_nhs", "cost_local_authority", "cost_provider", "cost_charity", "cost_total",
+    "needed_home_care_hours",
+)
 
 
 def _band_stats(arr: np.ndarray) -> np.ndarray:
@@ -78,6 +90,42 @@ def kpi_summary(results: ForecastResults) -> pd.DataFrame:
     df = pd.concat(parts, ignore_index=True)
     df["n_replications"] = next(iter(results.values.values())).shape[0]
     return df
+
+
+def kpi_annual(results: ForecastResults) -> pd.DataFrame:
+    """Per scenario, forecast year and flow KPI (``FLOW_KPIS``): the year's total, summed over
+    its months within each replication, then summarised like ``kpi_summary``.
+
+    Why from the replications: a band of a sum is not the sum of the monthly bands (the months
+    of one replication move together), so yearly bands can only come from the arrays. Year y is
+    months 12(y-1)+1 .. 12y of the horizon; a last, shorter year is kept with its
+    ``months_in_year``."""
+    months = pd.to_datetime(results.month_dates)
+    n_m = len(months)
+    years = [(y + 1, y * 12, min((y + 1) * 12, n_m)) for y in range((n_m + 11) // 12)]
+    cols = ["scenario", "year", "year_start", "year_end", "months_in_year", "kpi", *STATS, "n_replications"]
+    parts = []
+    for sc in results.scenarios:
+        arr, kpis = _with_needed(results, sc.name)
+        idx = [i for i, k in enumerate(kpis) if k in FLOW_KPIS]
+        if not idx or not years:
+            continue
+        totals = np.stack([arr[:, idx, a:b].sum(axis=2) for _, a, b in years], axis=2)  # (reps, kpis, years)
+        df = _long(_band_stats(totals), [kpis[i] for i in idx], [kpis[i] for i in idx],
+                   np.array([y for y, _, _ in years]), sc.name)
+        df = df.rename(columns={"month": "year"}).drop(columns="month_index")
+        bounds = {y: (months[a], months[b - 1], b - a) for y, a, b in years}
+        df["year_start"] = df["year"].map(lambda y: bounds[y][0])
+        df["year_end"] = df["year"].map(lambda y: bounds[y][1])
+        df["months_in_year"] = df["year"].map(lambda y: bounds[y][2])
+        df["n_replications"] = arr.shape[0]
+        parts.append(df[cols])
+    if not parts:
+        return pd.DataFrame(columns=cols)
+    out = pd.concat(parts, ignore_index=True)
+    out["year"] = out["year"].astype("int64")
+    out["months_in_year"] = out["months_in_year"].astype("int64")
+    return out
 
 
 def scenario_differences(results: ForecastResults) -> pd.DataFrame:
@@ -244,7 +292,8 @@ def statements(results: ForecastResults, level: float = 0.8) -> pd.DataFrame:
 
 
 def summarise(results: ForecastResults) -> dict[str, pd.DataFrame]:
-    return {"kpi_summary": kpi_summary(results), "scenario_differences": scenario_differences(results),
+    return {"kpi_summary": kpi_summary(results), "kpi_annual": kpi_annual(results),
+            "scenario_differences": scenario_differences(results),
             "bottlenecks": bottlenecks(results), "statements": statements(results)}
 
 

@@ -1,6 +1,8 @@
 """Shared pytest options and fixtures."""
 
 import uuid
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -54,7 +56,9 @@ SMALL_WORLD_KEY = b"tests-only-pseudonym-key-0123456789abcdef"
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory):
     """(home, warehouse, dbt work dir): one small world (scale 0.05) generated, ingested, linked
-    and `dbt build` over the whole project (every model, snapshot and test) once per session.
+    and `dbt build` over the whole project (every model, snapshot and test) once per session,
+    except the planning models (tag:planning), which read the forecast schema no forecast has
+    written here (tests/test_planning_marts.py builds them on a forecast of their own).
 
     The marts, ML and forecast tests share it; a test that writes to the warehouse or the home
     copies it first. dbt failures are left for test_marts to report node by node.
@@ -75,8 +79,61 @@ def small_world(tmp_path_factory):
     with duck.open_writer(path) as con:
         link_people(con)
     work = tmp_path_factory.mktemp("small_world_dbt")
-    run_dbt(["build"], work, {"LLIF_WAREHOUSE": str(path)}, check=False)
+    run_dbt(["build", "--exclude", "tag:planning"], work, {"LLIF_WAREHOUSE": str(path)}, check=False)
     return home, path, work
+
+
+@pytest.fixture(scope="session")
+def sqlserver_compile(tmp_path_factory) -> Path:
+    """The folder whose target/ holds one offline `dbt compile --target sqlserver` of the whole
+    project (incremental models in their full form). test_dbt_project scans its staging and
+    planning models, test_marts its intermediate models, marts and snapshots: read it only."""
+    from test_marts import run_dbt
+
+    work = tmp_path_factory.mktemp("sqlserver_compile")
+    run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache", "--vars", "{llif_offline_compile: full}"],
+            work, {"LLIF_WAREHOUSE": str(work / "unused.duckdb")})
+    return work
+
+
+# `llif demo` on a tiny world: the first night that test_demo and test_orchestration's end-to-end
+# test both check (one whole nightly job is minutes of work, so they share it)
+FIRST_NIGHT_DEMO = ["demo", "--scale", "0.02", "--seed", "3", "--replications", "6"]
+
+
+@dataclass(frozen=True)
+class FirstNight:
+    home: Path  # as the first night left it: copy it before writing (shutil.copytree)
+    exit_code: int
+    out: str  # what `llif demo` printed
+
+
+@pytest.fixture(scope="session")
+def first_night(tmp_path_factory) -> FirstNight:
+    """`llif demo` (FIRST_NIGHT_DEMO) run once per session into a fresh LLIF_HOME: it generates a
+    world (scale 0.02, as of 2026-10-31) and runs the whole `nightly_refresh` job on it, keeping
+    the run in the home's own Dagster instance (dagster_home/), where tests read its events.
+
+    Shared, so never written to: a test that goes on from the first night copies the home first.
+    """
+    import contextlib
+    import io
+    import sys
+
+    from llif.cli import main
+
+    home = tmp_path_factory.mktemp("first_night") / "home"
+    out = io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LLIF_HOME", str(home))
+        # the code location writes these for dbt while it loads: put them back afterwards
+        mp.setenv("LLIF_WAREHOUSE", str(home / "warehouse.duckdb"))
+        # the code location lists its assets from the home's sources when it is imported: import
+        # it afresh for this home rather than reuse one another test loaded for another
+        sys.modules.pop("orchestration.definitions", None)
+        with contextlib.redirect_stdout(out):
+            code = main(FIRST_NIGHT_DEMO)
+    return FirstNight(home=home, exit_code=code, out=out.getvalue())
 
 
 @pytest.fixture(autouse=True)

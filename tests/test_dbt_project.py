@@ -40,6 +40,10 @@ STAGING_MODELS = {
     "stg_domcare__service_users", "stg_domcare__packages", "stg_domcare__suspensions", "stg_domcare__visits",
 }
 OUR_GENERIC_TESTS = {"unique_combination_of_columns", "value_between", "no_overlapping_spells", "not_null_where"}
+# read the forecast schema; built after the forecast (tag:planning), tests/test_planning_marts.py
+FORECAST_STAGING_MODELS = {"stg_forecast__runs", "stg_forecast__monthly_kpis", "stg_forecast__annual_kpis",
+                           "stg_forecast__scenario_differences"}
+PLANNING_MARTS = {"plan_capacity_outlook", "plan_annual_outlook", "plan_scenario_comparison"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -99,9 +103,11 @@ def warehouse(sources_dir, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def duckdb_build(warehouse, tmp_path_factory) -> Path:
-    """`dbt build --select staging` on the DuckDB warehouse; the work folder holds target/."""
+    """`dbt build --select staging` on the DuckDB warehouse; the work folder holds target/. The
+    forecast's staging views (tag:planning) wait for a forecast: tests/test_planning_marts.py."""
     work = tmp_path_factory.mktemp("dbt_duckdb")
-    run_dbt(["build", "--select", "staging", "--exclude", "staging.identity"], work, {"LLIF_WAREHOUSE": str(warehouse)})
+    run_dbt(["build", "--select", "staging", "--exclude", "staging.identity", "tag:planning"], work,
+            {"LLIF_WAREHOUSE": str(warehouse)})
     return work
 
 
@@ -144,6 +150,27 @@ def test_dbt_parse_succeeds_and_every_model_and_column_is_described(tmp_path):
             tests = tests_by_model.get(name, set())
             pk = {col for t, col in tests if t == "unique"} & {col for t, col in tests if t == "not_null"}
             assert pk, f"{name} has no primary key tested unique and not null"
+
+    # the planning models: their own schema (marts) or staging (the forecast's views), every
+    # column described, a tested key, and nothing else in the project tagged planning
+    planning = {name for name, node in models.items() if "planning" in node["config"]["tags"]}
+    assert planning == FORECAST_STAGING_MODELS | PLANNING_MARTS
+    unit_tested = {u["model"] for u in m["unit_tests"].values()}
+    assert {"stg_forecast__runs", *PLANNING_MARTS} <= unit_tested
+    for name in sorted(planning):
+        node = models[name]
+        if name in PLANNING_MARTS:
+            assert (node["config"]["materialized"], node["schema"]) == ("table", "planning"), name
+            assert all(d.startswith("model.llif.stg_forecast__") for d in node["depends_on"]["nodes"]), name
+        else:
+            assert (node["config"]["materialized"], node["schema"]) == ("view", "staging"), name
+            assert [d.split(".")[2] for d in node["depends_on"]["nodes"]] == ["forecast"], name
+        assert node["columns"], f"{name} documents no columns"
+        undocumented = [c for c, col in node["columns"].items() if not col["description"].strip()]
+        assert not undocumented, f"{name}: columns without a description: {undocumented}"
+        tests = tests_by_model.get(name, set())
+        pk = {col for t, col in tests if t == "unique"} & {col for t, col in tests if t == "not_null"}
+        assert pk or ("unique_combination_of_columns", None) in tests, f"{name} has no tested key"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -251,13 +278,14 @@ def test_both_care_vendors_share_one_vocabulary(duckdb_build, warehouse):
 # 3. SQL Server: compile offline, scan what it would run
 
 
-def test_every_model_compiles_for_sql_server_into_portable_sql(tmp_path, duckdb_build):
-    run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache", "--vars", "{llif_offline_compile: full}"], tmp_path,
-            {"LLIF_WAREHOUSE": str(tmp_path / "unused.duckdb")})
-    compiled = tmp_path / "target" / "compiled" / "llif"
+def test_every_model_compiles_for_sql_server_into_portable_sql(sqlserver_compile, duckdb_build):
+    # `dbt compile --target sqlserver` of the whole project, offline: one compile, shared with
+    # test_marts (tests/conftest.py)
+    compiled = sqlserver_compile / "target" / "compiled" / "llif"
     models = {p.stem for p in (compiled / "models").rglob("*.sql")}
-    assert STAGING_MODELS <= models, f"not compiled for SQL Server: {sorted(STAGING_MODELS - models)}"
-    results = run_results(tmp_path)
+    ours = STAGING_MODELS | FORECAST_STAGING_MODELS | PLANNING_MARTS
+    assert ours <= models, f"not compiled for SQL Server: {sorted(ours - models)}"
+    results = run_results(sqlserver_compile)
     assert {r["status"] for r in results} == {"success"}
     model_sql = "\n".join(p.read_text() for p in (compiled / "models").rglob("stg_*.sql"))
     assert "try_convert(date" in model_sql and "concat(" in model_sql  # the dispatched T-SQL forms
@@ -371,7 +399,8 @@ def test_staging_builds_on_postgres_and_agrees_with_duckdb(pg_database, warehous
 
     copied = dbt_raw.copy_raw_to_postgres(warehouse, _pg_conninfo(pg_database))
     assert copied["domcare__visit"] > 0
-    run_dbt(["build", "--select", "staging", "--exclude", "staging.identity", "--target", "postgres"], tmp_path, {"LLIF_PG_DBNAME": pg_database})
+    run_dbt(["build", "--select", "staging", "--exclude", "staging.identity", "tag:planning", "--target", "postgres"],
+            tmp_path, {"LLIF_PG_DBNAME": pg_database})
     results = assert_all_passed(tmp_path)
     assert {r["unique_id"].split(".")[-1] for r in results if r["unique_id"].startswith("model.")} == STAGING_MODELS
 

@@ -352,7 +352,7 @@ def test_reconciliation_maps_keys_and_counts_only_what_the_sources_hold():
 # 5. SQL Server: compile offline, scan what it would run
 
 
-def test_intermediate_and_marts_compile_for_sql_server_into_portable_sql(tmp_path, build):
+def test_intermediate_and_marts_compile_for_sql_server_into_portable_sql(tmp_path, build, sqlserver_compile):
     # incremental models compile in both forms (macros/is_incremental.sql answers offline)
     nightly = tmp_path / "nightly"
     run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache", "--select", "config.materialized:incremental,resource_type:model",
@@ -361,10 +361,9 @@ def test_intermediate_and_marts_compile_for_sql_server_into_portable_sql(tmp_pat
                    if p.parent.suffix != ".yml"]  # the models, not their tests
     assert [p.stem for p in incremental] == ["fct_person_month"]
     assert "is_first_month = 1" in incremental[0].read_text()  # the incremental branch, not the full one
-    run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache", "--vars", "{llif_offline_compile: full}"],
-            tmp_path, {"LLIF_WAREHOUSE": str(tmp_path / "unused.duckdb")})
-    assert {r["status"] for r in run_results(tmp_path)} == {"success"}
-    compiled = tmp_path / "target" / "compiled" / "llif"
+    # the whole project in the full form: one compile, shared with test_dbt_project (conftest.py)
+    assert {r["status"] for r in run_results(sqlserver_compile)} == {"success"}
+    compiled = sqlserver_compile / "target" / "compiled" / "llif"
     ours = [compiled / "models" / "intermediate", compiled / "models" / "marts", compiled / "snapshots",
             compiled / "models" / "ml",
             nightly / "target" / "compiled" / "llif" / "models"]
@@ -373,7 +372,7 @@ def test_intermediate_and_marts_compile_for_sql_server_into_portable_sql(tmp_pat
     sql = "\n".join(p.read_text() for folder in ours[:2] for p in folder.rglob("*.sql"))
     assert "EOMONTH" in sql and "dateadd(" in sql.lower()  # the T-SQL forms of dbt's date macros
     violations = sql_portability.scan_paths([p for p in ours if p.exists()])
-    assert not violations, "compiled SQL that SQL Server cannot run:\n" + sql_portability.report(violations, tmp_path)
+    assert not violations, "compiled SQL that SQL Server cannot run:\n" + sql_portability.report(violations, sqlserver_compile)
     # the scanner is not vacuous: the same models compiled for DuckDB use constructs T-SQL lacks
     duck = build / "target" / "compiled" / "llif" / "models" / "marts"
     rules = {v.rule for found in sql_portability.scan_paths([duck]).values() for v in found}

@@ -7,6 +7,7 @@ visible diff: rewrite it with `pytest tests/test_orchestration.py --update-snaps
 from __future__ import annotations
 
 import importlib
+import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -15,17 +16,16 @@ import pytest
 from synthetic_sources import api
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "asset_graph.txt"
-# a small world needs few forecast runs to prove the wiring (the engine's own tests cover the rest)
-SMALL_RUN = {"ops": {
-    "forecast__scenario_forecasts": {"config": {"replications": 6, "months": 12}},
-    "forecast__backtest": {"config": {"replications": 4, "cutoffs": [12]}},
-}}
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory):
+def home(first_night, tmp_path_factory):
+    """A copy of the session's first night (tests/conftest.py): `llif demo` generated a world
+    (scale 0.02, seed 3, as of 2026-10-31) and ran the whole nightly job on it, with few forecast
+    replications (a small world needs few to prove the wiring; the engine's own tests cover the
+    rest). The end-to-end test takes this copy a day further; test_demo checks the demo's output."""
     home = tmp_path_factory.mktemp("orch") / "home"
-    api.generate(home=home, scale=0.02, seed=3, until="2026-10-31")
+    shutil.copytree(first_night.home, home)
     return home
 
 
@@ -98,25 +98,52 @@ def test_lineage_runs_sources_to_ingest_to_identity_to_dbt(defs):
             assert node.pools == {"warehouse"} or "warehouse" in (node.pools or set()), key
 
 
+def test_planning_marts_are_a_second_dbt_asset_after_the_forecast(defs):
+    graph = defs.resolve_asset_graph()
+    forecast = dg.AssetKey(["forecast", "scenario_forecasts"])
+    staged = {k for k in graph.get_all_asset_keys() if k.path[-1].startswith("stg_forecast__")}
+    marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "planning"}
+    assert {k.path[-1] for k in marts} == {"plan_capacity_outlook", "plan_annual_outlook", "plan_scenario_comparison"}
+    assert len(staged) == 4 and all(graph.get(k).parent_keys == {forecast} for k in staged)
+    assert all(graph.get(k).parent_keys and graph.get(k).parent_keys <= staged for k in marts)
+    # one op builds them all, apart from the main dbt op (which must not wait for the forecast)
+    assert {graph.assets_def_for_key(k).op.name for k in staged | marts} == {"llif_dbt_planning"}
+    main = graph.assets_def_for_key(dg.AssetKey(["marts", "fct_person_month"]))
+    assert main.op.name == "llif_dbt" and not set(main.keys) & (staged | marts)
+    assert forecast not in main.dependency_keys
+    # and the nightly job runs both
+    nodes = set(defs.resolve_job_def("nightly_refresh").graph.node_dict)
+    assert {"llif_dbt", "llif_dbt_planning", "forecast__scenario_forecasts"} <= nodes
+
+
 @pytest.mark.timeout(1200)
 def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     from warehouse import duck
 
     monkeypatch.setenv("LLIF_HOME", str(home))
     job = defs.resolve_job_def("nightly_refresh")
-    first = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), run_config=SMALL_RUN)
-    assert first.success
-    made = {e.asset_key.to_user_string() for e in first.get_asset_materialization_events()}
+    # the first night: `llif demo` ran the whole job and kept the run in the home's own Dagster
+    # instance (llif.ui.prepare_dagster_home), so its events are read back from there
+    with dg.DagsterInstance.from_config(str(home / "dagster_home")) as instance:
+        runs = instance.get_runs()
+        assert len(runs) == 1 and runs[0].job_name == "nightly_refresh"
+        assert runs[0].status == dg.DagsterRunStatus.SUCCESS
+        events = instance.all_logs(runs[0].run_id, of_type={dg.DagsterEventType.ASSET_MATERIALIZATION,
+                                                            dg.DagsterEventType.ASSET_CHECK_EVALUATION})
+    materialisations = [e.asset_materialization for e in events if e.asset_materialization is not None]
+    made = {m.asset_key.to_user_string() for m in materialisations}
     assert {"ml/segments", "ml/transition_models", "ml/transition_probabilities", "ml/person_outlooks",
             "forecast/scenario_forecasts", "forecast/backtest", "reports/nightly_report"} <= made
-    gate = [e for e in first.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"
-            and e.event_specific_data.check_name == "champion_gate"]
-    assert len(gate) == 1 and gate[0].event_specific_data.passed  # the first night: no champion yet, promoted
+    planning = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()
+                if k.path[0] == "planning"}
+    assert planning <= made  # the planning marts, built after the forecast
+    gate = [e.asset_check_evaluation for e in events if e.asset_check_evaluation is not None
+            and e.asset_check_evaluation.check_name == "champion_gate"]
+    assert len(gate) == 1 and gate[0].passed  # the first night: no champion yet, promoted
     # the synthetic world's truth is here, so the validation asset measured the warehouse against it
-    validation = [m for m in first.get_asset_materialization_events()
-                  if m.asset_key == dg.AssetKey(["validation", "truth_agreement"])]
+    validation = [m for m in materialisations if m.asset_key == dg.AssetKey(["validation", "truth_agreement"])]
     assert len(validation) == 1
-    figures = {k: v.value for k, v in validation[0].materialization.metadata.items()}
+    figures = {k: v.value for k, v in validation[0].metadata.items()}
     assert figures["linkage_precision"] >= 0.98 and figures["linkage_recall"] >= 0.97, figures
     assert figures["timeline_state_agreement"] >= 0.97, figures
     warehouse = home / "warehouse.duckdb"

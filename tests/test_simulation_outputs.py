@@ -7,10 +7,10 @@ import pytest
 
 from simulation.engine import KPIS
 from simulation.outputs import (
-    NEEDED_KPIS, STATS, bottlenecks, kpi_summary, likelihood, nice_floor, scenario_differences, search_capacity,
-    statements, write_forecast,
+    FLOW_KPIS, NEEDED_KPIS, STATS, bottlenecks, kpi_annual, kpi_summary, likelihood, nice_floor, scenario_differences,
+    search_capacity, statements, write_forecast,
 )
-from simulation.replications import run_forecast
+from simulation.replications import ForecastResults, run_forecast
 from simulation.scenarios import validate
 from simulation.testing import toy_inputs
 
@@ -39,6 +39,42 @@ def test_kpi_summary_is_tidy_and_ordered(results):
     needed = s[(s.scenario == "closure") & (s.kpi == "needed_residential_beds")]
     occupied = s[(s.scenario == "closure") & (s.kpi == "occupied_residential_beds")]
     assert needed["mean"].iloc[-1] > occupied["mean"].iloc[-1]     # the closure leaves need unmet
+
+
+def test_kpi_annual_sums_each_replications_months_before_summarising(results):
+    a = kpi_annual(results)
+    assert list(a.columns) == ["scenario", "year", "year_start", "year_end", "months_in_year", "kpi", *STATS,
+                               "n_replications"]
+    assert set(a.kpi) == set(FLOW_KPIS)
+    assert not set(a.kpi) & {"waiting_extra_care", "people_total", "delayed_discharges"}  # stocks
+    assert len(a) == 3 * len(FLOW_KPIS) and set(a.year) == {1} and set(a.months_in_year) == {MONTHS}
+    assert a.year_start.min() == pd.Timestamp("2026-11-01") and a.year_end.max() == pd.Timestamp("2027-10-01")
+    k = KPIS.index("cost_total")
+    totals = results.values["closure"][:, k, :].sum(axis=1)
+    row = a[(a.scenario == "closure") & (a.kpi == "cost_total")].iloc[0]
+    assert row["mean"] == pytest.approx(totals.mean())
+    assert row["p10"] == pytest.approx(np.quantile(totals, 0.10))
+    assert row["p97_5"] == pytest.approx(np.quantile(totals, 0.975))
+    assert row["n_replications"] == REPS
+    # the mean adds up over months; the bands do not (the months of a replication move together)
+    monthly = kpi_summary(results)
+    monthly = monthly[(monthly.scenario == "closure") & (monthly.kpi == "cost_total")]
+    assert row["mean"] == pytest.approx(monthly["mean"].sum())
+    assert row["p90"] != pytest.approx(monthly["p90"].sum())
+    # unconstrained hours are a flow too
+    need = results.needed("closure")[:, KPIS.index("home_care_hours"), :].sum(axis=1)
+    hours = a[(a.scenario == "closure") & (a.kpi == "needed_home_care_hours")].iloc[0]
+    assert hours["mean"] == pytest.approx(need.mean())
+
+
+def test_kpi_annual_keeps_a_part_year_and_says_so(results):
+    cut = 7
+    part = ForecastResults(results.scenarios, results.month_dates[:cut], {n: v[..., :cut] for n, v in results.values.items()},
+                           {n: v[..., :cut] for n, v in results.unconstrained.items()}, results.kpis, results.metadata)
+    a = kpi_annual(part)
+    assert set(a.year) == {1} and set(a.months_in_year) == {cut}
+    lets = a[(a.scenario == "baseline") & (a.kpi == "lets")].iloc[0]
+    assert lets["mean"] == pytest.approx(results.values["baseline"][:, KPIS.index("lets"), :cut].sum(axis=1).mean())
 
 
 def test_paired_difference_of_a_no_op_is_exactly_zero(results):
@@ -71,11 +107,14 @@ def test_statements_read_as_sentences(results):
 def test_write_forecast_creates_the_schema_and_replaces_a_rerun(results):
     con = duckdb.connect()
     written = write_forecast(con, results, {"model_versions": {"transition": "backoff"}})
-    assert set(written) == {"kpi_summary", "scenario_differences", "bottlenecks", "statements", "runs"}
+    assert set(written) == {"kpi_summary", "kpi_annual", "scenario_differences", "bottlenecks", "statements", "runs"}
     again = write_forecast(con, results)
     assert again == written
     n = con.execute("select count(*) from forecast.kpi_summary").fetchone()[0]
     assert n == written["kpi_summary"]
+    annual = con.execute("select count(*), min(year), max(months_in_year), typeof(min(year_start)) "
+                         "from forecast.kpi_annual").fetchone()
+    assert annual[:3] == (written["kpi_annual"], 1, MONTHS) and annual[3].startswith("TIMESTAMP")
     runs = con.execute("select run_id, seeds, scenario_hashes from forecast.runs").df()
     assert len(runs) == 1 and "root_entropy" in runs.seeds.iloc[0] and "closure" in runs.scenario_hashes.iloc[0]
 

@@ -1,4 +1,9 @@
-"""Every dbt model as an asset and every dbt test as an asset check, from one manifest."""
+"""Every dbt model as an asset and every dbt test as an asset check, from one manifest.
+
+Two dbt assets: ``llif_dbt`` (staging to the ml feature marts) and ``llif_dbt_planning`` (the
+models tagged ``planning``: the forecast's staging views and the planning marts), which runs
+after forecast/scenario_forecasts because the forecast schema exists only once it has.
+"""
 
 
 from collections.abc import Mapping
@@ -8,18 +13,24 @@ import dagster as dg
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
+from orchestration.assets.forecast import SCENARIO_FORECASTS
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.dbt import manifest_path, project
 
+PLANNING = "tag:planning"  # dbt_project.yml tags models/planning and models/staging/forecast
+
 
 class LlifTranslator(DagsterDbtTranslator):
-    """dbt sources are the raw tables ingest writes, and identity's cross-reference."""
+    """dbt sources are the raw tables ingest writes, identity's cross-reference, and the forecast
+    schema, which one asset writes whole (every forecast table is that asset)."""
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
             source, table = dbt_resource_props["source_name"], dbt_resource_props["name"]
             if source == "identity":
                 return dg.AssetKey(["identity", table])
+            if source == "forecast":
+                return SCENARIO_FORECASTS
             return dg.AssetKey(["raw", source, table])
         return super().get_asset_key(dbt_resource_props)
 
@@ -35,15 +46,34 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
 
 
-def build_dbt_assets():
+def _translator() -> LlifTranslator:
+    # several forecast tables map to the one forecast asset: dagster-dbt refuses duplicate
+    # source keys unless told they are meant
+    return LlifTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True,
+                                                                enable_duplicate_source_asset_keys=True))
+
+
+def build_dbt_assets() -> list[dg.AssetsDefinition]:
     @dbt_assets(
         manifest=manifest_path(),
         project=project,
-        dagster_dbt_translator=LlifTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+        exclude=PLANNING,
+        dagster_dbt_translator=_translator(),
         pool=WAREHOUSE_POOL,
     )
     def llif_dbt(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
         yield from dbt.cli(args, context=context).stream()
 
-    return llif_dbt
+    @dbt_assets(
+        manifest=manifest_path(),
+        project=project,
+        select=PLANNING,
+        name="llif_dbt_planning",
+        dagster_dbt_translator=_translator(),
+        pool=WAREHOUSE_POOL,
+    )
+    def llif_dbt_planning(context: AssetExecutionContext, dbt: DbtCliResource):
+        yield from dbt.cli(["build"], context=context).stream()
+
+    return [llif_dbt, llif_dbt_planning]
