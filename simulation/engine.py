@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
-from scipy.stats import poisson
+from scipy.stats import nbinom, poisson
 
 from simulation.inputs import (
     COMMUNITY, DIED, HOME_STATES, HOSPICE, HOSPITAL, HOUSING_STATES, MOVED_OUT, N_LIVE,
@@ -38,7 +38,7 @@ from simulation.inputs import (
 from simulation.lattice import AGE_EDGES, AGE_BANDS, MONTHS_IN_STATE_EDGES, STATES
 from simulation.scenarios import RunPlan, active_rule_key
 from simulation.units import (
-    PLACE_KIND_LABEL, CareHome, HomeCareTeam, Hospice, Hospital, Scheme, allocate,
+    PLACE_KIND_LABEL, CareHome, HomeCareTeam, Hospice, Hospital, Scheme, allocate, hashed_uniform,
 )
 
 WAITING = 11   # an arrival waiting outside for a place (not yet in a live state)
@@ -122,6 +122,8 @@ class ReplicationParams:
     need_cum0: np.ndarray = None
     need_lo: np.ndarray = None
     need_hi: np.ndarray = None
+    rate_factor: np.ndarray = None  # (11,) this replication's multiplier on moves into each state
+    relet_factor: np.ndarray = None  # (11,) and on each kind of housing's relet time
     cache: dict = field(default_factory=dict)
 
 
@@ -139,8 +141,36 @@ def arrival_caps(inputs: SimulationInputs, plans: list[RunPlan], months: int) ->
     t = np.arange(1, months + 1) / 12.0
     mult = np.max([p.arrival_mult for p in plans], axis=0) if plans else np.ones((months, len(a.entry_states)))
     growth = np.maximum(a.growth + 2 * a.growth_se.clip(0, 0.05), a.growth)
-    lam = (a.base_rate[None, :] * (1 + growth[None, :]) ** t[:, None] * a.season.max() * mult).sum(axis=0) * 1.3
-    return (np.ceil(poisson.ppf(1 - 1e-9, lam + 1.0)) + 10).astype(np.int64)
+    wander = np.exp(4 * _zeros_if_none(a.drift_sd, len(a.base_rate)))   # 4 sd of the year-to-year factor
+    lam = (a.base_rate[None, :] * wander[None, :] * (1 + growth[None, :]) ** t[:, None] * a.season.max()
+           * mult).sum(axis=0) * 1.3
+    # month-to-month overdispersion widens the total's spread: add 8 of its extra sd
+    k = _zeros_if_none(a.overdispersion, len(a.base_rate))
+    monthly = a.base_rate[None, :] * wander[None, :] * (1 + growth[None, :]) ** t[:, None] * a.season.max() * mult
+    extra = 8 * np.sqrt(k * (monthly ** 2).sum(axis=0))
+    return (np.ceil(poisson.ppf(1 - 1e-9, lam + 1.0) + extra) + 10).astype(np.int64)
+
+
+def arrival_counts(u: np.ndarray, lam: np.ndarray, overdispersion) -> np.ndarray:
+    """Each month's arrivals per entry state by inverse CDF of the replication's uniforms:
+    Poisson, or negative binomial where the counts vary more (``ArrivalModel.overdispersion``).
+    Either way a larger mean gives at least as many arrivals from the same uniform, so a
+    scenario with more arrivals has the baseline's and then some (common random numbers)."""
+    k = _zeros_if_none(overdispersion, lam.shape[1])
+    out = poisson.ppf(u, lam)
+    over = k > 1e-6
+    if over.any():
+        r = 1.0 / k[over]
+        out[:, over] = nbinom.ppf(u[:, over], r[None, :], (r / (r + lam[:, over]))[...])
+    return out.astype(np.int64)
+
+
+def _ones_if_none(a, n: int) -> np.ndarray:
+    return np.ones(n) if a is None else np.asarray(a, dtype=float)
+
+
+def _zeros_if_none(a, n: int) -> np.ndarray:
+    return np.zeros(n) if a is None else np.asarray(a, dtype=float)
 
 
 def _with_dead_row(a: np.ndarray, fill) -> np.ndarray:
@@ -163,12 +193,29 @@ def draw_params(inputs: SimulationInputs, seeds: dict, months: int, caps: np.nda
         rate, growth = a.base_rate.copy(), a.growth.copy()
     ppu_sd = np.array([p.persons_per_unit_sd for p in inputs.pools], dtype=float)
     ppu_factor = np.exp(prng.normal(0.0, 1.0, len(ppu_sd)) * ppu_sd) if parameter_uncertainty else np.ones(len(ppu_sd))
+    rate_factor, relet_factor = np.ones(N_STATES), np.ones(N_STATES)
+    if parameter_uncertainty:
+        # the years ahead will not have the window's average rates: one mean-one lognormal
+        # factor per destination (and per entry state) for the whole horizon, as wide as the
+        # window's own years wandered; plus the table's estimation error when it has no
+        # counts to bootstrap (a model's table)
+        sd = _zeros_if_none(inputs.rate_drift_sd, N_STATES)
+        if inputs.transition_counts is None:
+            sd = np.sqrt(sd ** 2 + _zeros_if_none(inputs.rate_param_sd, N_STATES) ** 2)
+        rate_factor = np.exp(prng.normal(0.0, 1.0, N_STATES) * sd - sd ** 2 / 2)
+        a_sd = _zeros_if_none(a.drift_sd, len(rate))
+        rate = rate * np.exp(prng.normal(0.0, 1.0, len(rate)) * a_sd - a_sd ** 2 / 2)
+        common = np.exp(prng.normal(0.0, 1.0, N_STATES) * _zeros_if_none(inputs.household_size_sd, N_STATES))
+        ppu_factor = ppu_factor * common[[p.state for p in inputs.pools]] if len(ppu_factor) else ppu_factor
+        relet_sd = _zeros_if_none(inputs.relet_sd, N_STATES)
+        relet_factor = np.exp(prng.normal(0.0, 1.0, N_STATES) * relet_sd - relet_sd ** 2 / 2)
     arng = np.random.default_rng(seeds["arrivals"])
     arrival_u = arng.random((months, len(a.entry_states)))
     template_u = [arng.random(int(c)) for c in caps]
     p = ReplicationParams(rep=rep, transition=trans, need_table=need, events=events, arrival_rate=rate,
                           arrival_growth=growth, arrival_u=arrival_u, template_u=template_u,
-                          arrival_caps=np.asarray(caps), seeds=seeds, ppu_factor=ppu_factor)
+                          arrival_caps=np.asarray(caps), seeds=seeds, ppu_factor=ppu_factor,
+                          rate_factor=rate_factor, relet_factor=relet_factor)
     cum0 = np.hstack([np.zeros((len(need), 1)), np.cumsum(need, axis=1)])
     cum0[:, -1] = 1.0 + 1e-12
     own = inputs.lattice.decode(np.arange(inputs.lattice.size))[1]
@@ -187,46 +234,57 @@ def month_table(inputs: SimulationInputs, params: ReplicationParams, plan: RunPl
     hit = params.cache.get(key)
     if hit is not None:
         return hit
-    P = params.transition.copy()
+    P = params.transition
+    if not P.flags.c_contiguous:          # a model's table arrives column-major from pandas
+        P = params.transition = np.ascontiguousarray(P)
     n = len(P)
     state_of_cell = params.cache.get("state_of_cell")
     if state_of_cell is None:
         state_of_cell = params.cache["state_of_cell"] = inputs.lattice.decode(np.arange(n))[0]
     rows = np.arange(n)
-    season = inputs.season_transition[plan.moy[t]]
-    stay = P[rows, state_of_cell].copy()
-    P *= season[None, :]
-    P[rows, state_of_cell] = stay
+    rf = params.rate_factor if params.rate_factor is not None else np.ones(N_STATES)
+    season = inputs.season_transition[plan.moy[t]] * rf
+    # built in place in one (cells + 1, 12) array: 0, then the cumulative probabilities; the
+    # last row is the dead cell (written in few passes: this runs ~30 times a replication)
+    cum0 = np.empty((n + 1, N_STATES + 1))
+    cum0[:n, 0] = 0.0
+    body = cum0[:n, 1:]
+    np.multiply(P, season[None, :], out=body)
+    body[rows, state_of_cell] = P[rows, state_of_cell]   # staying put is not a move
     e_h = params.events[:, 0] * season[HOSPITAL]
-    e_hs = params.events[:, 1].copy()
+    e_hs = params.events[:, 1] * rf[HOSPICE]
     for r in plan.rules:
         if not r.active[t]:
             continue
         for d in r.to:
             cells = r.cells[state_of_cell[r.cells] != d]
-            P[cells, d] *= r.factor
+            body[cells, d] *= r.factor
             if d == HOSPITAL:
                 e_h[cells] *= r.factor
             if d == HOSPICE:
                 e_hs[cells] *= r.factor
-    P /= P.sum(axis=1, keepdims=True)
-    cum0 = np.hstack([np.zeros((n, 1)), np.cumsum(P, axis=1)])
-    cum0[:, -1] = 1.0 + 1e-12
+    for j in range(1, N_STATES):         # column by column: np.cumsum along a short axis 1 is slow
+        body[:, j] += body[:, j - 1]
+    body *= (1.0 / body[:, -1])[:, None]  # renormalised
+    body[:, -1] = 1.0 + 1e-12
+    cum0[n] = 1.0
     lo = cum0[rows, state_of_cell]
     hi = cum0[rows, state_of_cell + 1]
     e_h = np.minimum(e_h, 0.95)
     e_hs = np.minimum(e_hs, 0.95 - e_h)
     nlo, nhi = params.need_lo[:n], params.need_hi[:n]
-    q_lo = lo + (hi - lo) * (nlo + (nhi - nlo) * (e_h + e_hs))
-    q_hi = lo + (hi - lo) * nhi
-    q_lo, q_hi = _with_dead_row(q_lo, -1.0), _with_dead_row(q_hi, 2.0)
+    width = hi - lo
+    q_lo, q_hi = np.empty(n + 1), np.empty(n + 1)
+    q_lo[:n] = lo + width * (nlo + (nhi - nlo) * (e_h + e_hs))
+    q_hi[:n] = lo + width * nhi
+    q_lo[n], q_hi[n] = -1.0, 2.0
     # float32 bounds narrowed inwards: a uniform near an edge is then looked at individually
     # (exactly, in float64) rather than wrongly taken as quiet
     lo32 = q_lo.astype(np.float32)
     lo32 = np.where(lo32 < q_lo, np.nextafter(lo32, np.float32(2)), lo32)
     hi32 = q_hi.astype(np.float32)
     hi32 = np.where(hi32 > q_hi, np.nextafter(hi32, np.float32(-1)), hi32)
-    tbl = MonthTable(cum0=_with_dead_row(cum0, 1.0), q_lo=q_lo, q_hi=q_hi, q_lo32=lo32.astype(np.float32),
+    tbl = MonthTable(cum0=cum0, q_lo=q_lo, q_hi=q_hi, q_lo32=lo32.astype(np.float32),
                      q_hi32=hi32.astype(np.float32), p_hosp=_with_dead_row(e_h, 0.0),
                      p_hospice=_with_dead_row(e_hs, 0.0))
     params.cache[key] = tbl
@@ -239,6 +297,8 @@ _IS_HOME = np.zeros(EMPTY + 1, dtype=bool)
 _IS_HOME[list(HOME_STATES)] = True
 _IS_AWAY = np.zeros(EMPTY + 1, dtype=bool)
 _IS_AWAY[[HOSPITAL, HOSPICE]] = True
+_IS_CARE = np.zeros(EMPTY + 1, dtype=bool)
+_IS_CARE[[RESIDENTIAL, NURSING]] = True
 _AGE_EDGE_MONTHS = np.array([e * 12 for e in AGE_EDGES[1:]], dtype=np.int64)
 _MIS_EDGES = np.array(MONTHS_IN_STATE_EDGES[1:], dtype=np.int64)
 _NEVER = 10 ** 9
@@ -308,10 +368,12 @@ class ForecastModel(mesa.Model):
         self.wait = np.zeros(N, dtype=np.int64)
         self.qslots = np.zeros(0, dtype=np.int64)
         self.ext_u = np.random.default_rng(params.seeds["rationing"]).random(N)
+        self.discharge_share = _ones_if_none(inputs.discharge_to_care, N_STATES)
         self.any_external = bool((inputs.p_external > 0).any())
         self._u = np.empty(N, dtype=np.float32)
         self.cell = np.full(N, self.dead_cell, dtype=np.int64)
         self.code = np.full(N, N_LIVE * 4, dtype=np.int64)     # state x need for the counts
+        self.code_counts = np.bincount(self.code, minlength=N_LIVE * 4 + 1)
         self.next_change = np.full(N, _NEVER, dtype=np.int64)
         self._keys_changed = np.zeros(N, dtype=bool)
 
@@ -332,17 +394,24 @@ class ForecastModel(mesa.Model):
             unit_pools.setdefault(p.unit_id, []).append(j)
         base_seq = params.seeds["rationing"]
 
-        def seq(k):
-            return np.random.SeedSequence(base_seq.entropy, spawn_key=tuple(base_seq.spawn_key) + (k,))
+        salts = params.cache.setdefault("salts", {})   # the same for every scenario of the replication
+
+        def salt(k) -> np.uint64:
+            """Unit k's own stream, as a key for hashed_uniform."""
+            if k not in salts:
+                seq = np.random.SeedSequence(base_seq.entropy, spawn_key=tuple(base_seq.spawn_key) + (k,))
+                salts[k] = np.uint64(seq.generate_state(1, np.uint64)[0])
+            return salts[k]
 
         self.place_units = []
         for u, (uid, pj) in enumerate(unit_pools.items()):
             first = pools[pj[0]]
             cls = CareHome if first.kind == "care_home" else Scheme
-            self.place_units.append(cls(self, uid, first.name, first.kind, first.area, pj, seq(1000 + u)))
+            self.place_units.append(cls(self, uid, first.name, first.kind, first.area, pj, salt(1000 + u)))
             self.pool_unit[pj] = u
         self.unit_salt = np.array([u.salt for u in self.place_units], dtype=np.uint64)
-        self.teams = [HomeCareTeam(self, name, i, plan.team_caps[i], seq(2000 + i)) for i, name in enumerate(TEAMS)]
+        self.discharge_salt = salt(3000)
+        self.teams = [HomeCareTeam(self, name, i, plan.team_caps[i], salt(2000 + i)) for i, name in enumerate(TEAMS)]
         self.hospital = Hospital(self, inputs.bed_days)
         self.hospice = Hospice(self, inputs.bed_days)
         self.pref = self._preferred_pools(len(inputs.areas))
@@ -356,15 +425,18 @@ class ForecastModel(mesa.Model):
         # a place left in month t stays void for the pool's relet time: weights of this month's
         # and the previous months' departures still blocking places; the census's voids are
         # taken as spread over the last relet time
-        lag = np.array([inputs.relet_months.get(int(st), 0.0) if plan.constrained else 0.0
+        rf = _ones_if_none(params.relet_factor, N_STATES)
+        lag = np.array([inputs.relet_months.get(int(st), 0.0) * rf[st] if plan.constrained else 0.0
                         for st in self.pool_state], dtype=float).reshape(npool)
         self.relet_w = np.clip(lag[:, None] - np.arange(_RELET_MAX)[None, :], 0.0, 1.0)
         self.relet_hist = np.zeros((npool, _RELET_MAX))
         if npool:
+            # in the steady state a pool's voids are its departures a month times the relet
+            # time (Little's law), the oldest of which are let in the first forecast month:
+            # departures of the census month and those before it, at voids / relet time each
             census_void = np.maximum(np.nan_to_num(self.pool_cap_people[:, 0], posinf=0.0) - self.occ, 0)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                per = np.where(lag > 0, census_void / np.maximum(self.relet_w[:, 1:].sum(axis=1) + 1e-12, 1e-12), 0)
-            self.relet_hist[:, :-1] = np.where(self.relet_w[:, 1:] > 0, per[:, None], 0.0)
+            per = np.where(lag > 0, census_void / np.maximum(self.relet_w.sum(axis=1), 1e-12), 0.0)
+            self.relet_hist[:] = np.where(self.relet_w > 0, per[:, None], 0.0)
         self._refresh(np.arange(n0))
 
         # arrivals of every month at once (inverse CDF of the replication's uniforms, so a
@@ -373,7 +445,7 @@ class ForecastModel(mesa.Model):
         tt = np.arange(1, months + 1)[:, None] / 12.0
         lam = (params.arrival_rate[None, :] * (1 + params.arrival_growth[None, :]) ** tt
                * a.season[plan.moy][:, None] * plan.arrival_mult)
-        self.arrival_counts = poisson.ppf(params.arrival_u[:months], lam).astype(np.int64)
+        self.arrival_counts = arrival_counts(params.arrival_u[:months], lam, a.overdispersion)
         tmpl = a.templates
         self.tmpl_order = np.argsort(tmpl["state"], kind="stable")
         sorted_states = tmpl["state"][self.tmpl_order]
@@ -441,7 +513,11 @@ class ForecastModel(mesa.Model):
         live = st < N_LIVE
         mis = self.T - self.entered[idx]
         self.cell[idx] = np.where(live, self._cell_of(idx, st, mis), self.dead_cell)
-        self.code[idx] = np.where(live, st * 4 + self.need[idx], N_LIVE * 4)
+        code = np.where(live, st * 4 + self.need[idx], N_LIVE * 4)
+        # the state x need counts follow the codes (idx is unique), so a month needs no count
+        # over the whole population
+        self.code_counts += np.bincount(code, minlength=N_LIVE * 4 + 1) - np.bincount(self.code[idx], minlength=N_LIVE * 4 + 1)
+        self.code[idx] = code
         age_m = self.T - self.birth[idx]
         a_next = _AGE_NEXT[np.where((age_m < 0) | (age_m >= len(_AGE_NEXT) - 1), -1, age_m) + 1]
         m_next = _MIS_NEXT[np.minimum(mis, len(_MIS_NEXT) - 1)]
@@ -470,6 +546,17 @@ class ForecastModel(mesa.Model):
                 self.moved_in += b
             self.area[slots[places >= 0]] = self.pool_area[n]
         self.place[slots] = places
+
+    def _discharge(self, slots: np.ndarray, d: np.ndarray, at: np.ndarray, t: int) -> np.ndarray:
+        holds = self.place[slots]
+        home = np.where(holds >= 0, self.pool_state[np.maximum(holds, 0)], COMMUNITY)
+        resident = _IS_CARE[home]
+        drawn = d[at]
+        to_care = _IS_CARE[drawn]
+        new_admission = hashed_uniform(self.discharge_salt + np.uint64(t), slots) < self.discharge_share[drawn]
+        d = d.copy()
+        d[at] = np.where(resident & ~to_care, home, np.where(~resident & to_care & ~new_admission, home, drawn))
+        return d
 
     def _arrive(self, t: int) -> np.ndarray:
         """New people of month t into their entry state's reserved slots, copied from recent
@@ -529,11 +616,11 @@ class ForecastModel(mesa.Model):
         tbl = month_table(inputs, self.params, plan, t)
         u = self.trng.random(out=self._u, dtype=np.float32)   # float32: half the cost, ample resolution
         cell = self.cell
-        act = np.flatnonzero((u < tbl.q_lo32[cell]) | (u >= tbl.q_hi32[cell]))
-        extra = self.qslots[state[self.qslots] < N_LIVE]
+        looked_at = (u < tbl.q_lo32[cell]) | (u >= tbl.q_hi32[cell])
+        looked_at[self.qslots[state[self.qslots] < N_LIVE]] = True
         if plan.waiting_hospital_multiplier != 1.0:
-            extra = np.concatenate([extra, np.flatnonzero(self.hc_wait > 0)])
-        A = np.unique(np.concatenate([act, extra])) if len(extra) else act
+            looked_at |= self.hc_wait > 0
+        A = np.flatnonzero(looked_at)
         s0 = state[A]
         cA = cell[A]
         uA = u[A].astype(np.float64)
@@ -541,6 +628,13 @@ class ForecastModel(mesa.Model):
         crow = tbl.cum0[cA]
         d = np.minimum((crow[:, 1:] <= uA[:, None]).sum(axis=1), N_STATES - 1)
         v = (uA - crow[ar, d]) / np.maximum(crow[ar, d + 1] - crow[ar, d], 1e-300)
+
+        # leaving hospital or hospice for a home: the table's cell does not know where the
+        # patient lives, so residents of a care home go back to their bed, and others' draws of
+        # a care home are thinned to the share that are new admissions (inputs.discharge_to_care)
+        disch = np.flatnonzero(_IS_AWAY[s0] & (d < N_LIVE) & ~_IS_AWAY[d])
+        if len(disch):
+            d = self._discharge(A[disch], d, disch, t)
 
         # queued people want their queue's state unless they die, leave or go to hospital/hospice
         qA = self.queue[A]
@@ -603,8 +697,9 @@ class ForecastModel(mesa.Model):
             self.wait[a_slots] = 0
             admissions += np.bincount(wa, minlength=N_STATES)
             blocked = cand[~adm]
+            newly = blocked[self.queue[blocked] < 0]     # the others are in the queue already
             self.queue[blocked] = want[~adm]
-            self.qslots = np.unique(np.concatenate([self.qslots, blocked]))
+            self.qslots = np.concatenate([self.qslots, newly])
         if len(self.qslots):
             self.qslots = self.qslots[self.queue[self.qslots] >= 0]
         if self.capacity_cut[t]:
@@ -639,7 +734,14 @@ class ForecastModel(mesa.Model):
         n_within_hs = int(ev_hs.sum())
 
         # cells and home-care demand of everyone whose keys changed
-        touched = np.unique(np.concatenate([A, cand, new])) if len(cand) or len(new) else A
+        if len(cand) or len(new):
+            looked_at[:] = False     # reused as the mark of who was touched (unique, in order)
+            looked_at[A] = True
+            looked_at[cand] = True
+            looked_at[new] = True
+            touched = np.flatnonzero(looked_at)
+        else:
+            touched = A
         self._refresh(touched)
         # a package is reassessed only when its holder's state or need changes (or they arrive)
         kc = self._keys_changed
@@ -681,7 +783,7 @@ class ForecastModel(mesa.Model):
 
         # 7-8. the month's counts; bed days, costs and other linear KPIs are derived for all
         # months at once in finish() (fewer small numpy calls in the loop)
-        tab = np.bincount(self.code, minlength=N_LIVE * 4 + 1)[:N_LIVE * 4].reshape(N_LIVE, 4)
+        tab = self.code_counts[:N_LIVE * 4].reshape(N_LIVE, 4)
         out[:N_LIVE, t] = tab.sum(axis=1)
         out[_NEED0:_NEED0 + 4, t] = tab.sum(axis=0)
         exit_states = state[exits]

@@ -105,6 +105,11 @@ class ArrivalModel:
     window_exposure: np.ndarray         # season-and-trend-weighted months of that window
     season: np.ndarray                  # (12,) month-of-year factors, mean 1
     templates: dict[str, np.ndarray]    # recent arrivals: state, need, age, sex, segment, area, pool, team, hours
+    drift_sd: np.ndarray | None = None  # per entry state: sd of a year's log rate beyond chance
+    # per entry state: month-to-month overdispersion (variance = mean + k * mean^2): people
+    # arrive in households and a new scheme lets many flats at once, so monthly counts vary
+    # more than Poisson
+    overdispersion: np.ndarray | None = None
 
 
 @dataclass
@@ -141,6 +146,18 @@ class SimulationInputs:
     need_counts: np.ndarray | None = None
     event_counts: np.ndarray | None = None
     backoff_strength: float = 10.0
+    # per destination state: how far a year's rate of moves into it strays from the table beyond
+    # chance (sd of the log), and the table's own estimation error (used when a model's table
+    # carries no counts to bootstrap); see rate_drift()
+    rate_drift_sd: np.ndarray | None = None
+    # (11,) relative spread of people per unit of each kind of housing as a whole (one factor
+    # per replication shared by all its pools, on top of each pool's own persons_per_unit_sd)
+    household_size_sd: np.ndarray | None = None
+    relet_sd: np.ndarray | None = None   # (11,) sd of the log of a year's mean relet time
+    # (11,) of the moves from hospital or hospice into a care home drawn for someone who does
+    # not live in one, the share that is a new admission (see discharge_to_care()); None: all
+    discharge_to_care: np.ndarray | None = None
+    rate_param_sd: np.ndarray | None = None
     provenance: dict = field(default_factory=dict)
 
     @property
@@ -164,6 +181,10 @@ class SimulationInputs:
         for arr in (a.entry_states, a.base_rate, a.growth, a.season):
             h.update(np.ascontiguousarray(arr).tobytes())
         h.update(repr(sorted(self.costs.items())).encode())
+        for arr in (self.rate_drift_sd, self.rate_param_sd, a.drift_sd, a.overdispersion, self.discharge_to_care,
+                    self.household_size_sd, self.relet_sd):
+            if arr is not None:
+                h.update(np.ascontiguousarray(arr, dtype=float).tobytes())
         return h.hexdigest()
 
     def with_tables(self, transition_table: pd.DataFrame, need_table: pd.DataFrame) -> "SimulationInputs":
@@ -334,6 +355,18 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, wind
         f = (obs + k) / (exp + k)
         season_transition[:, dest] = f / np.mean(f)
 
+    # ---- how much the rates wander from year to year beyond chance (widens the bands)
+    rate_drift_sd = rate_drift(state[tr], to, cell, month[tr], transition, ref,
+                               hospital_events=(ev == 0), hospital_expected=events[cell, 0])
+    cell_state = lat.decode(np.arange(lat.size))[0]
+    moves_into = t_counts.sum(axis=0) - np.bincount(cell_state, weights=t_counts[np.arange(lat.size), cell_state],
+                                                    minlength=N_STATES)
+    # (capped: a move seen a handful of times is too rare for its factor to matter, and an
+    # uncapped 1/sqrt(1) would multiply it by anything from a tenth to ten)
+    rate_param_sd = np.minimum(1.0 / np.sqrt(np.maximum(moves_into, 1.0)), 0.3)
+
+    discharge = discharge_to_care(rows, state, tr, cell, to, transition)
+
     # ---- census
     at_ref = np.flatnonzero((month == ref) & (state < N_LIVE))
     birth = pd.to_datetime(rows["birth_month"].iloc[at_ref]).to_numpy().astype("datetime64[M]")
@@ -343,7 +376,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, wind
     age_months[age_months < 0] = np.nan
     census_age = (age_months + 0.5) / 12.0
     pools, pool_index = _pools(con, ref, rows, at_ref, state)
-    _household_size_spread(pools, rows, month, ref)
+    household_size_sd = _household_size_spread(pools, rows, month, ref)
     areas = tuple(sorted(set(AREA_TEAM) | {p.area for p in pools if p.area}))
     area_idx = {a: i for i, a in enumerate(areas)}
     c_state = state[at_ref]
@@ -375,7 +408,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, wind
             p_external[s] = float(rows["scheme_id"].isna().to_numpy()[entered].mean())
 
     bed_days = _bed_days(con, ref, window_months)
-    relet = _relet_months(con, ref)
+    relet, relet_sd = _relet_months(con, ref)
     return SimulationInputs(
         reference_month=ref, n_segments=n_segments,
         state=c_state.astype(np.int8), need=need[at_ref].astype(np.int8), age=census_age.astype(np.float64),
@@ -385,7 +418,8 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, wind
         season_transition=season_transition, arrivals=arrivals, pools=pools, areas=areas,
         hours_by_need=hours_by_need, bed_days=bed_days, p_external=p_external, relet_months=relet,
         transition_counts=t_counts, need_counts=n_counts, event_counts=e_counts,
-        backoff_strength=backoff_strength,
+        backoff_strength=backoff_strength, rate_drift_sd=rate_drift_sd, rate_param_sd=rate_param_sd,
+        discharge_to_care=discharge, household_size_sd=household_size_sd, relet_sd=relet_sd,
         provenance={"source": "warehouse", "tables": "backoff", "window_months": window_months,
                     "training_person_months": int(len(tr)), "census_people": int(len(at_ref)),
                     "reference_month": str(ref)},
@@ -505,6 +539,81 @@ def _poisson_trend(counts: np.ndarray, t_years: np.ndarray, offset: np.ndarray) 
     return float(np.exp(a)), float(b), float(np.sqrt(cov[1, 1]))
 
 
+def extra_poisson_sd(observed: np.ndarray, expected: np.ndarray, cap: float = 0.5) -> float:
+    """The sd of log(rate of a year / rate of the window) beyond what Poisson chance explains,
+    from yearly observed and expected counts (method of moments; 0 when chance explains it all).
+
+    Why: a model fitted to five years reproduces their average; the bands must also allow that
+    next year's rate will not be that average (a bad winter, a change of policy). At scale 1.0
+    chance alone is a few percent, well under the year-to-year wander of real rates, and bands
+    built on chance alone held the actual in only 73% of backtest months (goal 90%)."""
+    keep = expected > 0
+    o, e = np.asarray(observed, float)[keep], np.asarray(expected, float)[keep]
+    if len(o) < 3 or o.sum() < 20:
+        return 0.0
+    m = o.sum() / e.sum()
+    r = o / e
+    # E[(r_y - m)^2] = m / e_y (chance) + sigma^2 m^2 (wander); n/(n-1) for m being estimated
+    excess = np.mean((r - m) ** 2 - m / e) * len(o) / (len(o) - 1)
+    return float(min(np.sqrt(max(excess, 0.0)) / m, cap))
+
+
+def rate_drift(origin, dest, cell, month, table, ref, *, hospital_events=None, hospital_expected=None,
+               years: int = 5) -> np.ndarray:
+    """Per destination state, ``extra_poisson_sd`` of the yearly moves into it (all origins
+    together: a hard winter raises deaths and admissions everywhere at once) against what the
+    table expects of that year's person-months. Within-month hospital admissions count with
+    moves into hospital."""
+    ref_m = np.datetime64(ref, "M")
+    year = (ref_m - 1 - month.astype("datetime64[M]")).astype(np.int64) // 12   # 0: the last 12 months
+    ok = (year >= 0) & (year < years)
+    sd = np.zeros(N_STATES)
+    for d in range(N_STATES):
+        risk = ok & (origin != d)
+        obs = np.bincount(year[risk & (dest == d)], minlength=years)[:years].astype(float)
+        exp = np.bincount(year[risk], weights=table[cell[risk], d], minlength=years)[:years]
+        if d == HOSPITAL and hospital_events is not None:
+            within = ok & (dest != HOSPITAL)
+            obs = obs + np.bincount(year[within & hospital_events], minlength=years)[:years]
+            exp = exp + np.bincount(year[within], weights=hospital_expected[within], minlength=years)[:years]
+        sd[d] = extra_poisson_sd(obs, exp)
+    return sd
+
+
+def home_before_away(rows: pd.DataFrame, state: np.ndarray) -> np.ndarray:
+    """Per row, the person's state in their last month not in hospital or hospice (their own
+    state when not away; NaN when the window holds no such month)."""
+    codes = pd.factorize(rows["person_key"])[0]
+    order = np.lexsort((rows["month_start"].to_numpy(), codes))
+    away = np.isin(state, (HOSPITAL, HOSPICE))
+    own = pd.Series(np.where(away, np.nan, state.astype(float))[order])
+    filled = own.groupby(codes[order]).ffill().to_numpy()
+    out = np.empty(len(state))
+    out[order] = filled
+    return out
+
+
+def discharge_to_care(rows, state, tr, cell, to, table) -> np.ndarray:
+    """Per care state, the share of the hospital-or-hospice-to-care-home moves the table
+    gives someone who does not live in a care home that are real new admissions.
+
+    Why: the lattice cell of a hospital stay does not know where the patient lives, so its
+    move into a care home mixes residents going back to their own bed (most of them) with new
+    admissions. The engine sends residents back to their place and thins the others' care-home
+    draws by this share, which makes their new admissions match the timeline's (without it
+    the backtest's care-home admissions ran 28% high)."""
+    home = home_before_away(rows, state)[tr]
+    away = np.isin(state[tr], (HOSPITAL, HOSPICE)) & np.isfinite(home)
+    outsider = away & ~np.isin(home, (RESIDENTIAL, NURSING))
+    share = np.ones(N_STATES)
+    for d in (RESIDENTIAL, NURSING):
+        expected = table[cell[outsider], d].sum()
+        observed = float((to[outsider] == d).sum())
+        if expected > 0:
+            share[d] = float(np.clip((observed + 0.5) / (expected + 0.5), 0.0, 1.0))
+    return share
+
+
 def _arrivals(rows, state, need, age, sex, seg, month, ref, window, template_months, pool_index, area_idx,
               hours) -> ArrivalModel:
     first = (rows["is_first_month"].to_numpy() == 1) & (state < N_LIVE)
@@ -521,7 +630,7 @@ def _arrivals(rows, state, need, age, sex, seg, month, ref, window, template_mon
     mean_rate = by_moy.sum() / window
     season = (rate_moy * months_per_moy + k) / (mean_rate * months_per_moy + k) if mean_rate > 0 else np.ones(12)
     season = season / season.mean()
-    base, growth, growth_se, counts_w, exposure = [], [], [], [], []
+    base, growth, growth_se, counts_w, exposure, drift, over = [], [], [], [], [], [], []
     t_months = np.arange(-window + 1, 1)
     t_years = t_months / 12.0
     offset = np.log(season[(ref_m.astype(np.int64) + t_months) % 12])
@@ -536,6 +645,10 @@ def _arrivals(rows, state, need, age, sex, seg, month, ref, window, template_mon
         # refit the level with the shrunk slope so the last years' mean is respected
         mu_shape = np.exp(b_s * t_years + offset)
         rate0 = c.sum() / mu_shape.sum()
+        yearly = lambda x: x[len(x) % 12:].reshape(-1, 12).sum(axis=1)  # noqa: E731 - whole years, latest last
+        drift.append(extra_poisson_sd(yearly(c), yearly(rate0 * mu_shape)))
+        mu = rate0 * mu_shape
+        over.append(float(np.clip(np.sum((c - mu) ** 2 - mu) / max(np.sum(mu ** 2), 1e-9), 0.0, 2.0)))
         base.append(rate0)
         growth.append(np.exp(b_s) - 1.0)
         growth_se.append(se)
@@ -548,6 +661,7 @@ def _arrivals(rows, state, need, age, sex, seg, month, ref, window, template_mon
     entry = entry[keep]
     base, growth, growth_se = [base[i] for i in keep], [growth[i] for i in keep], [growth_se[i] for i in keep]
     counts_w, exposure = [counts_w[i] for i in keep], [exposure[i] for i in keep]
+    drift, over = [drift[i] for i in keep], [over[i] for i in keep]
     ti = np.flatnonzero(tmpl)
     scheme = rows["scheme_id"].to_numpy(dtype=object)[ti]
     t_pool = np.array([pool_index.get((sc, s), -1) if sc is not None else -1 for sc, s in zip(scheme, state[ti])],
@@ -562,7 +676,8 @@ def _arrivals(rows, state, need, age, sex, seg, month, ref, window, template_mon
     }
     return ArrivalModel(entry_states=entry, base_rate=np.array(base), growth=np.array(growth),
                         growth_se=np.array(growth_se), window_count=np.array(counts_w),
-                        window_exposure=np.array(exposure), season=season, templates=templates)
+                        window_exposure=np.array(exposure), season=season, templates=templates,
+                        drift_sd=np.array(drift), overdispersion=np.array(over))
 
 
 def _bed_days(con, ref, window_months) -> dict[str, float]:
@@ -586,30 +701,55 @@ def _bed_days(con, ref, window_months) -> dict[str, float]:
             "hospice_within": 15.0, "hospice_enter": 8.0, "hospice_exit": 8.0, "spells": float(r[3])}
 
 
-def _relet_months(con, ref) -> dict:
-    """Mean void before a let, by tenancy type, over the three years to the census (months)."""
+def _relet_months(con, ref) -> tuple[dict, np.ndarray]:
+    """Mean void before a let, by tenancy type, over the year to the census (months; three
+    years where the last has fewer than 30 lets - relet times move, and the latest year is the
+    best guess of the next);
+    and per state how much a year's mean void wanders beyond chance (sd of its log, from the
+    five years to the census): repairs backlogs and allocation rules change, and a few days
+    more or less per let moves a full scheme's people by a percent or two."""
     out = dict(DEFAULT_RELET_MONTHS)
-    start = pd.Timestamp(month_add(ref, -36)).date()
+    sd = np.zeros(N_STATES)
+    start = pd.Timestamp(month_add(ref, -60)).date()
     end = pd.Timestamp(month_add(ref, 1)).date()
-    rows = con.execute(
-        """select tenancy_type, avg(previous_void_days), count(previous_void_days)
-           from marts.fct_tenancy_spells where start_date >= ? and start_date < ? group by tenancy_type""",
-        [start, end]).fetchall()
-    for kind, days, n in rows:
-        if kind in STATE_CODE and days is not None and n >= 5:
-            out[STATE_CODE[kind]] = float(days) / 30.44
-    return out
+    last_year = pd.Timestamp(month_add(ref, -12)).date()
+    recent = pd.Timestamp(month_add(ref, -36)).date()
+    df = con.execute(
+        """select tenancy_type, start_date, previous_void_days from marts.fct_tenancy_spells
+           where start_date >= ? and start_date < ? and previous_void_days is not null""", [start, end]).df()
+    if df.empty:
+        return out, sd
+    ref_m = np.datetime64(ref, "M")
+    df["year"] = (ref_m - pd.to_datetime(df["start_date"]).values.astype("datetime64[M]")).astype(np.int64) // 12
+    for kind, g in df.groupby("tenancy_type"):
+        if kind not in STATE_CODE:
+            continue
+        days = g["previous_void_days"].to_numpy(float)
+        started = pd.to_datetime(g["start_date"]).dt.date.to_numpy()
+        last1, last3 = days[started >= last_year], days[started >= recent]
+        if len(last1) >= 30:
+            out[STATE_CODE[kind]] = float(last1.mean()) / 30.44
+        elif len(last3) >= 5:
+            out[STATE_CODE[kind]] = float(last3.mean()) / 30.44
+        y = g.groupby("year")["previous_void_days"].agg(["mean", "var", "count"])
+        y = y[(y["count"] >= 20) & (y["mean"] > 0)]
+        if len(y) >= 3:
+            logm = np.log(y["mean"].to_numpy())
+            chance = np.mean(y["var"].to_numpy() / (y["count"].to_numpy() * y["mean"].to_numpy() ** 2))
+            sd[STATE_CODE[kind]] = float(np.sqrt(max(np.var(logm, ddof=1) - chance, 0.0)).clip(0, 0.5))
+    return out, sd
 
 
-def _household_size_spread(pools: list[Pool], rows: pd.DataFrame, month: np.ndarray, ref) -> None:
+def _household_size_spread(pools: list[Pool], rows: pd.DataFrame, month: np.ndarray, ref) -> np.ndarray:
     """Relative spread of people per occupied unit of each housing pool over the last two
     years. Why: a full scheme's people vary with its households' sizes, which the engine does
     not model; each replication draws the ratio around the census value by this spread, so the
     bands of capacity-bound stocks are not falsely narrow."""
     recent = (month > month_add(ref, -24)) & rows["scheme_id"].notna().to_numpy() & rows["unit_id"].notna().to_numpy()
     sub = rows.loc[recent, ["scheme_id", "state", "unit_id", "month_start"]]
+    common = np.zeros(N_STATES)
     if sub.empty:
-        return
+        return common
     g = sub.groupby(["scheme_id", "state", "month_start"]).agg(people=("unit_id", "size"), units=("unit_id", "nunique"))
     g = g[g.units > 0]
     ratio = (g.people / g.units).groupby(level=[0, 1])
@@ -618,6 +758,14 @@ def _household_size_spread(pools: list[Pool], rows: pd.DataFrame, month: np.ndar
         key = (p.unit_id, STATES[p.state])
         if p.kind != "care_home" and key in rel.index:
             p.persons_per_unit_sd = float(min(rel.loc[key], 0.25))
+    # the same for each kind of housing as a whole: households everywhere change together
+    # (more couples, fewer children), which independent per-scheme draws average away
+    whole = g.groupby(level=[1, 2]).sum()
+    whole_ratio = (whole.people / whole.units).groupby(level=0)
+    for name, sd in (whole_ratio.std() / whole_ratio.mean()).fillna(0.0).items():
+        if name in STATE_CODE and STATE_CODE[name] in HOUSING_STATES:
+            common[STATE_CODE[name]] = float(min(sd, 0.1))
+    return common
 
 
 # ---------------------------------------------------------------------------------------------

@@ -62,6 +62,15 @@ class Person(mesa.Agent):
         u = m.random.random()
         d = min(int(np.searchsorted(row[1:], u, side="right")), N_STATES - 1)
         self.v = (u - row[d]) / max(row[d + 1] - row[d], 1e-300)
+        if self.state in (HOSPITAL, HOSPICE) and d < N_LIVE and d not in (HOSPITAL, HOSPICE):
+            # leaving for a home: a care-home resident goes back to their bed; anyone else's
+            # care-home draw is a new admission only in the share the timeline shows
+            home = int(m.pool_state[self.place]) if self.place >= 0 else COMMUNITY
+            if home in (RESIDENTIAL, NURSING) and d not in (RESIDENTIAL, NURSING):
+                d = home
+            elif home not in (RESIDENTIAL, NURSING) and d in (RESIDENTIAL, NURSING) \
+                    and m.random.random() >= m.discharge_share[d]:
+                d = home
         goes_away = d in (HOSPITAL, HOSPICE) and d != self.state
         if self.queue >= 0 and not (d >= N_LIVE or goes_away):
             self.want = self.queue
@@ -121,6 +130,7 @@ class ReferenceModel(mesa.Model):
         # the engine's unit layout (pools, capacity in people, preferred pools) reused as data
         shape = ForecastModel(inputs, plan, params)
         self.pool_state, self.pool_ppu, self.pref = shape.pool_state, shape.pool_ppu, shape.pref
+        self.discharge_share = shape.discharge_share
         self.pool_area, self.cap_people, self.cap_units = shape.pool_area, shape.pool_cap_people, shape.pool_cap_units
         self.hospital, self.hospice = shape.hospital, shape.hospice
         self.relet_w, self.relet_hist = shape.relet_w, shape.relet_hist.copy()
@@ -144,7 +154,9 @@ class ReferenceModel(mesa.Model):
             lam = (p.arrival_rate[i] * (1 + p.arrival_growth[i]) ** ((t + 1) / 12.0) * a.season[self.plan.moy[t]]
                    * self.plan.arrival_mult[t, i])
             rows = np.flatnonzero(tm["state"] == s)
-            for _ in range(self.rng.poisson(lam)):
+            k = 0.0 if a.overdispersion is None else float(a.overdispersion[i])
+            n = self.rng.negative_binomial(1 / k, 1 / (1 + k * lam)) if k > 1e-6 else self.rng.poisson(lam)
+            for _ in range(n):
                 j = rows[int(self.random.random() * len(rows))]
                 age = tm["age"][j]
                 person = Person(self, int(s), int(tm["need"][j]), int(np.floor(age * 12)) if np.isfinite(age) else -10 ** 7,

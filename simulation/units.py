@@ -17,7 +17,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.inputs import NURSING, RESIDENTIAL
+from simulation.inputs import N_STATES, NURSING, RESIDENTIAL
 
 PLACE_KIND_LABEL = {  # KPI label of each pool state
     0: "general_needs_units", 1: "sheltered_units", 2: "extra_care_flats", 3: "temporary_units",
@@ -44,11 +44,11 @@ class ServiceUnit(mesa.Agent):
     """A scheme or care home: one or more pools of places (a care home has a residential and a
     nursing pool), each with a capacity per forecast month in units."""
 
-    def __init__(self, model, unit_id: str, name: str, kind: str, area: str, pools: list[int], seed):
+    def __init__(self, model, unit_id: str, name: str, kind: str, area: str, pools: list[int], salt: np.uint64):
         super().__init__(model)
         self.unit_id, self.name, self.kind, self.area = unit_id, name, kind, area
         self.pools = pools
-        self.salt = np.uint64(seed.generate_state(1, np.uint64)[0])   # the unit's own stream
+        self.salt = np.uint64(salt)   # the unit's own stream (a key for hashed_uniform)
         c = model.plan.costs
         # what a week of each of its places costs and who pays (accrued in ForecastModel.finish
         # from occupancy, which is the same sum taken over units)
@@ -83,10 +83,10 @@ class HomeCareTeam(mesa.Agent):
     packages are met by priority (need level), then longest wait, then tie-break, while hours
     remain. What is not met is unmet need, and those people wait."""
 
-    def __init__(self, model, name: str, index: int, hours_cap: float, seed):
+    def __init__(self, model, name: str, index: int, hours_cap: float, salt: np.uint64):
         super().__init__(model)
         self.name, self.index, self.hours_cap = name, index, float(hours_cap)
-        self.salt = np.uint64(seed.generate_state(1, np.uint64)[0])
+        self.salt = np.uint64(salt)
         self.hourly_cost = (model.plan.costs["home_care_hour"], "local_authority")
 
     def tiebreak(self, slots):
@@ -148,32 +148,49 @@ def allocate(model, cand: np.ndarray, want: np.ndarray, prio: np.ndarray, wait: 
     if (demand <= np.maximum(free, 0)).all():   # no contention: everyone gets their own pool
         free -= demand
         return pref.copy()
+    # who cannot get a place whatever the order: their own pool has none free and no pool of
+    # the kind they want has a whole place free (pass 2's test); leaving them out of the
+    # sort changes nobody's outcome (the queues in full housing are mostly such people)
+    whole = np.zeros(N_STATES, dtype=bool)
+    whole[model.pool_state[free >= 1]] = True
+    hopeful = (free[pref] > 0) | whole[want]
+    if not hopeful.all():
+        keep = np.flatnonzero(hopeful)
+        if len(keep):
+            out[keep] = allocate(model, cand[keep], want[keep], prio[keep], wait[keep], pref[keep], free)
+        return out
     tb = hashed_uniform(model.unit_salt[model.pool_unit[pref]], cand)   # each unit's own key
-    order = np.lexsort((tb, -wait, -prio))
+    # one float key instead of a three-key lexsort: priority, then wait, then the tie-break
+    # in the fraction (both integers are small, so the order is the lexsort's)
+    order = np.argsort(tb - (prio * 1024.0 + np.minimum(wait, 1023)), kind="stable")
     # pass 1: own pool, rank within it
     p_sorted = pref[order]
     by_pool = np.argsort(p_sorted, kind="stable")
     ps = p_sorted[by_pool]
-    starts = np.r_[0, np.flatnonzero(np.diff(ps)) + 1]
-    rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    rank = np.arange(n) - np.searchsorted(ps, ps, side="left")
     ok_sorted = np.empty(n, dtype=bool)
     ok_sorted[by_pool] = rank < np.maximum(free[ps], 0)
     admitted = order[ok_sorted]
     out[admitted] = pref[admitted]
     np.subtract.at(free, pref[admitted], 1)
-    # pass 2: anywhere of the wanted state
+    # pass 2: anywhere of the wanted state, the pools with most places free first; all states
+    # at once (the places of each state laid end to end, each candidate takes the next one)
     left = order[~ok_sorted]
-    if len(left):
-        for s in np.unique(want[left]):
-            ls = left[want[left] == s]
-            pools = np.flatnonzero((model.pool_state == s) & (free >= 1))
-            if len(pools) == 0:
-                continue
-            pools = pools[np.argsort(-free[pools], kind="stable")]
-            places = np.repeat(pools, np.floor(free[pools]).astype(np.int64))
-            k = min(len(ls), len(places))
-            out[ls[:k]] = places[:k]
-            np.subtract.at(free, places[:k], 1)
+    open_pools = np.flatnonzero(free >= 1)
+    if len(left) and len(open_pools):
+        kinds = model.pool_state[open_pools]
+        pools = open_pools[np.lexsort((-free[open_pools], kinds))]
+        places = np.repeat(pools, np.floor(free[pools]).astype(np.int64))
+        count = np.bincount(model.pool_state[places], minlength=N_STATES)
+        offset = np.cumsum(count) - count
+        w = want[left]
+        g = np.argsort(w, kind="stable")          # by state, in rationing order within it
+        ws = w[g]
+        r = np.arange(len(ws)) - np.searchsorted(ws, ws, side="left")
+        gets = r < count[ws]
+        got = places[offset[ws[gets]] + r[gets]]
+        out[left[g[gets]]] = got
+        np.subtract.at(free, got, 1)
     return out
 
 

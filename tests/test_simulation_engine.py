@@ -141,3 +141,39 @@ def test_model_tables_in_lattice_format_replace_the_estimate(toy):
     assert swapped.transition_counts is None
     t, _, _ = swapped.replicate_tables(np.random.default_rng(0))
     assert t is swapped.transition
+
+
+def test_leaving_hospital_residents_go_back_and_others_are_thinned(toy):
+    """Residents in hospital return to their own bed (no admission); other patients' care-home
+    draws become admissions only in the estimated share."""
+    from dataclasses import replace
+
+    from simulation.inputs import HOSPICE, HOSPITAL, N_LIVE, NURSING, RESIDENTIAL
+
+    plan = build_plan(toy, None, MONTHS)
+    k = K["care_home_admissions_from_hospital"]
+    share = np.ones(N_STATES)
+    got = {}
+    for name, s in (("all", 1.0), ("none", 0.0)):
+        share[[RESIDENTIAL, NURSING]] = s
+        inputs = replace(toy, discharge_to_care=share.copy())
+        got[name] = sum(run_one(inputs, plan, _params(inputs, [plan], rep=r))[k].sum() for r in range(6))
+    # (with none, only people already waiting for a care home before they went into hospital)
+    assert got["all"] > 20 and got["none"] < 0.25 * got["all"]
+    # a resident in hospital keeps their bed and comes back to it: never a care-home admission
+    m = ForecastModel(toy, plan, _params(toy, [plan]))
+    residents = np.flatnonzero(np.isin(m.state, (RESIDENTIAL, NURSING)) & (m.place >= 0))
+    m.state[residents] = HOSPITAL
+    m._refresh(residents)
+    bed = m.place[residents].copy()
+    back = np.zeros(len(residents), dtype=bool)
+    for _ in range(6):
+        m.step()
+        st = m.state[residents]
+        home = (st < N_LIVE) & ~np.isin(st, (HOSPITAL, HOSPICE))
+        assert np.isin(st[home], (RESIDENTIAL, NURSING)).all()   # nobody left for anywhere but their home
+        own = m.place[residents[home]] == bed[home]
+        same_kind = m.pool_state[m.place[residents[home]]] == m.pool_state[bed[home]]
+        assert own[same_kind].all()   # back to their own bed (or, drawn so, to the other kind of care)
+        back |= home
+    assert back.sum() >= 5
