@@ -12,10 +12,12 @@ Four figures (simulation.md, issue #5):
    does it, with the unconstrained ("needed") runs the scenarios share (``nightly``);
 4. peak memory.
 
-The census: a warehouse's (``--warehouse``, default the dev warehouse if present) estimated
-with ``estimate_inputs`` and resampled to ``--people`` (default 18,000, the size the issue
-gives for scale 1.0) with capacity and arrivals scaled alike, so flows and queues are real;
-without a warehouse, the synthetic ``toy_inputs`` provider of that size. The JSON says which.
+The census: by default the inputs a real scale-1.0 nightly forecast ran on (``--inputs``, the
+``forecasts/`` folder of its LLIF_HOME: tonight's census of about 34,500 people with the
+champion models' probability table, exactly what the nightly asset simulates); else a
+warehouse's (``--warehouse``) estimated with ``estimate_inputs`` and resampled to ``--people``
+with capacity and arrivals scaled alike; else the synthetic ``toy_inputs`` provider of that
+size. The JSON says which.
 CPU seconds are given beside wall seconds: the machine is shared, and CPU time is the
 steadier figure.
 """
@@ -37,10 +39,20 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results" / "forecast.json"
 DEV = Path("/work/devdata/home02/warehouse.duckdb")
+DEV_INPUTS = Path("/work/devdata/home10/forecasts")
 
 
-def _inputs(warehouse: Path | None, people: int):
+def _inputs(warehouse: Path | None, people: int, nightly_inputs: Path | None = None):
     from simulation.testing import scale_inputs, toy_inputs
+
+    if nightly_inputs is not None:
+        from simulation.inputs import load_inputs
+
+        inputs = load_inputs(nightly_inputs)
+        if inputs is None:
+            raise SystemExit(f"no readable inputs.pkl in {nightly_inputs}: run the nightly forecast there first")
+        return inputs, {"census": "a scale-1.0 nightly forecast's inputs (real census, champion tables)",
+                        "inputs": str(nightly_inputs), "tables": inputs.provenance.get("tables")}
 
     if warehouse and warehouse.exists():
         import duckdb
@@ -124,13 +136,17 @@ def nightly(inputs, replications: int, months: int, processes: int, needed: bool
 
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inputs", default=str(DEV_INPUTS) if (DEV_INPUTS / "inputs.pkl").exists() else None,
+                        help="a forecasts/ folder holding a nightly run's inputs.pkl")
     parser.add_argument("--warehouse", default=str(DEV) if DEV.exists() else None)
     parser.add_argument("--people", type=int, default=18000)
     parser.add_argument("--replications", type=int, default=200)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--reference-months", type=int, default=12)
     args = parser.parse_args(argv)
-    inputs, source = _inputs(Path(args.warehouse) if args.warehouse else None, args.people)
+    load_at_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    inputs, source = _inputs(Path(args.warehouse) if args.warehouse else None, args.people,
+                             Path(args.inputs) if args.inputs else None)
     print(f"census: {inputs.n_people} people ({source['census']})", flush=True)
     side = engine_vs_reference(inputs, args.reference_months)
     print("engine vs reference:", json.dumps(side), flush=True)
@@ -145,6 +161,7 @@ def main(argv: list[str] | None = None) -> dict:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "load_average_at_start": round(load_at_start, 2) if load_at_start is not None else None,
         "load_average_at_end": round(load, 2) if load is not None else None,
         **source,
         "people": inputs.n_people,
