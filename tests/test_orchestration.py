@@ -133,7 +133,12 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     materialisations = [e.asset_materialization for e in events if e.asset_materialization is not None]
     made = {m.asset_key.to_user_string() for m in materialisations}
     assert {"ml/segments", "ml/transition_models", "ml/transition_probabilities", "ml/person_outlooks",
-            "forecast/scenario_forecasts", "forecast/backtest", "reports/nightly_report"} <= made
+            "forecast/baseline", "forecast/scenario_forecasts", "forecast/backtest", "reports/nightly_report"} <= made
+    # the baseline says where it blocks, the backtest how each key series fared
+    baseline = next(m for m in materialisations if m.asset_key.to_user_string() == "forecast/baseline")
+    assert {"bottlenecks", "statements", "people"} <= set(baseline.metadata)
+    backtest = next(m for m in materialisations if m.asset_key.to_user_string() == "forecast/backtest")
+    assert "people_total" in backtest.metadata["series_12m"].value
     planning = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()
                 if k.path[0] == "planning"}
     assert planning <= made  # the planning marts, built after the forecast

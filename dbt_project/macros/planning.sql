@@ -83,3 +83,12 @@
     {{ 'union all' if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+
+{#- The statistics every forecast table carries per row (simulation/outputs.py STATS), cast
+    alike in each staging view: mean, median, the 50/80/95% band edges, the mean's CI. -#}
+{% macro forecast_statistics() -%}
+    {%- for column in ['mean', 'median', 'p2_5', 'p10', 'p25', 'p75', 'p90', 'p97_5', 'mean_ci_low', 'mean_ci_high'] %}
+        cast({{ column }} as {{ llif.type_double() }}) as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

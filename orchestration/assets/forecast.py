@@ -17,6 +17,7 @@ from orchestration.assets.ml import PROBABILITY_TABLES, SEGMENTS, _tags, _tracki
 from orchestration.resources import LlifHome
 
 TIMELINE = dg.AssetKey(["marts", "fct_person_month"])
+BASELINE = dg.AssetKey(["forecast", "baseline"])
 SCENARIO_FORECASTS = dg.AssetKey(["forecast", "scenario_forecasts"])
 BACKTEST = dg.AssetKey(["forecast", "backtest"])
 REPORT = dg.AssetKey(["reports", "nightly_report"])
@@ -52,11 +53,24 @@ def forecast_inputs(con):
     return inputs, (tables.version if tables is not None else {})
 
 
-@dg.asset(key=SCENARIO_FORECASTS, deps=[TIMELINE, SEGMENTS, PROBABILITY_TABLES], group_name="forecast",
-          pool=WAREHOUSE_POOL, kinds={"mesa", "duckdb"},
-          description="The Mesa engine from tonight's census: the baseline and every scenario in scenarios/, "
-                      "many replications on common random numbers, with unconstrained demand; the forecast schema.")
-def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: ForecastConfig) -> dg.MaterializeResult:
+@dg.multi_asset(
+    name="forecast__scenario_forecasts",
+    specs=[
+        dg.AssetSpec(BASELINE, deps=[TIMELINE, SEGMENTS, PROBABILITY_TABLES], group_name="forecast",
+                     kinds={"mesa"},
+                     description="Tonight's census carried forward five years on the champion models' rates, "
+                                 "today's capacity and costs: demand, occupancy, waits, delays and cost with "
+                                 "50/80/95% bands, and where the system is likely to block."),
+        dg.AssetSpec(SCENARIO_FORECASTS, deps=[TIMELINE, SEGMENTS, PROBABILITY_TABLES], group_name="forecast",
+                     kinds={"mesa", "duckdb"},
+                     description="Every scenario in scenarios/ beside the baseline on common random numbers "
+                                 "(paired differences with intervals), with unconstrained demand; the forecast "
+                                 "schema the planning marts and the explorer read."),
+    ],
+    pool=WAREHOUSE_POOL,
+    can_subset=False,   # one run: the scenarios' differences from the baseline need its random numbers
+)
+def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: ForecastConfig):
     from simulation.outputs import write_forecast
     from simulation.replications import run_forecast
     from simulation.scenarios import shipped_scenarios
@@ -77,16 +91,29 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
 
     results = run_forecast(inputs, scenarios, replications=config.replications, months=config.months,
                            run_date=dt.date.today(), processes=config.processes, progress=progress, needed=True)
+    run_id = context.run.run_id
     with duck.open_writer(llif.warehouse) as con:
-        rows = write_forecast(con, results, run_metadata={"run_id": context.run.run_id, "model_versions": model_versions})
-        statements = con.execute(
-            "select statement from forecast.statements where run_id = ? order by 1 limit 8", [context.run.run_id]).fetchall()
-    return dg.MaterializeResult(metadata={
-        **{k: v for k, v in results.metadata.items() if isinstance(v, (int, float, str))},
-        "scenarios": ", ".join(s.name for s in scenarios),
-        "replications": config.replications, "months": config.months,
-        "rows_written": rows,
-        "statements": dg.MetadataValue.md("\n".join(f"- {s[0]}" for s in statements)),
+        rows = write_forecast(con, results, run_metadata={"run_id": run_id, "model_versions": model_versions})
+        baseline = results.baseline_name
+        statements = con.execute("select statement from forecast.statements where run_id = ? and scenario = ? "
+                                 "order by 1 limit 8", [run_id, baseline]).fetchall()
+        blocks = con.execute("select description, first_month, probability from forecast.bottlenecks "
+                             "where run_id = ? and scenario = ? order by first_month, resource",
+                             [run_id, baseline]).fetchall()
+        compared = con.execute(
+            "select statement from forecast.statements where run_id = ? and scenario <> ? order by scenario, 1",
+            [run_id, baseline]).fetchall()
+    common = {k: v for k, v in results.metadata.items() if isinstance(v, (int, float, str))}
+    yield dg.MaterializeResult(asset_key=BASELINE, metadata={
+        **common, "replications": config.replications, "months": config.months, "people": inputs.n_people,
+        "statements": dg.MetadataValue.md("\n".join(f"- {s[0]}" for s in statements) or "(none)"),
+        "bottlenecks": dg.MetadataValue.md(
+            "\n".join(f"- {d} from {str(m)[:7]} ({p:.0%} of runs)" for d, m, p in blocks) or "(none)"),
+    })
+    yield dg.MaterializeResult(asset_key=SCENARIO_FORECASTS, metadata={
+        **common, "scenarios": ", ".join(s.name for s in scenarios),
+        "replications": config.replications, "months": config.months, "rows_written": rows,
+        "against_the_baseline": dg.MetadataValue.md("\n".join(f"- {s[0]}" for s in compared[:20]) or "(none)"),
     })
 
 
@@ -99,20 +126,33 @@ def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestCon
     from simulation.backtest import run_backtest
     from warehouse import duck
 
-    figures = {}
+    figures, series = {}, {}
     with duck.open_reader(llif.warehouse) as con:
         for cutoff in config.cutoffs:
             result = run_backtest(con, cutoff_months=cutoff, replications=config.replications,
                                   processes=config.processes)
             for name in ("total_pct_error", "coverage80", "coverage95"):
                 figures[f"{name}_{cutoff}m"] = round(float(result[name]), 4)
+            series[cutoff] = result["series"]
     tracking = _tracking(llif)
     tracking.activate()
     mlflow.set_experiment("llif-backtest")
     with mlflow.start_run(run_name=f"backtest {dt.date.today()}", tags=_tags(context)) as run:
         mlflow.log_params({"replications": config.replications, "cutoffs": ",".join(map(str, config.cutoffs))})
         mlflow.log_metrics(figures)
-    return dg.MaterializeResult(metadata={**figures, "mlflow_run_id": run.info.run_id})
+        for cutoff, table in series.items():   # the key series' errors and coverage, as a table
+            mlflow.log_table(table, artifact_file=f"backtest_series_{cutoff}m.json")
+    per_series = {f"series_{cutoff}m": dg.MetadataValue.md(_series_markdown(table)) for cutoff, table in series.items()}
+    return dg.MaterializeResult(metadata={**figures, **per_series, "mlflow_run_id": run.info.run_id})
+
+
+def _series_markdown(table) -> str:
+    cols = ["series", "kind", "forecast", "actual", "pct_error", "coverage80", "coverage95"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in table[cols].itertuples(index=False):
+        lines.append(f"| {row.series} | {row.kind} | {row.forecast:,.1f} | {row.actual:,.0f} | {row.pct_error:+.1f}% "
+                     f"| {row.coverage80:.0%} | {row.coverage95:.0%} |")
+    return "\n".join(lines)
 
 
 @dg.asset(key=REPORT, deps=[SCENARIO_FORECASTS], group_name="reports", pool=WAREHOUSE_POOL, kinds={"html"},
