@@ -239,14 +239,15 @@ def forecast_tables(path) -> set[str]:
 
 @_per_version
 def latest_run(path) -> str | None:
-    """The run id of the newest forecast: the forecast tables keep every night's rows."""
+    """The run id of the forecast written last (as the planning marts choose it): the forecast
+    tables keep every night's rows, and a rerun or a backfill is newer than its run date."""
     cat = catalogue(path)
     if "forecast.runs" not in cat:
         return None
     cols = columns(path, "forecast.runs")
     if "run_id" not in cols:
         return None
-    order = "".join(f"{c} desc, " for c in ("run_date", "created_at") if c in cols)
+    order = "".join(f"{c} desc, " for c in ("created_at", "run_date") if c in cols)
     sql = f"select run_id from forecast.runs order by {order}run_id desc limit 1"
     rows = read(path, {"r": sql})["r"]
     return None if rows.empty else str(rows["run_id"].iloc[0])

@@ -48,7 +48,7 @@ def _print_bottlenecks(warehouse, top: int = 6) -> None:
     from warehouse import duck
 
     with duck.open_reader(warehouse) as con:
-        latest = con.execute("select run_id from forecast.runs order by run_date desc, created_at desc limit 1").fetchone()
+        latest = con.execute("select run_id from forecast.runs order by created_at desc, run_date desc limit 1").fetchone()
         if latest is None:
             return
         rows = con.execute(
