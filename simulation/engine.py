@@ -142,11 +142,10 @@ def arrival_caps(inputs: SimulationInputs, plans: list[RunPlan], months: int) ->
     mult = np.max([p.arrival_mult for p in plans], axis=0) if plans else np.ones((months, len(a.entry_states)))
     growth = np.maximum(a.growth + 2 * a.growth_se.clip(0, 0.05), a.growth)
     wander = np.exp(4 * _zeros_if_none(a.drift_sd, len(a.base_rate)))   # 4 sd of the year-to-year factor
-    lam = (a.base_rate[None, :] * wander[None, :] * (1 + growth[None, :]) ** t[:, None] * a.season.max()
-           * mult).sum(axis=0) * 1.3
+    monthly = a.base_rate[None, :] * wander[None, :] * (1 + growth[None, :]) ** t[:, None] * a.season.max() * mult
+    lam = monthly.sum(axis=0) * 1.3
     # month-to-month overdispersion widens the total's spread: add 8 of its extra sd
     k = _zeros_if_none(a.overdispersion, len(a.base_rate))
-    monthly = a.base_rate[None, :] * wander[None, :] * (1 + growth[None, :]) ** t[:, None] * a.season.max() * mult
     extra = 8 * np.sqrt(k * (monthly ** 2).sum(axis=0))
     return (np.ceil(poisson.ppf(1 - 1e-9, lam + 1.0) + extra) + 10).astype(np.int64)
 
@@ -161,7 +160,7 @@ def arrival_counts(u: np.ndarray, lam: np.ndarray, overdispersion) -> np.ndarray
     over = k > 1e-6
     if over.any():
         r = 1.0 / k[over]
-        out[:, over] = nbinom.ppf(u[:, over], r[None, :], (r / (r + lam[:, over]))[...])
+        out[:, over] = nbinom.ppf(u[:, over], r[None, :], r / (r + lam[:, over]))
     return out.astype(np.int64)
 
 
