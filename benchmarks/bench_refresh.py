@@ -45,8 +45,9 @@ print(json.dumps({"success": result.success, "steps": steps}))
 
 
 def _slowest_dbt_nodes(n: int = 12) -> list[list]:
-    """The slowest nodes of the latest dbt invocation (dagster-dbt keeps each run's target)."""
-    runs = sorted((ROOT / "dbt_project" / "target").glob("**/run_results.json"), key=lambda p: p.stat().st_mtime)
+    """The slowest nodes of the latest main dbt build (dagster-dbt keeps each run's target in
+    ``<op>-<run>-<hash>``; the planning build after the forecast is not the warehouse's)."""
+    runs = sorted((ROOT / "dbt_project" / "target").glob("llif_dbt-*/run_results.json"), key=lambda p: p.stat().st_mtime)
     if not runs:
         return []
     results = json.loads(runs[-1].read_text())["results"]
