@@ -193,3 +193,17 @@ def scale_inputs(inputs: SimulationInputs, factor: float, seed: int = 0) -> Simu
                             window_exposure=a.window_exposure, season=a.season, templates=a.templates)
     return replace(inputs, **{f: getattr(inputs, f)[idx] for f in fields}, pools=pools, arrivals=arrivals,
                    provenance={**inputs.provenance, "scaled_by": factor})
+
+
+def toy_forecast(replications: int, months: int):
+    """A small real forecast for output tests: a full toy provider (1,000 people), the baseline, a
+    scenario that changes only a cost (so differs by zero in people) and one that closes a care
+    home's beds from month 2 (so flags a bottleneck)."""
+    from simulation.replications import run_forecast
+    from simulation.scenarios import validate
+
+    toy = toy_inputs(1000, seed=8, occupancy=1.0)
+    scen = [validate({"name": "baseline"}),
+            validate({"name": "same", "costs": {"void_week": 110}}),
+            validate({"name": "closure", "capacity": [{"unit_type": "care_home", "start": 2, "absolute": 1}]})]
+    return run_forecast(toy, scen, replications=replications, months=months, run_date="2026-11-01")

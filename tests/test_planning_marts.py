@@ -28,7 +28,7 @@ from simulation.engine import KPIS  # noqa: E402
 from simulation.outputs import write_forecast  # noqa: E402
 from simulation.replications import run_forecast  # noqa: E402
 from simulation.scenarios import validate  # noqa: E402
-from simulation.testing import toy_inputs  # noqa: E402
+from simulation.testing import toy_forecast, toy_inputs  # noqa: E402
 
 REPS, MONTHS = 8, 30
 TONIGHT, OLDER = "aa-tonight", "zz-older-night"  # max(run_id) would pick the wrong one
@@ -42,11 +42,7 @@ K = {k: i for i, k in enumerate(KPIS)}
 
 @pytest.fixture(scope="module")
 def results():
-    toy = toy_inputs(1000, seed=8, occupancy=1.0)
-    scen = [validate({"name": "baseline"}),
-            validate({"name": "same", "costs": {"void_week": 110}}),
-            validate({"name": "closure", "capacity": [{"unit_type": "care_home", "start": 2, "absolute": 1}]})]
-    return run_forecast(toy, scen, replications=REPS, months=MONTHS, run_date="2026-11-01")
+    return toy_forecast(REPS, MONTHS)
 
 
 @pytest.fixture(scope="module")

@@ -10,20 +10,15 @@ from simulation.outputs import (
     FLOW_KPIS, NEEDED_KPIS, STATS, bottlenecks, kpi_annual, kpi_summary, likelihood, nice_floor, scenario_differences,
     search_capacity, statements, write_forecast,
 )
-from simulation.replications import ForecastResults, run_forecast
-from simulation.scenarios import validate
-from simulation.testing import toy_inputs
+from simulation.replications import ForecastResults
+from simulation.testing import toy_forecast, toy_inputs
 
 REPS, MONTHS = 10, 12
 
 
 @pytest.fixture(scope="module")
 def results():
-    toy = toy_inputs(1000, seed=8, occupancy=1.0)
-    scen = [validate({"name": "baseline"}),
-            validate({"name": "same", "costs": {"void_week": 110}}),
-            validate({"name": "closure", "capacity": [{"unit_type": "care_home", "start": 2, "absolute": 1}]})]
-    return run_forecast(toy, scen, replications=REPS, months=MONTHS, run_date="2026-11-01")
+    return toy_forecast(REPS, MONTHS)
 
 
 def test_kpi_summary_is_tidy_and_ordered(results):
