@@ -282,6 +282,7 @@ select f.person_key, f.month_start, f.state, f.need_level, f.weekly_care_hours, 
        p.sex, p.birth_month
 from feats f left join marts.dim_person p on p.person_key = f.person_key
 where f.month_start >= ?
+order by f.person_key, f.month_start  -- the census's order decides who draws which random number
 """
 
 

@@ -160,9 +160,11 @@ def generate(
     replace: bool = False,
     servers: dict[str, str] | None = None,
     progress: bool = False,
+    changes: tuple = (),
 ) -> GenerateResult:
-    """Simulate the world from 1998 to ``until`` and write every source system as of that day."""
-    kwargs = {"scale": scale}
+    """Simulate the world from 1998 to ``until`` and write every source system as of that day.
+    ``changes``: ``RegimeChange``s (or dicts of flow, factor, start) a test world is given."""
+    kwargs = {"scale": scale, "changes": tuple(changes)}
     if seed is not None:
         kwargs["seed"] = seed
     if until is not None:

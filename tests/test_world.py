@@ -126,3 +126,29 @@ def test_delays_only_for_people_waiting(world):
 def test_bad_options_name_themselves(kwargs, words):
     with pytest.raises(ConfigError, match=words):
         WorldConfig(**kwargs)
+
+
+def test_a_regime_change_moves_its_flow_from_its_date_and_nothing_before(world):
+    """A test world can be given a change it is not told about (the forecast-validity benchmark
+    uses it): hospital admissions three times as often from 2025-01, the same world before."""
+    changed = simulate_world(WorldConfig(scale=0.02, seed=7, until=D1,
+                                         changes=({"flow": "hospital_admissions", "factor": 3.0, "start": "2025-01"},)))
+
+    def per_month(tables, since, until):
+        s = tables["hospital_spells"]
+        when = pd.to_datetime(s.admission_date)
+        return ((when >= since) & (when < until)).sum() / ((pd.Timestamp(until) - pd.Timestamp(since)).days / 30.44)
+
+    before_old = per_month(world.tables, "2022-01-01", "2025-01-01")
+    before_new = per_month(changed.tables, "2022-01-01", "2025-01-01")
+    after_old = per_month(world.tables, "2025-01-01", "2026-10-01")
+    after_new = per_month(changed.tables, "2025-01-01", "2026-10-01")
+    assert before_new == before_old   # the same world until the change
+    assert after_new > 2.0 * after_old
+
+
+def test_a_bad_regime_change_names_its_field():
+    with pytest.raises(ConfigError, match="flow must be one of"):
+        WorldConfig(changes=({"flow": "weather", "factor": 2.0, "start": "2025-01"},))
+    with pytest.raises(ConfigError, match="start must be a month"):
+        WorldConfig(changes=({"flow": "hospital_admissions", "factor": 2.0, "start": "soon"},))

@@ -448,6 +448,12 @@ class World:
             if progress is not None:
                 progress(1)
 
+    def _regime(self, flow: str, year: int, cal: int) -> float:
+        """A test world's change of a flow from a date (``config.RegimeChange``); 1 otherwise.
+        (Worlds saved before regime changes existed have none.)"""
+        changes = getattr(self.config, "changes", ())
+        return self.config.factor(flow, year, cal) if changes else 1.0
+
     def step(self, t: int) -> None:
         s, e, year, cal = month_bounds(t)
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, t]))
@@ -458,12 +464,12 @@ class World:
         self._member_deaths(rng, s, e, year)
         self._hospital(rng, s, e, year, cal, pandemic)
         self._need(rng, s, e)
-        self._care_demand(rng, s, e, pandemic)
+        self._care_demand(rng, s, e, pandemic, self._regime("care_home_from_home", year, cal))
         self._allocate_care(rng, s, e)
         self._home_care(rng, s, e)
         self._community_arrivals(rng, rng.poisson(P.COMMUNITY_ARRIVALS * self.scale), s, None, e)
         self._tenancy_dynamics(rng, s, e)
-        self._temporary_arrivals(rng, s, e, year)
+        self._temporary_arrivals(rng, s, e, year, cal)
         self._housing_applications(rng, s, e, year, cal)
         self._withdrawals(rng, s, e)
         self._lets(rng, s, e, year, cal)
@@ -691,6 +697,7 @@ class World:
         season = P.WINTER_MULT if cal in (12, 1, 2) else P.SUMMER_MULT if cal in (6, 7, 8) else 1.0
         if pandemic:
             season *= P.PANDEMIC_HOSPITAL_ADMISSIONS
+        season *= self._regime("hospital_admissions", year, cal)
         admitted = rng.random(len(cand)) < _annual_to_monthly(annual * season)
         who = cand[admitted]
         if len(who) == 0:
@@ -766,7 +773,7 @@ class World:
         p.need[cand[recover]] -= 1
 
     # --- 5. care-home demand from home
-    def _care_demand(self, rng, s, e, pandemic):
+    def _care_demand(self, rng, s, e, pandemic, regime=1.0):
         p = self.people
         n = p.n
         cand = np.flatnonzero(
@@ -778,7 +785,7 @@ class World:
         age = (e - p.dob[cand]) / 365.25
         need = p.need[cand]
         rate = _seg_map(P.PERMANENT_FROM_HOME, p.segment[cand]) * np.where(need >= 3, P.PERMANENT_FROM_HOME_NEED3_MULT, 1.0)
-        rate = rate * (age >= 60)
+        rate = rate * (age >= 60) * regime
         respite = P.RESPITE_FROM_HOME * (age >= 65)
         mult = P.PANDEMIC_CARE_ADMISSIONS if pandemic else 1.0
         u = rng.random(len(cand))
@@ -1140,10 +1147,10 @@ class World:
             else:
                 self._let_from_queue(rng, units, day, utype, s, e)
 
-    def _temporary_arrivals(self, rng, s, e, year):
+    def _temporary_arrivals(self, rng, s, e, year, cal=1):
         """Homeless households needing temporary accommodation: they apply as they arrive."""
         rate = P.HOMELESS_REFERRALS * self.scale * (1 + P.HOMELESS_REFERRALS_GROWTH) ** (year - 2023)
-        k = rng.poisson(rate)
+        k = rng.poisson(rate * self._regime("homeless_referrals", year, cal))
         days = np.sort(rng.integers(s, e + 1, k)).astype(np.int32)
         segs = np.where(rng.random(k) < P.SUP_SHARE_OF_TEMPORARY, P.SUP, P.EMG).astype(np.int8)
         self._new_applicants(rng, segs, days, "homeless", band=np.full(k, "A", dtype=object))
