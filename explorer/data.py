@@ -579,6 +579,12 @@ def data_quality(path) -> dict[str, pd.DataFrame]:
         q["quarantine"] = """
             select system, source_table, field, reason, count(*) as rows, max(load_id) as latest_load
             from raw._quarantine group by all order by rows desc"""
+    if "forecast.backtest_series" in cat:
+        # the latest night's backtest: how the forecast fared from 12 and 24 months ago
+        q["backtest"] = """
+            select * from forecast.backtest_series
+            where run_id = (select run_id from forecast.backtest_series order by created_at desc, run_id desc limit 1)
+            order by cutoff_months, series"""
     out = read(path, q)
     out["now"] = pd.DataFrame({"now": [dt.datetime.now()]})
     return out

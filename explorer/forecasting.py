@@ -93,7 +93,7 @@ def engine_status() -> str | None:
 def _engine_api():
     try:
         from simulation import outputs, replications, scenarios  # noqa: F401
-        from simulation.inputs import estimate_inputs  # noqa: F401
+        from simulation.forecast_inputs import build_forecast_inputs  # noqa: F401
     except Exception as exc:
         raise EngineUnavailable(
             "The forecast engine is not installed in this copy of llif, so what-ifs cannot be run here. "
@@ -123,6 +123,7 @@ def _paired(summary: pd.DataFrame, name: str) -> pd.DataFrame:
 
 
 _INPUTS: dict = {}
+_NIGHT: dict = {}
 _LOCK = threading.Lock()
 _WARMING: list[threading.Thread] = []
 
@@ -142,18 +143,27 @@ def _inputs_for(warehouse: Path):
     same LLIF_HOME), so a what-if starts from exactly tonight's baseline in a second; without
     them (no forecast yet) they are estimated here, once per process (tens of seconds at scale 1.0).
     """
-    from simulation.inputs import estimate_inputs, load_inputs
+    from simulation.forecast_inputs import build_forecast_inputs
+    from simulation.inputs import load_inputs
+    from simulation.outputs import latest_run_date
 
     key = (str(warehouse), data.stamp(warehouse))
     with _LOCK:
         if key not in _INPUTS:
             _INPUTS.clear()
             saved = load_inputs(Path(warehouse).parent / "forecasts")
-            if saved is None:
-                with data.connect(warehouse) as con:
-                    saved = estimate_inputs(con)
+            with data.connect(warehouse) as con:
+                if saved is None:   # the nightly forecast's own way (simulation.forecast_inputs)
+                    saved = build_forecast_inputs(con)
+                _NIGHT[key] = latest_run_date(con)
             _INPUTS[key] = saved
         return _INPUTS[key]
+
+
+def _night_for(warehouse: Path) -> str | None:
+    """The run date of the nightly forecast the inputs belong to (None before any forecast)."""
+    _inputs_for(warehouse)
+    return _NIGHT.get((str(warehouse), data.stamp(warehouse)))
 
 
 def warm(warehouse: Path | str) -> None:
@@ -180,7 +190,8 @@ def _run_with_engine(warehouse: Path, spec: dict, runs: int, months: int, run_da
     replications, outputs = _engine_api()
     from simulation.scenarios import baseline, validate
 
-    inputs = _inputs_for(warehouse)
+    inputs, night = _inputs_for(warehouse), _night_for(warehouse)
+    # tonight's seed by default, so the what-if's baseline is the nightly's (same runs, same months)
     results = replications.run_forecast(inputs, [baseline(), validate(spec, where="what-if")], replications=runs,
-                                        months=months, run_date=run_date, processes=1, needed=False)
+                                        months=months, run_date=run_date or night, processes=1, needed=False)
     return outputs.kpi_summary(results), outputs.scenario_differences(results)

@@ -398,6 +398,29 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
                          for rid, d in ((old, "2026-10-31"), (new, "2026-11-01"))])
     con.register("runs", runs)
     con.execute("create table forecast.runs as select * from runs")
+    _write_backtest(con, rng, end)
+
+
+def _write_backtest(con, rng, end: dt.date) -> None:
+    """A made-up backtest in forecast.backtest_series's shape (simulation.backtest.backtest_frame)."""
+    from simulation.backtest import KEY_SERIES, backtest_frame
+
+    results = {}
+    for cutoff in (12, 24):
+        actual = rng.uniform(50, 5000, len(KEY_SERIES))
+        forecast = actual * (1 + rng.normal(0, 0.02, len(KEY_SERIES)))
+        results[cutoff] = {
+            "cutoff": str(pd.Timestamp(end) - pd.DateOffset(months=cutoff))[:7] + "-01",
+            "series": pd.DataFrame({"series": list(KEY_SERIES), "kind": "total over horizon", "forecast": forecast,
+                                    "actual": actual, "pct_error": (forecast - actual) / actual * 100,
+                                    "mape_monthly": rng.uniform(1, 5, len(KEY_SERIES)),
+                                    "coverage80": rng.uniform(0.7, 0.9, len(KEY_SERIES)),
+                                    "coverage95": rng.uniform(0.88, 1.0, len(KEY_SERIES)),
+                                    "width80_pct": rng.uniform(2, 10, len(KEY_SERIES)),
+                                    "width95_pct": rng.uniform(4, 16, len(KEY_SERIES))})}
+    frame = backtest_frame(results, "sample-backtest", "2026-11-01")
+    con.register("bt", frame)
+    con.execute("create table forecast.backtest_series as select * from bt")
 
 
 def main(argv: list[str] | None = None) -> None:

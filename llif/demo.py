@@ -45,10 +45,11 @@ def run(scale: float = 1.0, seed: int | None = None, replications: int | None = 
 
 def _print_bottlenecks(warehouse, top: int = 6) -> None:
     """The baseline forecast's bottlenecks in plain words: what a planner should read first."""
+    from simulation.outputs import latest_run
     from warehouse import duck
 
     with duck.open_reader(warehouse) as con:
-        latest = con.execute("select run_id from forecast.runs order by created_at desc, run_date desc limit 1").fetchone()
+        latest = latest_run(con)
         if latest is None:
             return
         rows = con.execute(
@@ -78,7 +79,16 @@ def _nightly_refresh(replications: int | None = None) -> list[str]:
         if replications:
             run_config = {"ops": {"forecast__scenario_forecasts": {"config": {"replications": replications}},
                                   "forecast__backtest": {"config": {"replications": replications}}}}
-        result = job.execute_in_process(instance=instance, run_config=run_config)
+        # the night is the morning after the day the sources stand at, as the 02:00 schedule's
+        # would be: it seeds the forecast (orchestration.night), so a rerun gives the same numbers
+        from datetime import date, timedelta
+
+        from orchestration.night import RUN_DATE_TAG
+        from synthetic_sources import api
+
+        as_of = date.fromisoformat(api.read_manifest(paths())["as_of"])
+        tags = {RUN_DATE_TAG: (as_of + timedelta(days=1)).isoformat()}
+        result = job.execute_in_process(instance=instance, run_config=run_config, tags=tags)
     if not result.success:
         raise RuntimeError("the nightly refresh failed; run `make ui` and open the failed run in Dagster")
     done = [e.asset_key for e in result.get_asset_materialization_events()]

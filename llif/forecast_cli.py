@@ -37,7 +37,8 @@ def add_forecast_commands(subparsers) -> argparse.ArgumentParser:
                        help="use a synthetic provider of N people instead of the warehouse")
         p.add_argument("--replications", type=_positive_int, default=200)
         p.add_argument("--processes", type=_positive_int, default=2)
-        p.add_argument("--run-date", default=None, help="seeds the run (default today), YYYY-MM-DD")
+        p.add_argument("--run-date", default=None,
+                       help="seeds the run, YYYY-MM-DD (default: the night the warehouse last forecast)")
 
     run = fsub.add_parser("run", help="the baseline and one or more scenario files")
     common(run)
@@ -73,9 +74,26 @@ def _inputs(args):
     if not path.exists():
         raise SystemExit(f"llif: error: no warehouse at {path} (build one, pass --warehouse, or use --toy N)")
     con = duckdb.connect(str(path), read_only=True)
-    from simulation.inputs import estimate_inputs
+    from simulation.forecast_inputs import build_forecast_inputs
 
-    return estimate_inputs(con), con
+    # the nightly forecast's own inputs: tonight's census, the champion models' tables and segments
+    return build_forecast_inputs(con), con
+
+
+def _run_date(args, inputs, con) -> str:
+    """``--run-date``, else the night the warehouse last forecast (so `llif forecast run`
+    reproduces tonight's baseline), else the day after the census month; never the clock."""
+    if args.run_date:
+        return args.run_date
+    if con is not None:
+        from simulation.outputs import latest_run_date
+
+        night = latest_run_date(con)
+        if night is not None:
+            return night
+    from simulation.replications import default_run_date
+
+    return default_run_date(inputs)
 
 
 def run_forecast_command(args) -> int:
@@ -94,6 +112,7 @@ def run_forecast_command(args) -> int:
     except ScenarioError as exc:
         print(f"llif: error: {exc}", file=sys.stderr)
         return 2
+    args.run_date = _run_date(args, inputs, con)
     if args.action == "run":
         return _run(args, inputs, scenarios)
     if args.action == "backtest":

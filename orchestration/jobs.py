@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.night import RUN_DATE_TAG, TIMEZONE, WEEKLY_TAG
+
 nightly_job = dg.define_asset_job(
     name="nightly_refresh",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups("sources"),
@@ -27,4 +29,7 @@ FULL_REFRESH_CONFIG = {"ops": {"llif_dbt": {"config": {"full_refresh": True}}}}
 def nightly_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     when = context.scheduled_execution_time
     full = when is not None and when.weekday() == FULL_REFRESH_WEEKDAY
-    return dg.RunRequest(run_config=FULL_REFRESH_CONFIG if full else {}, tags={"llif/full_refresh": str(full).lower()})
+    tags = {WEEKLY_TAG: str(full).lower()}
+    if when is not None:   # the night's logical date seeds the forecast (orchestration.night)
+        tags[RUN_DATE_TAG] = when.astimezone(TIMEZONE).date().isoformat()
+    return dg.RunRequest(run_config=FULL_REFRESH_CONFIG if full else {}, tags=tags)

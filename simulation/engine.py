@@ -31,8 +31,9 @@ import mesa
 import numpy as np
 from scipy.stats import nbinom, poisson
 
+from simulation.costs import COST_INPUTS, cost_by_payer
 from simulation.inputs import (
-    COMMUNITY, DIED, HOME_STATES, HOSPICE, HOSPITAL, HOUSING_STATES, MOVED_OUT, N_LIVE,
+    COMMUNITY, DIED, GENERAL_NEEDS, TEMPORARY, HOME_STATES, HOSPICE, HOSPITAL, HOUSING_STATES, MOVED_OUT, N_LIVE,
     N_STATES, NURSING, PLACE_STATES, RESIDENTIAL, TEAMS, SimulationInputs,
 )
 from simulation.lattice import AGE_EDGES, AGE_BANDS, MONTHS_IN_STATE_EDGES, STATES
@@ -209,8 +210,14 @@ def draw_params(inputs: SimulationInputs, seeds: dict, months: int, caps: np.nda
         relet_sd = _zeros_if_none(inputs.relet_sd, N_STATES)
         relet_factor = np.exp(prng.normal(0.0, 1.0, N_STATES) * relet_sd - relet_sd ** 2 / 2)
     arng = np.random.default_rng(seeds["arrivals"])
+    # rows are months, so the first m months' uniforms are the same whatever the horizon
     arrival_u = arng.random((months, len(a.entry_states)))
-    template_u = [arng.random(int(c)) for c in caps]
+    # which recent arrival the j-th newcomer of an entry state copies: a counter-based uniform
+    # per (state, j), so it does not depend on how many slots the other states reserve
+    tsalt = np.random.SeedSequence(seeds["arrivals"].entropy, spawn_key=tuple(seeds["arrivals"].spawn_key) + (1,))
+    tsalt = np.uint64(tsalt.generate_state(1, np.uint64)[0])
+    template_u = [hashed_uniform(tsalt + np.uint64(int(s) * 7919), np.arange(int(c), dtype=np.uint64))
+                  for s, c in zip(a.entry_states, caps)]
     p = ReplicationParams(rep=rep, transition=trans, need_table=need, events=events, arrival_rate=rate,
                           arrival_growth=growth, arrival_u=arrival_u, template_u=template_u,
                           arrival_caps=np.asarray(caps), seeds=seeds, ppu_factor=ppu_factor,
@@ -298,6 +305,8 @@ _IS_AWAY = np.zeros(EMPTY + 1, dtype=bool)
 _IS_AWAY[[HOSPITAL, HOSPICE]] = True
 _IS_CARE = np.zeros(EMPTY + 1, dtype=bool)
 _IS_CARE[[RESIDENTIAL, NURSING]] = True
+_IS_HOUSING = np.zeros(EMPTY + 1, dtype=bool)
+_IS_HOUSING[list(HOUSING_STATES)] = True
 _AGE_EDGE_MONTHS = np.array([e * 12 for e in AGE_EDGES[1:]], dtype=np.int64)
 _MIS_EDGES = np.array(MONTHS_IN_STATE_EDGES[1:], dtype=np.int64)
 _NEVER = 10 ** 9
@@ -329,10 +338,22 @@ class ForecastModel(mesa.Model):
         self.trng = self.rng  # the transitions stream: one uniform per slot per month
         months = plan.months
         n0 = inputs.n_people
+        reg = inputs.register
+        # applicants from outside waiting at the census: one slot per person of their households
+        n_out = int(reg.size[reg.person < 0].sum()) if reg is not None else 0
         caps = params.arrival_caps
-        self.block_start = n0 + np.r_[0, np.cumsum(caps)[:-1]].astype(np.int64)
+        self.block_start = n0 + n_out + np.r_[0, np.cumsum(caps)[:-1]].astype(np.int64)
         self.block_used = np.zeros(len(caps), dtype=np.int64)
-        self.n_slots = N = int(n0 + caps.sum())
+        self.n_slots = N = int(n0 + n_out + caps.sum())
+        # every slot's random identity: the census and the register keep their index, the j-th
+        # arrival into entry state s is (s + 1) * 2^32 + j whatever the slots reserved (which
+        # depend on the horizon and the scenarios run together), so a replication's baseline is
+        # the same alone, with other scenarios or over a shorter horizon (its first months)
+        self.n_fixed = n0 + n_out
+        self.key = np.arange(N, dtype=np.uint64)
+        for i, s in enumerate(inputs.arrivals.entry_states):
+            self.key[self.block_start[i]:self.block_start[i] + caps[i]] = (
+                np.uint64(int(s) + 1) << np.uint64(32)) + np.arange(int(caps[i]), dtype=np.uint64)
         lat = inputs.lattice
         self.dead_cell = lat.size
         self.r_need, self.r_age, self.r_sex, self.r_seg, self.r_mis = lat.radices[1:]
@@ -366,10 +387,14 @@ class ForecastModel(mesa.Model):
         self.queue = np.full(N, -1, dtype=np.int64)   # the state a person waits for
         self.wait = np.zeros(N, dtype=np.int64)
         self.qslots = np.zeros(0, dtype=np.int64)
-        self.ext_u = np.random.default_rng(params.seeds["rationing"]).random(N)
+        rseq = params.seeds["rationing"]
+        ext_salt = np.random.SeedSequence(rseq.entropy, spawn_key=tuple(rseq.spawn_key) + (4000,))
+        self.ext_u = hashed_uniform(np.uint64(ext_salt.generate_state(1, np.uint64)[0]), self.key)
+        month_seq = np.random.SeedSequence(rseq.entropy, spawn_key=tuple(rseq.spawn_key) + (5000,))
+        self.month_salt = month_seq.generate_state(months, np.uint64)   # arrivals' monthly uniforms
         self.discharge_share = _ones_if_none(inputs.discharge_to_care, N_STATES)
         self.any_external = bool((inputs.p_external > 0).any())
-        self._u = np.empty(N, dtype=np.float32)
+        self._u = np.zeros(N, dtype=np.float32)   # slots nobody has arrived in stay 0 (never looked at)
         self.cell = np.full(N, self.dead_cell, dtype=np.int64)
         self.code = np.full(N, N_LIVE * 4, dtype=np.int64)     # state x need for the counts
         self.code_counts = np.bincount(self.code, minlength=N_LIVE * 4 + 1)
@@ -410,6 +435,7 @@ class ForecastModel(mesa.Model):
             self.pool_unit[pj] = u
         self.unit_salt = np.array([u.salt for u in self.place_units], dtype=np.uint64)
         self.discharge_salt = salt(3000)
+        self.withdraw_salt = salt(7000)
         self.teams = [HomeCareTeam(self, name, i, plan.team_caps[i], salt(2000 + i)) for i, name in enumerate(TEAMS)]
         self.hospital = Hospital(self, inputs.bed_days)
         self.hospice = Hospice(self, inputs.bed_days)
@@ -436,15 +462,8 @@ class ForecastModel(mesa.Model):
             census_void = np.maximum(np.nan_to_num(self.pool_cap_people[:, 0], posinf=0.0) - self.occ, 0)
             per = np.where(lag > 0, census_void / np.maximum(self.relet_w.sum(axis=1), 1e-12), 0.0)
             self.relet_hist[:] = np.where(self.relet_w > 0, per[:, None], 0.0)
-        self._refresh(np.arange(n0))
-
-        # arrivals of every month at once (inverse CDF of the replication's uniforms, so a
-        # scenario with more arrivals has the baseline's and then some)
+        # ---- arrivals' templates (recent arrivals newcomers are copied from)
         a = inputs.arrivals
-        tt = np.arange(1, months + 1)[:, None] / 12.0
-        lam = (params.arrival_rate[None, :] * (1 + params.arrival_growth[None, :]) ** tt
-               * a.season[plan.moy][:, None] * plan.arrival_mult)
-        self.arrival_counts = arrival_counts(params.arrival_u[:months], lam, a.overdispersion)
         tmpl = a.templates
         self.tmpl_order = np.argsort(tmpl["state"], kind="stable")
         sorted_states = tmpl["state"][self.tmpl_order]
@@ -452,6 +471,21 @@ class ForecastModel(mesa.Model):
         self.tmpl_n = np.searchsorted(sorted_states, a.entry_states, side="right") - self.tmpl_off
         self.tmpl_age_m = np.where(np.isfinite(tmpl["age"]), np.floor(np.nan_to_num(tmpl["age"]) * 12),
                                    -_NEVER).astype(np.int64)
+
+        # ---- tonight's register: the waiting lists start where the CRM's stand
+        self.band = np.full(N, -1, dtype=np.int64)
+        self.withdraw = np.zeros(N_STATES)
+        self.has_register = reg is not None
+        if reg is not None:
+            self._enter_register(reg, n0, salt(6000))
+        self._refresh(np.arange(self.n_fixed))
+
+        # arrivals of every month at once (inverse CDF of the replication's uniforms, so a
+        # scenario with more arrivals has the baseline's and then some)
+        tt = np.arange(1, months + 1)[:, None] / 12.0
+        lam = (params.arrival_rate[None, :] * (1 + params.arrival_growth[None, :]) ** tt
+               * a.season[plan.moy][:, None] * plan.arrival_mult)
+        self.arrival_counts = arrival_counts(params.arrival_u[:months], lam, a.overdispersion)
         # every arrival of the horizon: its month, slot (the entry state's block, in order) and
         # the recent arrival it copies (the replication's template uniforms, in order)
         months_of, slots_of, picks_of = [], [], []
@@ -546,13 +580,112 @@ class ForecastModel(mesa.Model):
             self.area[slots[places >= 0]] = self.pool_area[n]
         self.place[slots] = places
 
+    def _enter_register(self, reg, n0: int, reg_salt: np.uint64) -> None:
+        """Open applications into the queues: applicants in the census (with the people sharing
+        their home) queue where they are; outsiders wait outside (WAITING), one slot per person
+        of the household, copied from recent arrivals into what they applied for."""
+        inputs = self.inputs
+        self.withdraw = np.asarray(reg.withdraw, dtype=float)
+        self.band_cum = np.cumsum(np.asarray(reg.band_mix, dtype=float), axis=1)
+        self.band_u = hashed_uniform(reg_salt, self.key)
+        inside = np.flatnonzero(reg.person >= 0)
+        ins = reg.person[inside]
+        outside = np.flatnonzero(reg.person < 0)
+        sizes = reg.size[outside]
+        slots = n0 + np.arange(int(sizes.sum()))
+        app = np.repeat(outside, sizes)
+        self.state[slots] = WAITING
+        want = np.concatenate([reg.want[inside], reg.want[app]])
+        who = np.concatenate([ins, slots])
+        self.queue[who] = want
+        self.wait[who] = np.concatenate([reg.months_waiting[inside], reg.months_waiting[app]])
+        self.band[who] = np.concatenate([reg.band[inside], reg.band[app]])
+        self.qslots = np.concatenate([self.qslots, who]).astype(np.int64)
+        if len(slots):
+            # who an outsider looks like: a recent arrival into the state applied for (else
+            # anyone arriving), picked by the slot's key
+            entry = list(inputs.arrivals.entry_states)
+            u = hashed_uniform(reg_salt + np.uint64(1), self.key[slots])
+            pick = np.empty(len(slots), dtype=np.int64)
+            for st in np.unique(reg.want[app]):
+                m = reg.want[app] == st
+                i = entry.index(st) if st in entry and self.tmpl_n[entry.index(st)] > 0 else None
+                off, n = (self.tmpl_off[i], self.tmpl_n[i]) if i is not None else (0, len(self.tmpl_order))
+                pick[m] = self.tmpl_order[off + (u[m] * n).astype(np.int64)]
+            self._copy_templates(slots, pick)
+            area = reg.area[app]
+            self.area[slots] = np.where(area >= 0, area, self.area[slots])
+            self.hours_dem[slots] = 0.0   # not our home-care client while waiting outside
+
+    def _copy_templates(self, slots: np.ndarray, pick: np.ndarray) -> np.ndarray:
+        """Newcomers take the attributes of the recent arrivals ``pick``; returns their states."""
+        tmpl = self.inputs.arrivals.templates
+        s = tmpl["state"][pick]
+        self.need[slots] = tmpl["need"][pick]
+        self.birth[slots] = np.where(self.tmpl_age_m[pick] >= 0, self.T - self.tmpl_age_m[pick], _NEVER)
+        self.sexseg[slots] = tmpl["sex"][pick] * self.r_seg + tmpl["segment"][pick] + 1
+        self.area[slots] = tmpl["area"][pick]
+        self.team[slots] = tmpl["team"][pick]
+        self.entered[slots] = self.T
+        self.hours_dem[slots] = np.minimum(np.where(_IS_HOME[s], tmpl["hours"][pick], 0.0), self.plan.max_package)
+        return s
+
+    def _priority(self, cand: np.ndarray, want: np.ndarray) -> np.ndarray:
+        """Rationing priority: a delayed discharge first; then for housing the register's band
+        (A first; a newcomer's band drawn from recent applications), for care homes the need."""
+        prio = 10 * (self.state[cand] == HOSPITAL) + self.need[cand]
+        if not self.has_register:
+            return prio
+        housing = _IS_HOUSING[want]
+        if housing.any():
+            c, w = cand[housing], want[housing]
+            band = self.band[c]
+            new = band < 0
+            if new.any():
+                # a newcomer's band from the recent applications for what they want; a household
+                # moving on from temporary accommodation has a homeless application's
+                mix = np.where((self.state[c[new]] == TEMPORARY) & (w[new] == GENERAL_NEEDS), TEMPORARY, w[new])
+                band[new] = (self.band_u[c[new]][:, None] >= self.band_cum[mix][:, :-1]).sum(axis=1)
+                self.band[c[new]] = band[new]
+            prio[housing] = 10 * (self.state[c] == HOSPITAL) + 3 - band
+        return prio
+
+    def _withdrawals(self, t: int) -> None:
+        """Applicants waiting for housing give up at the register's monthly rate: outsiders
+        leave the forecast (they never arrived), people in the timeline stay where they are."""
+        q = self.qslots
+        want = self.queue[q]
+        rate = self.withdraw[np.maximum(want, 0)]
+        go = (rate > 0) & (self.state[q] != HOSPITAL) & (
+            hashed_uniform(self.withdraw_salt + np.uint64(t), self.key[q]) < rate)
+        if go.any():
+            gone = q[go]
+            self.queue[gone] = -1
+            self.band[gone] = -1
+            outside = gone[self.state[gone] == WAITING]
+            self.state[outside] = EMPTY
+            self.qslots = q[~go]
+
+    def _month_uniforms(self, t: int) -> np.ndarray:
+        """One float32 uniform per slot for month t (half the cost of float64, ample
+        resolution): the census's from the transitions stream, the arrivals' by their keys.
+        Slots nobody has arrived in keep stale values: their cell is the dead one, never
+        looked at."""
+        u = self._u
+        self.trng.random(out=u[:self.n_fixed], dtype=np.float32)
+        arrived = self.arrival_slots[:self.arrival_bounds[t]]
+        if len(arrived):
+            h = hashed_uniform(self.month_salt[t], self.key[arrived]).astype(np.float32)
+            u[arrived] = np.minimum(h, np.float32(0.99999994))   # float32 rounding must not reach 1
+        return u
+
     def _discharge(self, slots: np.ndarray, d: np.ndarray, at: np.ndarray, t: int) -> np.ndarray:
         holds = self.place[slots]
         home = np.where(holds >= 0, self.pool_state[np.maximum(holds, 0)], COMMUNITY)
         resident = _IS_CARE[home]
         drawn = d[at]
         to_care = _IS_CARE[drawn]
-        new_admission = hashed_uniform(self.discharge_salt + np.uint64(t), slots) < self.discharge_share[drawn]
+        new_admission = hashed_uniform(self.discharge_salt + np.uint64(t), self.key[slots]) < self.discharge_share[drawn]
         d = d.copy()
         d[at] = np.where(resident & ~to_care, home, np.where(~resident & to_care & ~new_admission, home, drawn))
         return d
@@ -566,14 +699,7 @@ class ForecastModel(mesa.Model):
         slots = self.arrival_slots[lo:hi]
         pick = self.arrival_pick[lo:hi]
         tmpl = self.inputs.arrivals.templates
-        s = tmpl["state"][pick]
-        self.need[slots] = tmpl["need"][pick]
-        self.birth[slots] = np.where(self.tmpl_age_m[pick] >= 0, self.T - self.tmpl_age_m[pick], _NEVER)
-        self.sexseg[slots] = tmpl["sex"][pick] * self.r_seg + tmpl["segment"][pick] + 1
-        self.area[slots] = tmpl["area"][pick]
-        self.team[slots] = tmpl["team"][pick]
-        self.entered[slots] = self.T
-        self.hours_dem[slots] = np.minimum(np.where(_IS_HOME[s], tmpl["hours"][pick], 0.0), self.plan.max_package)
+        s = self._copy_templates(slots, pick)
         waiting = self.plan.constrained_states[s]
         self.state[slots] = np.where(waiting, WAITING, s)
         self.queue[slots[waiting]] = s[waiting]
@@ -600,6 +726,8 @@ class ForecastModel(mesa.Model):
         self._refresh(np.flatnonzero(self.next_change == T))
         if len(self.qslots):
             self.wait[self.qslots] += 1
+            if self.has_register:
+                self._withdrawals(t)
 
         # 2. arrivals (they take their slots now and start moving next month; their cells are
         # set at the end of the month, so this month's draw leaves them alone)
@@ -613,7 +741,7 @@ class ForecastModel(mesa.Model):
         # 3-4. lookup and one uniform per slot; only people outside their quiet interval (and
         # people in a queue) are looked at one by one
         tbl = month_table(inputs, self.params, plan, t)
-        u = self.trng.random(out=self._u, dtype=np.float32)   # float32: half the cost, ample resolution
+        u = self._month_uniforms(t)
         cell = self.cell
         looked_at = (u < tbl.q_lo32[cell]) | (u >= tbl.q_hi32[cell])
         looked_at[self.qslots[state[self.qslots] < N_LIVE]] = True
@@ -637,7 +765,7 @@ class ForecastModel(mesa.Model):
 
         # queued people want their queue's state unless they die, leave or go to hospital/hospice
         qA = self.queue[A]
-        keep_draw = (d >= N_LIVE) | (_IS_AWAY[d] & (d != s0))
+        keep_draw = (d >= N_LIVE) | (_IS_AWAY[d] & (d != s0)) | (_IS_CARE[d] & (d != s0) & (d != qA))
         override = (qA >= 0) & ~keep_draw
         dest = np.where(override, s0, d)
         moved = dest != s0
@@ -678,7 +806,7 @@ class ForecastModel(mesa.Model):
             want = np.concatenate([dest[seek_c], qA[override], self.queue[waiting_out]])
             ext = self.ext_u[cand] < inputs.p_external[want] if self.any_external else np.zeros(len(cand), bool)
             free = self._free(t)
-            prio = 10 * (state[cand] == HOSPITAL) + self.need[cand]
+            prio = self._priority(cand, want)
             pref = self.pref[want, self.area[cand] + 1]
             got = np.full(len(cand), -1, dtype=np.int64)
             inside = np.flatnonzero(~ext & (pref >= 0))
@@ -693,6 +821,7 @@ class ForecastModel(mesa.Model):
             state[a_slots] = wa
             self.entered[a_slots] = T
             self.queue[a_slots] = -1
+            self.band[a_slots] = -1      # a band belongs to one application
             self.wait[a_slots] = 0
             admissions += np.bincount(wa, minlength=N_STATES)
             blocked = cand[~adm]
@@ -828,7 +957,7 @@ class ForecastModel(mesa.Model):
         stay_h = out[K["people_hospital"]] - enter_h
         out[K["hospital_admissions"]] = enter_h + within_h
         out[K["hospital_bed_days"]] = self.hospital.bed_days(within_h, enter_h, stay_h, exit_h, dim)
-        out[K["delayed_bed_days"]] = out[K["delayed_discharges"]] * dim
+        out[K["delayed_bed_days"]] = self.hospital.long_stay_days(within_h, enter_h, stay_h, exit_h, dim)
         out[K["hospice_admissions"]] = enter_hs + within_hs
         out[K["hospice_bed_days"]] = self.hospice.bed_days(within_hs, enter_hs, out[K["people_hospice"]] - enter_hs,
                                                           exit_hs, dim)
@@ -843,19 +972,8 @@ class ForecastModel(mesa.Model):
         out[K["home_care_waiting"]] = hc_waiting
         occ_h = out[_OCC0:_OCC0 + len(PLACE_STATES)][[PLACE_STATES.index(s) for s in HOUSING_STATES]].sum(axis=0)
         out[K["churn_rate"]] = np.divide(out[K["tenancy_ends"]], occ_h, out=np.zeros_like(occ_h), where=occ_h > 0)
-        c = plan.costs
-        res = out[K["people_residential_care"]] * c["residential_week"] * weeks
-        nur = out[K["people_nursing_care"]] * c["nursing_week"] * weeks
-        nur_nhs = out[K["people_nursing_care"]] * c["nursing_nhs_week"] * weeks
-        hc = out[K["home_care_hours"]] * c["home_care_hour"]
-        ec = out[K["people_extra_care"]] * c["extra_care_week"] * weeks
-        hosp = out[K["hospital_admissions"]] * c["hospital_admission"] + out[K["delayed_bed_days"]] * c["delayed_bed_day"]
-        hospice = out[K["hospice_bed_days"]] * c["hospice_day"]
-        out[K["cost_nhs"]] = nur_nhs + hosp + hospice * c["hospice_nhs_share"]
-        out[K["cost_local_authority"]] = res + (nur - nur_nhs) + hc + ec
-        out[K["cost_provider"]] = out[K["voids"]] * c["void_week"] * weeks
-        out[K["cost_charity"]] = hospice * (1 - c["hospice_nhs_share"])
-        out[K["cost_total"]] = out[K["cost_nhs"]:K["cost_charity"] + 1].sum(axis=0)
+        for name, series in cost_by_payer({k: out[K[k]] for k in COST_INPUTS}, plan.costs, dim).items():
+            out[K[name]] = series
         return out
 
     def _displace(self, t: int):

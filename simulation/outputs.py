@@ -388,3 +388,24 @@ def search_capacity(inputs, *, beds: str = "nursing", kpi: str = "delayed_discha
         tried[mid] = share
         lo, hi = (lo, mid) if ok else (mid, hi)
     return {"beds_added": hi, "tried": dict(sorted(tried.items())), "kpi": kpi, "below": below, "level": level}
+
+
+LATEST_RUN_SQL = ("select run_id, run_date from forecast.runs "
+                  "order by created_at desc, run_date desc, run_id desc limit 1")
+
+
+def latest_run(con) -> tuple[str, str] | None:
+    """(run_id, run_date) of the forecast written last, the one planners read (the planning
+    marts take the same: docs/decisions.md 14); None before any forecast."""
+    exists = con.execute("select count(*) from information_schema.tables where table_schema = 'forecast' "
+                         "and table_name = 'runs'").fetchone()[0]
+    if not exists:
+        return None
+    row = con.execute(LATEST_RUN_SQL).fetchone()
+    return (str(row[0]), str(row[1])[:10]) if row is not None else None
+
+
+def latest_run_date(con) -> str | None:
+    """The night (run date) of the forecast written last; None before any forecast."""
+    got = latest_run(con)
+    return got[1] if got is not None else None

@@ -30,7 +30,7 @@ from simulation.engine import KPIS, arrival_caps, draw_params, run_one, stream_s
 from simulation.inputs import SimulationInputs
 from simulation.scenarios import RunPlan, Scenario, baseline, build_plan
 
-ENGINE_VERSION = "1.0"
+ENGINE_VERSION = "2.0"   # 2.0: slots keyed for randomness, recency, register, long-stay days
 
 
 @dataclass
@@ -52,16 +52,24 @@ class ForecastResults:
 
 
 def config_hash(inputs: SimulationInputs, months: int, parameter_uncertainty: bool) -> str:
-    """What seeds the run besides the date: the inputs' content and the engine's version (not
-    the scenarios, so adding a scenario leaves the others' numbers alone)."""
+    """What seeds the run besides the date: the inputs' content and the engine's version - not
+    the scenarios (adding a scenario leaves the others' numbers alone) and not the horizon (a
+    24-month what-if's baseline is the first 24 months of the nightly's)."""
     h = hashlib.sha256()
     h.update(inputs.fingerprint().encode())
-    h.update(json.dumps({"engine": ENGINE_VERSION, "months": months, "uncertainty": parameter_uncertainty}).encode())
+    h.update(json.dumps({"engine": ENGINE_VERSION, "uncertainty": parameter_uncertainty}).encode())
     return h.hexdigest()[:16]
 
 
+def default_run_date(inputs: SimulationInputs) -> str:
+    """The run date when none is given: the first day after the census month, a fact of the
+    data (never the wall clock), so the same census always draws the same numbers. The nightly
+    forecast passes the night's logical date instead (``orchestration.night``)."""
+    return str((np.datetime64(inputs.reference_month, "M") + 1).astype("datetime64[D]"))
+
+
 def root_seed(run_date, chash: str) -> np.random.SeedSequence:
-    d = date.fromisoformat(str(run_date)[:10]) if run_date is not None else date.today()
+    d = date.fromisoformat(str(run_date)[:10])
     return np.random.SeedSequence([int(d.strftime("%Y%m%d")), int(chash, 16)])
 
 
@@ -112,6 +120,7 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
                 demand_keys.append(s.demand_key)
                 plans.append(build_plan(inputs, s, months, constrained=False))
     caps = arrival_caps(inputs, plans, months)
+    run_date = str(run_date)[:10] if run_date is not None else default_run_date(inputs)
     chash = config_hash(inputs, months, parameter_uncertainty)
     root = root_seed(run_date, chash)
     init = (inputs, plans, caps, root.entropy, months, parameter_uncertainty)
@@ -142,7 +151,7 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
     values = {s.name: allout[:, j] for j, s in enumerate(scenarios)}
     unconstrained = {k: allout[:, len(scenarios) + i] for i, k in enumerate(demand_keys)}
     meta = {
-        "run_date": str(run_date or date.today()),
+        "run_date": run_date,
         "config_hash": chash,
         "root_entropy": [int(x) for x in np.atleast_1d(root.entropy)],
         "replications": replications,

@@ -102,7 +102,7 @@ class HomeCareTeam(mesa.Agent):
         delivered = keep.copy()
         if room <= 0 or len(want) == 0:
             return delivered
-        order = np.lexsort((self.tiebreak(members[want]), -wait[want], -need[want]))
+        order = np.lexsort((self.tiebreak(self.model.key[members[want]]), -wait[want], -need[want]))
         w = want[order]
         fits = np.cumsum(extra[w]) <= room
         delivered[w[fits]] = demand[w[fits]]
@@ -111,16 +111,25 @@ class HomeCareTeam(mesa.Agent):
 
 class Hospital(mesa.Agent):
     """The local hospital: not ours and not rationed here, but where delayed discharges happen
-    (people whose next place is full stay, and every day they stay is a delayed bed day)."""
+    (people whose next place is full stay on, in whole months, and their days beyond the 21st
+    of the stay are the delayed bed days, as the warehouse measures them: simulation.stays)."""
 
     def __init__(self, model, days: dict):
         super().__init__(model)
         self.within, self.enter, self.exit = days["hospital_within"], days["hospital_enter"], days["hospital_exit"]
+        # long-stay days of each kind of month (defaults for inputs saved before they existed)
+        self.long = tuple(days.get(f"hospital_long_{k}", d) for k, d in
+                          (("within", 0.0), ("enter", 0.0), ("stay", 21.0), ("exit", 6.0)))
         c = model.plan.costs
         self.costs = {"admission": (c["hospital_admission"], "nhs"), "delayed_bed_day": (c["delayed_bed_day"], "nhs")}
 
     def bed_days(self, n_within, n_enter, n_stay, n_exit, days_in_month) -> float:
         return n_within * self.within + n_enter * self.enter + n_stay * days_in_month + n_exit * self.exit
+
+    def long_stay_days(self, n_within, n_enter, n_stay, n_exit, days_in_month):
+        """Expected days beyond the 21st of a stay: the delayed bed days the warehouse can see."""
+        w, e, s, x = self.long
+        return n_within * w + n_enter * e + n_stay * s * (days_in_month / 30.44) + n_exit * x
 
 
 class Hospice(mesa.Agent):
@@ -159,7 +168,7 @@ def allocate(model, cand: np.ndarray, want: np.ndarray, prio: np.ndarray, wait: 
         if len(keep):
             out[keep] = allocate(model, cand[keep], want[keep], prio[keep], wait[keep], pref[keep], free)
         return out
-    tb = hashed_uniform(model.unit_salt[model.pool_unit[pref]], cand)   # each unit's own key
+    tb = hashed_uniform(model.unit_salt[model.pool_unit[pref]], model.key[cand])   # each unit's own key
     # one float key instead of a three-key lexsort: priority, then wait, then the tie-break
     # in the fraction (both integers are small, so the order is the lexsort's)
     order = np.argsort(tb - (prio * 1024.0 + np.minimum(wait, 1023)), kind="stable")

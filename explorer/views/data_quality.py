@@ -70,3 +70,33 @@ if len(obs):
     st.caption("In the latest month, " + ", ".join(
         f"{int(r.person_months):,} people's places came from {words.SYSTEM_LABELS.get(r.state_source_system, 'inference') if r.state_source_system != 'inferred' else 'inference (no system holds them)'}"
         for r in obs.itertuples()) + ".")
+
+st.subheader("How well the forecast did")
+bt = dq.get("backtest")
+if bt is None or not len(bt):
+    ui.missing("No backtest has been run yet.", "The nightly refresh runs it after the forecast.")
+else:
+    from explorer.data import split_kpi
+
+    def _label(series: str) -> str:
+        m, svc, _ = split_kpi(series)
+        return words.measure(m, svc)[0]
+
+    for cutoff, part in bt.groupby("cutoff_months"):
+        census = pd.Timestamp(part["census_month"].iloc[0])
+        shown = pd.DataFrame({
+            "What": part["series"].map(_label),
+            "Forecast": part["forecast"].round(0).astype("int64"),
+            "What happened": part["actual"].round(0).astype("int64"),
+            "Off by": part["pct_error"].map(lambda v: f"{v:+.1f}%" if pd.notna(v) else "-"),
+            "Months inside the likely range (80%)": part["coverage80"].map(lambda v: f"{v:.0%}"),
+            "Months inside the wide range (95%)": part["coverage95"].map(lambda v: f"{v:.0%}"),
+            "Width of the wide range": part["width95_pct"].map(lambda v: f"{v:.0f}% of the forecast"),
+        })
+        st.markdown(f"**Forecast from {words.month(census)}, {int(cutoff)} months ahead**, run exactly as tonight's "
+                    "forecast is (the same models, trained only on what was known then), against what happened.")
+        ui.plain_table(shown, f"dq_backtest_{int(cutoff)}")
+    st.caption("**What this shows:** a forecast is only worth reading if its ranges hold what happens about as often as "
+               "they claim: the likely range should hold the actual in about 8 months of 10, the wide range in 19 of 20. "
+               "Stocks (people in a place, people waiting) are compared at the last month, flows (admissions, hours, "
+               "cost) over the whole period.")

@@ -7,16 +7,16 @@ MLflow here, since the engine may not import it.
 """
 
 
-import datetime as dt
-
 import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.assets.ml import PROBABILITY_TABLES, SEGMENTS, _tags, _tracking
+from orchestration.night import night_of
 from orchestration.resources import LlifHome
 
 TIMELINE = dg.AssetKey(["marts", "fct_person_month"])
+REGISTER = dg.AssetKey(["marts", "fct_register_applications"])   # tonight's waiting lists
 BASELINE = dg.AssetKey(["forecast", "baseline"])
 SCENARIO_FORECASTS = dg.AssetKey(["forecast", "scenario_forecasts"])
 BACKTEST = dg.AssetKey(["forecast", "backtest"])
@@ -27,41 +27,25 @@ class ForecastConfig(dg.Config):
     replications: int = 200
     months: int = 60
     processes: int = 2
+    run_date: str | None = None   # YYYY-MM-DD; default the night's logical date (orchestration.night)
 
 
 class BacktestConfig(dg.Config):
     replications: int = 50
     cutoffs: list[int] = [12, 24]
     processes: int = 2
-
-
-def forecast_inputs(con):
-    """The engine's inputs from tonight's warehouse: the census and rates from the timeline, the
-    segments, and the champion models' probability tables where they exist."""
-    from models_ml.features import table_exists
-    from models_ml.probability_table import load_probability_tables
-    from simulation.inputs import estimate_inputs
-
-    segments, n_segments = None, 0
-    tables = load_probability_tables(con) if table_exists(con, "ml", "transition_probabilities") else None
-    if tables is not None and table_exists(con, "ml", "segments"):
-        segments = con.execute("select person_key, segment from ml.segments order by person_key").df()
-        n_segments = tables.lattice.n_segments
-    inputs = estimate_inputs(con, n_segments=n_segments, segments=segments)
-    if tables is not None:
-        inputs = inputs.with_tables(tables.transition, tables.need)
-    return inputs, (tables.version if tables is not None else {})
+    run_date: str | None = None
 
 
 @dg.multi_asset(
     name="forecast__scenario_forecasts",
     specs=[
-        dg.AssetSpec(BASELINE, deps=[TIMELINE, SEGMENTS, PROBABILITY_TABLES], group_name="forecast",
+        dg.AssetSpec(BASELINE, deps=[TIMELINE, REGISTER, SEGMENTS, PROBABILITY_TABLES], group_name="forecast",
                      kinds={"mesa"},
                      description="Tonight's census carried forward five years on the champion models' rates, "
                                  "today's capacity and costs: demand, occupancy, waits, delays and cost with "
                                  "50/80/95% bands, and where the system is likely to block."),
-        dg.AssetSpec(SCENARIO_FORECASTS, deps=[TIMELINE, SEGMENTS, PROBABILITY_TABLES], group_name="forecast",
+        dg.AssetSpec(SCENARIO_FORECASTS, deps=[TIMELINE, REGISTER, SEGMENTS, PROBABILITY_TABLES], group_name="forecast",
                      kinds={"mesa", "duckdb"},
                      description="Every scenario in scenarios/ beside the baseline on common random numbers "
                                  "(paired differences with intervals), with unconstrained demand; the forecast "
@@ -71,16 +55,18 @@ def forecast_inputs(con):
     can_subset=False,   # one run: the scenarios' differences from the baseline need its random numbers
 )
 def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: ForecastConfig):
+    from llif.settings import paths
+    from simulation.forecast_inputs import build_forecast_inputs
+    from simulation.inputs import save_inputs
     from simulation.outputs import write_forecast
     from simulation.replications import run_forecast
     from simulation.scenarios import shipped_scenarios
     from warehouse import duck
 
-    from llif.settings import paths
-    from simulation.inputs import save_inputs
-
+    run_date = night_of(context, config.run_date)
     with duck.open_reader(llif.warehouse) as con:
-        inputs, model_versions = forecast_inputs(con)
+        inputs = build_forecast_inputs(con)
+    model_versions = inputs.provenance.get("model_versions", {})
     save_inputs(inputs, paths(llif.root).forecasts)  # the explorer's what-ifs start from these
     scenarios = shipped_scenarios()
     total = len(scenarios) * config.replications
@@ -90,7 +76,7 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
             context.log.info("forecast: %d of %d scenario runs", done, total)
 
     results = run_forecast(inputs, scenarios, replications=config.replications, months=config.months,
-                           run_date=dt.date.today(), processes=config.processes, progress=progress, needed=True)
+                           run_date=run_date, processes=config.processes, progress=progress, needed=True)
     run_id = context.run.run_id
     with duck.open_writer(llif.warehouse) as con:
         rows = write_forecast(con, results, run_metadata={"run_id": run_id, "model_versions": model_versions})
@@ -117,41 +103,47 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
     })
 
 
-@dg.asset(key=BACKTEST, deps=[TIMELINE], group_name="forecast", pool=WAREHOUSE_POOL, kinds={"mesa", "mlflow"},
-          description="The engine run from the census 12 and 24 months ago on rates learnt before then, against "
-                      "what happened: error of totals and coverage of the 80% and 95% bands; logged to MLflow.")
+@dg.asset(key=BACKTEST, deps=[TIMELINE, REGISTER, SEGMENTS], group_name="forecast", pool=WAREHOUSE_POOL,
+          kinds={"mesa", "mlflow"},
+          description="The nightly forecast's own path started from the census 12 and 24 months ago, on models "
+                      "trained only before then, against what happened: every key series' error, 80% and 95% "
+                      "band coverage and width; in forecast.backtest_series and MLflow.")
 def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestConfig) -> dg.MaterializeResult:
     import mlflow
 
-    from simulation.backtest import run_backtest
+    from simulation.backtest import run_backtest, write_backtest
     from warehouse import duck
 
-    figures, series = {}, {}
+    night = night_of(context, config.run_date)
+    figures, results = {}, {}
     with duck.open_reader(llif.warehouse) as con:
         for cutoff in config.cutoffs:
-            result = run_backtest(con, cutoff_months=cutoff, replications=config.replications,
-                                  processes=config.processes)
-            for name in ("total_pct_error", "coverage80", "coverage95"):
-                figures[f"{name}_{cutoff}m"] = round(float(result[name]), 4)
-            series[cutoff] = result["series"]
+            results[cutoff] = run_backtest(con, cutoff_months=cutoff, replications=config.replications,
+                                           processes=config.processes, run_date=night)
+            for name in ("total_pct_error", "coverage80", "coverage95", "min_coverage95"):
+                figures[f"{name}_{cutoff}m"] = round(float(results[cutoff][name]), 4)
+    with duck.open_writer(llif.warehouse) as con:
+        rows = write_backtest(con, results, context.run.run_id, night)
     tracking = _tracking(llif)
     tracking.activate()
     mlflow.set_experiment("llif-backtest")
-    with mlflow.start_run(run_name=f"backtest {dt.date.today()}", tags=_tags(context)) as run:
-        mlflow.log_params({"replications": config.replications, "cutoffs": ",".join(map(str, config.cutoffs))})
+    with mlflow.start_run(run_name=f"backtest {night}", tags=_tags(context)) as run:
+        mlflow.log_params({"replications": config.replications, "cutoffs": ",".join(map(str, config.cutoffs)),
+                           "run_date": str(night)})
         mlflow.log_metrics(figures)
-        for cutoff, table in series.items():   # the key series' errors and coverage, as a table
-            mlflow.log_table(table, artifact_file=f"backtest_series_{cutoff}m.json")
-    per_series = {f"series_{cutoff}m": dg.MetadataValue.md(_series_markdown(table)) for cutoff, table in series.items()}
-    return dg.MaterializeResult(metadata={**figures, **per_series, "mlflow_run_id": run.info.run_id})
+        for cutoff, r in results.items():   # the key series' errors, coverage and widths, as a table
+            mlflow.log_table(r["series"], artifact_file=f"backtest_series_{cutoff}m.json")
+    per_series = {f"series_{cutoff}m": dg.MetadataValue.md(_series_markdown(r["series"])) for cutoff, r in results.items()}
+    return dg.MaterializeResult(metadata={**figures, **per_series, "rows_written": rows, "run_date": str(night),
+                                          "mlflow_run_id": run.info.run_id})
 
 
 def _series_markdown(table) -> str:
-    cols = ["series", "kind", "forecast", "actual", "pct_error", "coverage80", "coverage95"]
+    cols = ["series", "kind", "forecast", "actual", "pct_error", "coverage80", "coverage95", "width95_pct"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for row in table[cols].itertuples(index=False):
         lines.append(f"| {row.series} | {row.kind} | {row.forecast:,.1f} | {row.actual:,.0f} | {row.pct_error:+.1f}% "
-                     f"| {row.coverage80:.0%} | {row.coverage95:.0%} |")
+                     f"| {row.coverage80:.0%} | {row.coverage95:.0%} | {row.width95_pct:.0f}% |")
     return "\n".join(lines)
 
 
