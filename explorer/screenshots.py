@@ -129,9 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(args.home) if args.home else Path(tmp)
         if not args.home:
-            from explorer.sample import build_sample_warehouse
+            from explorer.sample import build_sample_home
 
-            build_sample_warehouse(home / "warehouse.duckdb")
+            build_sample_home(home)
         port = free_port()
         proc = serve(home, port)
         try:

@@ -62,6 +62,18 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--dagster-port", type=_whole, default=3000)
     ui.add_argument("--mlflow-port", type=_whole, default=5000)
     ui.add_argument("--explorer-port", type=_whole, default=8501)
+    ui.add_argument("--docs-port", type=_whole, default=8580)
+
+    from llif.services import SERVICES
+
+    serve = sub.add_parser("serve", help="the long-lived services: Dagster webserver and daemon, MLflow, explorer, dbt docs")
+    serve.add_argument("--only", action="append", choices=SERVICES, metavar="SERVICE",
+                       help=f"run only this service (repeatable; one alone becomes that process, for systemd): {', '.join(SERVICES)}")
+    serve.add_argument("--host", default=None, help="listen address (default LLIF_LISTEN_ADDRESS or 127.0.0.1)")
+    serve.add_argument("--dagster-port", type=_whole, default=3000)
+    serve.add_argument("--mlflow-port", type=_whole, default=5000)
+    serve.add_argument("--explorer-port", type=_whole, default=8501)
+    serve.add_argument("--docs-port", type=_whole, default=8580)
 
     from llif.forecast_cli import add_forecast_commands
 
@@ -112,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ui":
             from llif.ui import run
 
-            return run(dagster_port=args.dagster_port, mlflow_port=args.mlflow_port, explorer_port=args.explorer_port)
+            return run(dagster_port=args.dagster_port, mlflow_port=args.mlflow_port, explorer_port=args.explorer_port,
+                       docs_port=args.docs_port)
+        if args.command == "serve":
+            from llif import services
+
+            ports = services.Ports(dagster=args.dagster_port, mlflow=args.mlflow_port, explorer=args.explorer_port,
+                                   docs=args.docs_port)
+            return services.run(only=args.only, host=args.host, ports=ports)
         if args.command == "forecast":
             return args.handler(args)
     except (ConfigError, SourcesError) as exc:

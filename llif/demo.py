@@ -27,7 +27,6 @@ def run(scale: float = 1.0, seed: int | None = None, replications: int | None = 
         result = api.generate(scale=scale, seed=seed, progress=True)
     print(f"llif: sources stand at {result.as_of.date()}")
 
-    print("llif: running the nightly refresh in-process")
     refreshed = _nightly_refresh(replications)
 
     truth = api.load_truth(p.home)
@@ -62,24 +61,35 @@ def _print_bottlenecks(warehouse, top: int = 6) -> None:
 
 def _nightly_refresh(replications: int | None = None) -> list[str]:
     """Materialise every asset Dagster can make; the source systems are external and only read.
-    ``replications`` overrides the forecast's (fewer for a quick look at a small world)."""
+    ``replications`` overrides the forecast's (fewer for a quick look at a small world).
+
+    The terminal gets one line per step; Dagster's full log (and anything libraries or worker
+    processes print) goes to ``LLIF_HOME/logs/nightly-<time>.log``, named before the run starts.
+    """
     import dagster as dg
 
     from llif.dbt_manifest import ensure
-    from llif.ui import prepare_dagster_home
+    from llif.progress import StageLines, log_file, progress_logger, quiet_run
+    from llif.services import prepare_dagster_home
 
     ensure()
     from orchestration.definitions import defs
 
     job = defs.resolve_job_def("nightly_refresh")
+    path = log_file(paths().logs, "nightly")
+    print(f"llif: running the nightly refresh in-process; Dagster's full log: {path}", flush=True)
+    run_config: dict = {"loggers": {"llif_progress": {}}}
+    if replications:
+        run_config["ops"] = {"forecast__scenario_forecasts": {"config": {"replications": replications}},
+                             "forecast__backtest": {"config": {"replications": replications}}}
     # the run is kept in LLIF_HOME's Dagster instance, so `make ui` shows it afterwards
-    with dg.DagsterInstance.from_config(str(prepare_dagster_home())) as instance:
-        run_config = {}
-        if replications:
-            run_config = {"ops": {"forecast__scenario_forecasts": {"config": {"replications": replications}},
-                                  "forecast__backtest": {"config": {"replications": replications}}}}
-        result = job.execute_in_process(instance=instance, run_config=run_config)
+    with dg.DagsterInstance.from_config(str(prepare_dagster_home())) as instance, quiet_run(path) as (terminal, log):
+        lines = StageLines(out=terminal, total=len(job.graph.nodes))
+        quiet = job.with_logger_defs({"llif_progress": progress_logger(lines, log)})
+        result = quiet.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)
     if not result.success:
-        raise RuntimeError("the nightly refresh failed; run `make ui` and open the failed run in Dagster")
+        failed = ", ".join(lines.failed) or "the run"
+        raise RuntimeError(f"the nightly refresh failed ({failed}); the full log is {path}, and `make ui` "
+                           "shows the failed run in Dagster")
     done = [e.asset_key for e in result.get_asset_materialization_events()]
     return sorted({"/".join(k.path[:2]) for k in done if k is not None})

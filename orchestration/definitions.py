@@ -13,6 +13,7 @@ from orchestration.assets.forecast import forecast_assets
 from orchestration.assets.identity import identity_asset
 from orchestration.assets.ingest import ingest_assets, person_table_keys
 from orchestration.assets.ml import ml_assets, ml_checks
+from orchestration.assets.published import published_warehouse
 from orchestration.assets.sources import source_system_specs
 from orchestration.assets.validation import truth_agreement
 from orchestration.jobs import nightly_job, nightly_schedule
@@ -29,6 +30,7 @@ def build_definitions() -> dg.Definitions:
             truth_agreement,
             *ml_assets,
             *forecast_assets,
+            published_warehouse,
         ],
         asset_checks=ml_checks,
         jobs=[nightly_job],

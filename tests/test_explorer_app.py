@@ -21,7 +21,7 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import data, forecasting, words
 from explorer.app import PAGES
-from explorer.sample import build_sample_warehouse
+from explorer.sample import build_sample_home, build_sample_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = ROOT / "explorer" / "views"
@@ -32,7 +32,7 @@ TIMEOUT = 60
 @pytest.fixture(scope="module")
 def full_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("explorer_full")
-    build_sample_warehouse(home / "warehouse.duckdb")
+    build_sample_home(home)  # built and published: the explorer reads the published copy
     return home
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from explorer import screenshots
 from explorer.app import PAGES
-from explorer.sample import build_sample_warehouse
+from explorer.sample import build_sample_home
 
 pytestmark = pytest.mark.skipif(not Path(screenshots.CHROMIUM).exists(), reason="no Chromium: apt-get install -y chromium")
 
@@ -46,7 +46,7 @@ runpy.run_path({app!r}, run_name="__main__")
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("explorer_browser")
-    build_sample_warehouse(tmp / "home" / "warehouse.duckdb")
+    build_sample_home(tmp / "home")
     script = tmp / "serve_explorer.py"
     script.write_text(textwrap.dedent(WRAPPER.format(root=str(ROOT), scenarios=str(tmp / "scenarios"),
                                                      app=str(screenshots.APP))))

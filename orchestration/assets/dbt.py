@@ -16,7 +16,9 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.assets.forecast import SCENARIO_FORECASTS
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.dbt import manifest_path, project
+from orchestration.resources import LlifHome
 
+DBT_DOCS = dg.AssetKey(["dbt_docs"])
 PLANNING = "tag:planning"  # dbt_project.yml tags models/planning and models/staging/forecast
 
 
@@ -76,4 +78,16 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
     def llif_dbt_planning(context: AssetExecutionContext, dbt: DbtCliResource):
         yield from dbt.cli(["build"], context=context).stream()
 
-    return [llif_dbt, llif_dbt_planning]
+    @dg.asset(key=DBT_DOCS, deps=list(llif_dbt_planning.keys), group_name="dbt_docs", pool=WAREHOUSE_POOL,
+              kinds={"dbt", "html"},
+              description="The dbt docs site (every model, column, test and the lineage, with tonight's catalogue) "
+                          "as one static page, LLIF_HOME/dbt_docs/index.html; served by `make ui`.")
+    def dbt_docs(llif: LlifHome) -> dg.MaterializeResult:
+        from llif.dbt_docs import build_docs
+        from llif.settings import paths
+
+        page = build_docs(llif.warehouse, paths(llif.root).dbt_docs)
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)),
+                                              "size_kb": round(page.stat().st_size / 1024)})
+
+    return [llif_dbt, llif_dbt_planning, dbt_docs]

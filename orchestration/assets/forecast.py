@@ -155,15 +155,22 @@ def _series_markdown(table) -> str:
     return "\n".join(lines)
 
 
-@dg.asset(key=REPORT, deps=[SCENARIO_FORECASTS], group_name="reports", pool=WAREHOUSE_POOL, kinds={"html"},
-          description="Tonight's printable report (HTML): the overview, the main charts and the scenario comparison.")
+@dg.asset(key=REPORT, deps=[SCENARIO_FORECASTS], group_name="reports", pool=WAREHOUSE_POOL, kinds={"html", "pdf"},
+          description="Tonight's printable report: HTML (interactive charts) and the same printed to PDF by "
+                      "headless Chromium: the overview, the main charts and the scenario comparison.")
 def nightly_report(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
-    from explorer.report import build_report
+    from explorer.report import PdfUnavailable, build_report, print_pdf
     from llif.settings import paths
 
     out = build_report(llif.warehouse, paths(llif.root).reports)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(out)),
-                                          "size_kb": round(out.stat().st_size / 1024)})
+    metadata = {"path": dg.MetadataValue.path(str(out)), "size_kb": round(out.stat().st_size / 1024)}
+    try:
+        pdf = print_pdf(out)
+        metadata["pdf"] = dg.MetadataValue.path(str(pdf))
+    except PdfUnavailable as exc:  # the HTML stands; say plainly why there is no PDF tonight
+        context.log.warning(str(exc))
+        metadata["pdf"] = f"not printed: {exc}"
+    return dg.MaterializeResult(metadata=metadata)
 
 
 forecast_assets = [scenario_forecasts, backtest, nightly_report]
