@@ -59,6 +59,10 @@ def load(loader: str, **kwargs):
 
 
 def page(title: str, intro: str) -> None:
+    """Every page starts here: the visitor must be logged in (``explorer/auth.py``), then the title."""
+    from explorer import auth
+
+    auth.require(auth.PLANNER)
     st.title(title)
     st.markdown(intro)
 

@@ -75,6 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--explorer-port", type=_whole, default=8501)
     serve.add_argument("--docs-port", type=_whole, default=8580)
 
+    acc = sub.add_parser("accounts", help="the explorer's local accounts (hashed passwords under LLIF_HOME)")
+    asub = acc.add_subparsers(dest="action", required=True)
+    add = asub.add_parser("add", help="add an account (the password is asked for, or read from stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["planner", "care_manager"])
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--replace", action="store_true", help="change an existing account's password or role")
+    rm = asub.add_parser("remove", help="remove an account")
+    rm.add_argument("name")
+    asub.add_parser("list", help="every account and its role")
+
     from llif.forecast_cli import add_forecast_commands
 
     add_forecast_commands(sub)
@@ -109,6 +120,34 @@ def _sources(args) -> int:
     return 0
 
 
+def _accounts(args) -> int:
+    from explorer import auth
+
+    try:
+        if args.action == "add":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                import getpass
+
+                password = getpass.getpass(f"password for {args.name}: ")
+                if getpass.getpass("again: ") != password:
+                    print("llif: error: the passwords differ", file=sys.stderr)
+                    return EXIT_USAGE
+            auth.add_account(args.name, password, args.role, replace=args.replace)
+            print(f"llif: account {args.name} ({args.role}) saved in {auth.accounts_file()}")
+        elif args.action == "remove":
+            auth.remove_account(args.name)
+            print(f"llif: account {args.name} removed")
+        else:
+            for name, role in auth.list_accounts():
+                print(f"{name}\t{role}")
+    except auth.AccountError as exc:
+        print(f"llif: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from synthetic_sources.api import SourcesError
     from synthetic_sources.world import ConfigError
@@ -134,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
             return services.run(only=args.only, host=args.host, ports=ports)
         if args.command == "forecast":
             return args.handler(args)
+        if args.command == "accounts":
+            return _accounts(args)
     except (ConfigError, SourcesError) as exc:
         print(f"llif: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -33,13 +33,27 @@ def run(scale: float = 1.0, seed: int | None = None, replications: int | None = 
     results = evaluate(truth, result.as_of, wide=1.0 if scale >= 1.0 else 3.0)
     ok = sum(r.within_tolerance for r in results)
     print(f"llif: calibration: {ok} of {len(results)} targets within tolerance (`llif sources report` for the table)")
-    print(f"llif: done in {time.perf_counter() - started:.0f}s; refreshed: {', '.join(refreshed) or 'source systems only'}")
+    groups = sorted({r.split("/")[0] for r in refreshed})
+    print(f"llif: done in {time.perf_counter() - started:.0f}s; {len(refreshed)} tables and files refreshed "
+          f"({', '.join(groups) or 'source systems only'})")
     _print_bottlenecks(p.warehouse)
-    print("llif: look next:")
-    print(f"  sources    {p.sources}")
-    print("  lineage    `make ui` then http://127.0.0.1:3000 (Dagster) and http://127.0.0.1:5000 (MLflow)")
-    print("  planning   `make ui` then http://127.0.0.1:8501 (the explorer); tonight's report in", p.reports)
+    _print_next(p)
     return 0
+
+
+def _print_next(p) -> None:
+    """What to open next: the report first (no server needed), then the services of `make ui`."""
+    reports = sorted(p.reports.glob("*.html"), key=lambda f: f.stat().st_mtime)
+    pdfs = sorted(p.reports.glob("*.pdf"), key=lambda f: f.stat().st_mtime)
+    print("llif: look next:")
+    if reports:
+        print(f"  report     {reports[-1]}" + (f" (and {pdfs[-1].name})" if pdfs else ""))
+    print("  explorer   `make ui`, then http://127.0.0.1:8501 (first `llif accounts add NAME --role planner`)")
+    print("  Dagster    http://127.0.0.1:3000 (lineage, runs, asset checks); MLflow http://127.0.0.1:5000")
+    print("  dbt docs   http://127.0.0.1:8580 (every model and column)")
+    logs = sorted(p.logs.glob("nightly-*.log")) if p.logs.exists() else []
+    if logs:
+        print(f"  full log   {logs[-1]}")
 
 
 def _print_bottlenecks(warehouse, top: int = 6) -> None:

@@ -149,7 +149,13 @@ def quiet_run(path: Path) -> Iterator[tuple[TextIO, TextIO]]:
     sys.stderr.flush()
     saved_out, saved_err = os.dup(1), os.dup(2)
     log = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 (closed below)
-    terminal = os.fdopen(os.dup(saved_out), "w", buffering=1, encoding="utf-8")
+    try:
+        on_fd1 = sys.stdout.fileno() == 1
+    except (AttributeError, OSError, ValueError):  # a StringIO or a test's capture
+        on_fd1 = False
+    # sys.stdout writes to descriptor 1, which is about to be the log: write to a copy of the
+    # terminal instead; a redirected sys.stdout (a test's capture) stays the terminal as it is
+    terminal = os.fdopen(os.dup(saved_out), "w", buffering=1, encoding="utf-8") if on_fd1 else sys.stdout
     root = logging.getLogger()
     handler = logging.StreamHandler(log)
     handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
@@ -171,5 +177,6 @@ def quiet_run(path: Path) -> Iterator[tuple[TextIO, TextIO]]:
         logging.captureWarnings(False)
         root.removeHandler(handler)
         root.setLevel(old_level)
-        terminal.close()
+        if on_fd1:
+            terminal.close()
         log.close()

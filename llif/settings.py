@@ -75,6 +75,11 @@ class Paths:
         return self.home / "published"
 
     @property
+    def audit(self) -> Path:
+        """The explorer's audit log of every view of a person (SQLite, owner-only)."""
+        return self.home / "audit" / "explorer_audit.sqlite"
+
+    @property
     def accounts(self) -> Path:
         """The explorer's local accounts (hashed passwords, owner-only)."""
         return self.home / "secrets" / "explorer_accounts.json"

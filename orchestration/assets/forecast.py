@@ -73,7 +73,7 @@ def forecast_inputs(con):
 def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: ForecastConfig):
     from simulation.outputs import write_forecast
     from simulation.replications import run_forecast
-    from simulation.scenarios import shipped_scenarios
+    from explorer.scenario_store import nightly_scenarios
     from warehouse import duck
 
     from llif.settings import paths
@@ -82,7 +82,9 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
     with duck.open_reader(llif.warehouse) as con:
         inputs, model_versions = forecast_inputs(con)
     save_inputs(inputs, paths(llif.root).forecasts)  # the explorer's what-ifs start from these
-    scenarios = shipped_scenarios()
+    scenarios = nightly_scenarios(llif.root)  # the shipped ones and the planners' saved what-ifs
+    for skipped in scenarios.skipped:
+        context.log.warning("saved scenario left out tonight: %s", skipped)
     total = len(scenarios) * config.replications
 
     def progress(done: int) -> None:
