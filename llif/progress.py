@@ -41,6 +41,9 @@ _LABELS = {
     "forecast__scenario_forecasts": "forecast: baseline and every scenario",
     "forecast__backtest": "forecast backtest",
     "published__warehouse": "publish the night for the explorer",
+    "health_ingest": "checks: quarantine share and freshness of every source",
+    "identity__person_xref_linkage_match_rate": "check: linkage match rate against last night",
+    "health_marts": "checks: marts' row counts against last night",
     "reports__nightly_report": "nightly report (HTML and PDF)",
 }
 

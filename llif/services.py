@@ -110,8 +110,11 @@ def commands(host: str | None = None, ports: Ports = Ports()) -> dict[str, list[
     bin_dir = Path(sys.executable).parent
     workspace = str(workspace_file())
     import explorer
+    from explorer.auth import oidc_config_file
 
     explorer_app = Path(explorer.__file__).resolve().parent / "app.py"
+    oidc = oidc_config_file()  # OIDC login when the operator has configured it (docs/deploy.md)
+    secrets = ["--secrets.files", str(oidc)] if oidc.exists() else []
     return {
         "dagster-webserver": [str(bin_dir / "dagster-webserver"), "-w", workspace, "-h", host, "-p", str(ports.dagster)],
         "dagster-daemon": [str(bin_dir / "dagster-daemon"), "run", "-w", workspace],
@@ -124,6 +127,7 @@ def commands(host: str | None = None, ports: Ports = Ports()) -> dict[str, list[
             str(bin_dir / "streamlit"), "run", str(explorer_app),
             "--server.headless", "true", "--server.address", host, "--server.port", str(ports.explorer),
             "--browser.gatherUsageStats", "false", "--client.toolbarMode", "viewer", "--theme.primaryColor", "#0072B2",
+            *secrets,
         ],
         "dbt-docs": [sys.executable, "-m", "http.server", str(ports.docs), "--bind", host, "--directory", str(p.dbt_docs)],
     }
