@@ -80,12 +80,12 @@ def _nightly_refresh(replications: int | None = None) -> list[str]:
     The terminal gets one line per step; Dagster's full log (and anything libraries or worker
     processes print) goes to ``LLIF_HOME/logs/nightly-<time>.log``, named before the run starts.
     """
-    import dagster as dg
-
     from llif.dbt_manifest import ensure
     from llif.progress import StageLines, log_file, progress_logger, quiet_run
-    from llif.services import prepare_dagster_home
+    from llif.services import open_instance
+    from llif.shutdown import sigterm_interrupts
 
+    sigterm_interrupts()  # SIGTERM stops the night as Ctrl-C does: steps end, dbt and workers with them
     ensure()
     from orchestration.definitions import defs
 
@@ -97,7 +97,7 @@ def _nightly_refresh(replications: int | None = None) -> list[str]:
         run_config["ops"] = {"forecast__scenario_forecasts": {"config": {"replications": replications}},
                              "forecast__backtest": {"config": {"replications": replications}}}
     # the run is kept in LLIF_HOME's Dagster instance, so `make ui` shows it afterwards
-    with dg.DagsterInstance.from_config(str(prepare_dagster_home())) as instance, quiet_run(path) as (terminal, log):
+    with open_instance() as instance, quiet_run(path) as (terminal, log):
         lines = StageLines(out=terminal, total=len(job.graph.nodes))
         quiet = job.with_logger_defs({"llif_progress": progress_logger(lines, log)})
         result = quiet.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False)

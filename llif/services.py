@@ -65,10 +65,19 @@ storage:
       env: LLIF_DAGSTER_STORAGE_URL"""
 
 
+def dagster_storage_url(url: str) -> str:
+    """The URL as dagster-postgres needs it: its SQL is written for psycopg2, and SQLAlchemy 2.1
+    takes a bare ``postgresql://`` to mean psycopg 3, whose server-side parameters break
+    Dagster's ``NOTIFY``; so the driver is named."""
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    raise ValueError(f"LLIF_DAGSTER_STORAGE_URL must be a postgresql:// URL, got one for {url.split('@')[-1]!r}")
+
+
 def dagster_yaml_text(home: Path, storage_url: str | None) -> str:
     if storage_url:
-        if not storage_url.startswith(("postgresql://", "postgres://", "postgresql+psycopg2://")):
-            raise ValueError(f"LLIF_DAGSTER_STORAGE_URL must be a postgresql:// URL, got {storage_url.split('@')[-1]!r}")
+        dagster_storage_url(storage_url)  # refuses anything but PostgreSQL, naming the host only
         storage = POSTGRES_STORAGE
     else:
         storage = SQLITE_STORAGE.format(base_dir=home / "storage")
@@ -83,6 +92,17 @@ def prepare_dagster_home() -> Path:
     if not config.exists():
         config.write_text(dagster_yaml_text(home, service_settings().dagster_storage_url))
     return home
+
+
+def open_instance():
+    """LLIF_HOME's Dagster instance in this process (``make demo`` keeps its runs there, so the UI
+    shows them), with the storage URL in the form dagster-postgres needs."""
+    import dagster as dg
+
+    url = os.environ.get("LLIF_DAGSTER_STORAGE_URL")
+    if url:
+        os.environ["LLIF_DAGSTER_STORAGE_URL"] = dagster_storage_url(url)
+    return dg.DagsterInstance.from_config(str(prepare_dagster_home()))
 
 
 def workspace_file() -> Path:
@@ -147,6 +167,8 @@ def environment() -> dict[str, str]:
             "<!doctype html><title>dbt docs</title><p>The dbt docs site is built by the nightly run "
             "(asset <code>dbt_docs</code>); it appears here after the first night.</p>")
     env = dict(os.environ)
+    if env.get("LLIF_DAGSTER_STORAGE_URL"):
+        env["LLIF_DAGSTER_STORAGE_URL"] = dagster_storage_url(env["LLIF_DAGSTER_STORAGE_URL"])
     env["DAGSTER_HOME"] = str(home)
     env["LLIF_HOME"] = str(p.home)
     return env

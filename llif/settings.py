@@ -110,6 +110,7 @@ class ServiceSettings:
     - ``LLIF_SMTP_HOST`` / ``_PORT`` / ``_USER`` / ``_PASSWORD`` / ``_STARTTLS``, ``LLIF_ALERT_FROM``,
       ``LLIF_ALERT_TO`` (comma-separated): the run-failure and check-failure email.
     - ``LLIF_ALERT_WEBHOOK``: optionally, a URL that gets the same alert as JSON.
+    - ``LLIF_NIGHTLY_CRON``: when the nightly job runs (default ``0 2 * * *``, Europe/London).
     """
 
     listen_address: str = "127.0.0.1"
@@ -123,6 +124,7 @@ class ServiceSettings:
     alert_from: str = "llif@localhost"
     alert_to: tuple[str, ...] = ()
     alert_webhook: str | None = None
+    nightly_cron: str = "0 2 * * *"
 
     def mlflow_tracking_uri(self, p: Paths | None = None) -> str:
         if self.mlflow_tracking:
@@ -147,4 +149,5 @@ def service_settings() -> ServiceSettings:
         alert_from=env.get("LLIF_ALERT_FROM") or "llif@localhost",
         alert_to=tuple(a.strip() for a in env.get("LLIF_ALERT_TO", "").split(",") if a.strip()),
         alert_webhook=env.get("LLIF_ALERT_WEBHOOK") or None,
+        nightly_cron=env.get("LLIF_NIGHTLY_CRON") or "0 2 * * *",
     )

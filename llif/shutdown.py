@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 GRACE_SECONDS = 5.0
@@ -55,3 +56,36 @@ def run_child(cmd: list[str], env: dict[str, str] | None = None, timeout: float 
         terminate_group(proc)
         raise
     return Finished(proc.returncode, out or "")
+
+
+@contextmanager
+def pool_ends_with_caller(pool, grace: float = GRACE_SECONDS):
+    """Use inside ``with ProcessPoolExecutor(...) as pool:``; if the caller is interrupted or fails,
+    the pool's worker processes are ended at once instead of finishing their tasks.
+
+    ``ProcessPoolExecutor.__exit__`` waits for running tasks (a forecast batch, a table's chunk),
+    so a stopped night would sit in ``shutdown`` for minutes, or for ever when the workers had
+    been interrupted too (issue 15: two forecast workers at 0% CPU for over ten minutes).
+    """
+    try:
+        yield pool
+    except BaseException:
+        workers = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+        deadline = time.monotonic() + grace
+        for w in workers:
+            w.join(timeout=max(0.1, deadline - time.monotonic()))
+            if w.is_alive():
+                w.kill()
+                w.join(timeout=1)
+        raise
+
+
+def sigterm_interrupts() -> None:
+    """Make SIGTERM interrupt like Ctrl-C (SIGINT) in this process, as Dagster's own run workers
+    do: ``llif demo`` runs the night in-process, and a service manager or ``timeout`` stops it
+    with SIGTERM, whose default ends the process at once, leaving dbt and workers orphaned."""
+    signal.signal(signal.SIGTERM, signal.getsignal(signal.SIGINT))
