@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--explorer-port", type=_whole, default=8501)
     serve.add_argument("--docs-port", type=_whole, default=8580)
 
+    chk = sub.add_parser("check", help="can this installation reach its warehouse? (a clear message if not)")
+    chk.add_argument("--target", default="duckdb", choices=["duckdb", "postgres", "sqlserver"])
+    chk.add_argument("--no-login", action="store_true", help="only test that the server's port answers")
+
     acc = sub.add_parser("accounts", help="the explorer's local accounts (hashed passwords under LLIF_HOME)")
     asub = acc.add_subparsers(dest="action", required=True)
     add = asub.add_parser("add", help="add an account (the password is asked for, or read from stdin)")
@@ -175,6 +179,15 @@ def main(argv: list[str] | None = None) -> int:
             return args.handler(args)
         if args.command == "accounts":
             return _accounts(args)
+        if args.command == "check":
+            from llif.connection_check import ConnectionCheckFailed, check_target
+
+            try:
+                print(check_target(args.target, login=not args.no_login).message)
+            except ConnectionCheckFailed as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            return 0
     except (ConfigError, SourcesError) as exc:
         print(f"llif: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
