@@ -168,9 +168,14 @@ def quiet_run(path: Path) -> Iterator[tuple[TextIO, TextIO]]:
     logging.captureWarnings(True)
     os.dup2(log.fileno(), 1)
     os.dup2(log.fileno(), 2)
+    # Python-level writers too: whatever prints, or makes a logging handler, while the run goes on
+    # writes to the log even when sys.stdout was not descriptor 1 (a test's capture)
+    old_out, old_err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = log, log
     try:
         yield terminal, log
     finally:
+        sys.stdout, sys.stderr = old_out, old_err
         sys.stdout.flush()
         sys.stderr.flush()
         os.dup2(saved_out, 1)

@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# An installed wheel has no checkout around it: the dbt project, the shipped scenarios and the
+# workspace travel inside the packages (``llif/package.py`` puts them there when it builds).
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").exists() and (PROJECT_ROOT / "dbt_project").is_dir()
+PACKAGED_DBT_PROJECT = PROJECT_ROOT / "orchestration" / "dbt-project"
+
+
+def dbt_project_dir() -> Path:
+    """The dbt project: the checkout's ``dbt_project/``, or the copy an installed wheel carries."""
+    return PROJECT_ROOT / "dbt_project" if IN_CHECKOUT else PACKAGED_DBT_PROJECT
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
@@ -86,8 +95,11 @@ class Paths:
 
 
 def llif_home() -> Path:
+    """``LLIF_HOME``; by default ``.llif/`` in the checkout, or ``~/.llif`` for an installed wheel."""
     raw = os.environ.get("LLIF_HOME")
-    return Path(raw).expanduser().resolve() if raw else PROJECT_ROOT / ".llif"
+    if raw:
+        return Path(raw).expanduser().resolve()
+    return PROJECT_ROOT / ".llif" if IN_CHECKOUT else Path.home() / ".llif"
 
 
 def paths(home: Path | None = None) -> Paths:
