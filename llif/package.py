@@ -39,7 +39,7 @@ def _tracked_files(root: Path) -> list[Path]:
 
 
 def _run(cmd: list[str], cwd: Path, env: dict | None = None) -> None:
-    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd[:4])} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
 

@@ -26,7 +26,7 @@ if __name__ == "__main__":
         keys = [dg.AssetKey(["forecast", "baseline"]), dg.AssetKey(["forecast", "scenario_forecasts"])]
     elif part == "dbt":
         keys = [k for k in graph.get_all_asset_keys()
-                if graph.get(k).assets_def.op.name == "llif_dbt"]
+                if graph.get(k).assets_def.is_executable and graph.get(k).assets_def.node_def.name == "llif_dbt"]
     else:
         raise SystemExit(f"unknown part {part!r}")
     config = {}

@@ -92,3 +92,73 @@ def test_a_failed_publication_leaves_the_last_night_current(sample, tmp_path, mo
     with pytest.raises(duckdb.Error):
         published.publish(sample, folder, stamp="2")
     assert published.current(folder) == good.path
+
+
+READER = """
+import sys, time
+from pathlib import Path
+from explorer import data
+from warehouse.published import current
+
+folder, stop_at = Path(sys.argv[1]), time.monotonic() + float(sys.argv[2])
+ok = errors = 0
+nights = set()
+while time.monotonic() < stop_at and not (folder / "STOP").exists():
+    path = current(folder)  # what a page opens: the current night
+    try:
+        data.overview(path)
+        data.data_quality(path)
+        data.flows(path, "2020-01-01", "2030-01-01")
+        ok += 1
+        nights.add(path.parent.name)
+    except Exception as exc:
+        errors += 1
+        print("reader:", type(exc).__name__, str(exc)[:200], file=sys.stderr)
+print(ok, errors, len(nights))
+"""
+
+
+@pytest.mark.timeout(1800)
+def test_ten_nights_with_a_reader_hammering_the_explorer_all_succeed(first_night, tmp_path, monkeypatch):
+    """Issue 16 saw 4 failed nights in 4 with the explorer querying. Ten nights of loading, linking
+    and publishing, each a day later, with a reader process running the explorer's loaders
+    non-stop: every night succeeds, and the reader never fails and moves on with the nights."""
+    import importlib
+    import shutil
+    import subprocess
+    import sys
+
+    import dagster as dg
+
+    from synthetic_sources import api
+
+    home = tmp_path / "home"
+    shutil.copytree(first_night.home, home)
+    monkeypatch.setenv("LLIF_HOME", str(home))
+    monkeypatch.setenv("LLIF_WAREHOUSE", str(home / "warehouse.duckdb"))
+    import orchestration.definitions as module
+
+    defs = importlib.reload(module).defs
+    job = defs.resolve_job_def("nightly_refresh")
+    keys = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
+            if k.path[0] in ("raw", "identity", "published") and k.path[:2] != ["identity", "snp_identity__source_identifiers"]]
+    assert published.current(home / "published") is not None  # the first night published
+    script = tmp_path / "reader.py"
+    script.write_text(READER)
+    reader = subprocess.Popen([sys.executable, str(script), str(home / "published"), "1500"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=Path(__file__).resolve().parent.parent)
+    results = []
+    try:
+        for _ in range(10):
+            api.advance(home=home, days=1)
+            night = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), asset_selection=keys,
+                                           raise_on_error=False)
+            results.append(night.success)
+    finally:
+        (home / "published" / "STOP").write_text("")
+        out, err = reader.communicate(timeout=120)
+    assert results == [True] * 10, results
+    ok, errors, nights = map(int, out.split())
+    assert errors == 0, err[-2000:]
+    assert ok >= 10 and nights >= 2, (ok, nights)  # it read throughout and saw the nights change

@@ -127,6 +127,7 @@ def test_sigterm_in_the_forecasts_process_pool(first_night, tmp_path):
     took, seen = _stop_when(proc, lambda kids: sum("night_runner" in _cmdline(k) for k in kids) >= 2)
     assert proc.returncode != 0
     assert took <= STOP_WITHIN, f"{took:.1f}s from SIGTERM to exit"
+    print(f"forecast: stopped {took:.1f}s after SIGTERM; {len(seen)} child processes seen, none left")
     assert not _left(seen), _left(seen)
     # the stopped run wrote nothing; the next one completes and matches a night never stopped
     assert _table(stopped / "warehouse.duckdb", "select count(*) from forecast.runs")[0][0] == runs_before
@@ -154,6 +155,7 @@ def test_sigterm_during_dbt(first_night, tmp_path):
     took, seen = _stop_when(proc, lambda kids: any(" build" in _cmdline(k) and "dbt" in _cmdline(k) for k in kids))
     assert proc.returncode != 0
     assert took <= STOP_WITHIN, f"{took:.1f}s from SIGTERM to exit"
+    print(f"dbt: stopped {took:.1f}s after SIGTERM; {len(seen)} child processes seen, none left")
     assert not _left(seen), _left(seen)
     # nobody holds the warehouse any more: a writer gets it at once
     con = duckdb.connect(str(stopped / "warehouse.duckdb"))
