@@ -15,6 +15,7 @@ import socket
 import time
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -141,3 +142,68 @@ def test_mlflow_tracks_in_postgresql_when_given_by_url(tmp_path, monkeypatch, pg
         assert "llif-transition-models" in {e["name"] for e in body["experiments"]}
     finally:
         services.stop(procs)
+
+
+def _dbt_processes() -> list[int]:
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if "dbt build" in cmd:
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.timeout(900)
+def test_a_run_terminated_as_the_ui_does_stops_within_30s_with_no_dbt_left(tmp_path, monkeypatch):
+    """The daemon's scheduled night, terminated during dbt the way the UI's *Terminate* does
+    (the run coordinator's cancel_run): the run is cancelled within 30 s and no dbt is left."""
+    import dagster as dg
+
+    from synthetic_sources import api
+
+    home = tmp_path / "llif_ui_stop"
+    api.generate(home=home, scale=0.02, seed=3, until="2026-10-31")
+    monkeypatch.setenv("LLIF_HOME", str(home))
+    monkeypatch.delenv("LLIF_DAGSTER_STORAGE_URL", raising=False)
+    monkeypatch.setenv("LLIF_NIGHTLY_CRON", "* * * * *")
+    procs = services.start(only=["dagster-daemon"])
+    try:
+        with services.open_instance() as instance:
+            deadline, run_id = time.monotonic() + 600, None
+            while time.monotonic() < deadline and run_id is None:
+                for r in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])):
+                    starts = instance.all_logs(r.run_id, of_type=dg.DagsterEventType.STEP_START)
+                    if any(e.step_key == "llif_dbt" for e in starts):
+                        run_id = r.run_id
+                time.sleep(1)
+            assert run_id is not None, "the scheduled night never reached dbt"
+            time.sleep(5)  # dbt is busy
+            sent = time.monotonic()
+            assert instance.run_coordinator.cancel_run(run_id)
+            while time.monotonic() - sent < 60:
+                status = instance.get_run_by_id(run_id).status
+                if status in (dg.DagsterRunStatus.CANCELED, dg.DagsterRunStatus.FAILURE):
+                    break
+                time.sleep(0.5)
+            took = time.monotonic() - sent
+            assert status == dg.DagsterRunStatus.CANCELED, status
+            assert took <= 30, f"{took:.1f}s from terminate to cancelled"
+            print(f"terminated from the UI's path: cancelled {took:.1f}s later")
+            time.sleep(2)
+            left = []
+            for p in _dbt_processes():
+                try:
+                    if str(home) in Path(f"/proc/{p}/environ").read_bytes().decode(errors="replace"):
+                        left.append(p)
+                except OSError:
+                    pass
+            assert not left, f"dbt outlived its run: {left}"
+    finally:
+        services.stop(procs)
+    import duckdb
+
+    duckdb.connect(str(home / "warehouse.duckdb")).close()  # nobody holds the write lock
