@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 LLIF_HOME ?= $(CURDIR)/.llif
 export LLIF_HOME
 
-.PHONY: demo test test-fast ui bench install dev lock clean
+.PHONY: demo test test-fast ui bench install dev lock wheel clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,9 @@ $(STAMP): requirements.lock pyproject.toml | $(VENV)/bin/python
 	$(PIP) install --quiet --no-deps -e .
 	touch $@
 
-$(DEV_STAMP): $(STAMP)
+# the test tools (pytest, Playwright, an SMTP sink) come only with the development lock
+$(DEV_STAMP): $(STAMP) requirements-dev.lock
+	$(PIP) install --quiet -r requirements-dev.lock
 	touch $@
 
 install: $(STAMP)
@@ -39,7 +41,7 @@ test-fast: $(DEV_STAMP)
 	$(PY) -m llif.dbt_manifest >/dev/null
 	$(PY) -m pytest -q -m "not slow"
 
-## ui: the Dagster UI, the MLflow UI and the explorer on localhost
+## ui: every service on localhost: Dagster UI and daemon, MLflow, the explorer, the dbt docs site
 ui: $(STAMP)
 	$(PY) -m llif ui
 
@@ -47,10 +49,16 @@ ui: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
-## lock: re-pin every dependency (needs network to the package index)
+## lock: re-pin every dependency (needs network to the package index): the development lock
+## first, then the runtime lock held to the same versions without the test tools
 lock:
 	$(VENV)/bin/pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 -o requirements.lock
+
+## wheel: the installable wheel, carrying the dbt project, the scenarios and the workspace
+wheel: $(STAMP)
+	$(PY) -m llif.package dist
 
 clean:
 	rm -rf $(VENV) .pytest_cache

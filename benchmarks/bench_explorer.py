@@ -81,6 +81,7 @@ def time_pages(path: Path) -> dict:
 
     from explorer import data
     from explorer.app import PAGES
+    from explorer.auth import PLANNER, User
 
     out = {}
     for page, title, _ in PAGES:
@@ -91,6 +92,7 @@ def time_pages(path: Path) -> dict:
                 data._MEMO.clear()
             at = AppTest.from_file(str(ROOT / "explorer" / "views" / page), default_timeout=120)
             at.session_state["warehouse_path"] = str(path)
+            at.session_state["llif_user"] = User("bench", PLANNER, "local")  # logged in, as a planner is
             started = time.perf_counter()
             at.run()
             timings[label] = round(time.perf_counter() - started, 2)

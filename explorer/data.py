@@ -588,3 +588,42 @@ def data_quality(path) -> dict[str, pd.DataFrame]:
     out = read(path, q)
     out["now"] = pd.DataFrame({"now": [dt.datetime.now()]})
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# individual outlooks (care managers only; every person shown is audited, explorer/audit.py)
+
+
+def outlook_columns(path) -> list[str]:
+    """The chance columns of ``ml.person_outlooks`` (``p_...``), in the table's order."""
+    if "ml.person_outlooks" not in catalogue(path):
+        return []
+    return [c for c in columns(path, "ml.person_outlooks") if c.startswith("p_")]
+
+
+def person_outlooks(path, order_by: str, segment: str | None = None, top: int = 25) -> pd.DataFrame:
+    """The ``top`` people most at risk by ``order_by``, with their segment; empty without outlooks."""
+    cols = outlook_columns(path)
+    if order_by not in cols:
+        raise ValueError(f"no outlook {order_by!r} (have: {', '.join(cols)})")
+    have = columns(path, "ml.person_outlooks")
+    where, params = "", []
+    if segment and "segment_name" in have:
+        where, params = "where segment_name = ?", [segment]
+    picked = ", ".join(f'"{c}"' for c in ["person_key"] + (["segment_name"] if "segment_name" in have else []) + cols)
+    sql = f'select {picked} from ml.person_outlooks {where} order by "{order_by}" desc, person_key limit ?'
+    return read(path, {"o": (sql, params + [int(top)])})["o"]
+
+
+def person_detail(path, person_key: str) -> dict[str, pd.DataFrame]:
+    """One person's outlook row and their latest months in the timeline (pseudonymous key only)."""
+    q = {"outlook": ("select * from ml.person_outlooks where person_key = ?", [person_key]),
+         "months": ("""select month_start, state, previous_state, need_level, age, area_name, weekly_care_hours
+                       from marts.fct_person_month where person_key = ? order by month_start desc limit 12""",
+                    [person_key])}
+    have = set(columns(path, "marts.fct_person_month"))
+    wanted = ["month_start", "state", "previous_state", "need_level", "age", "area_name", "weekly_care_hours"]
+    picked = ", ".join(c for c in wanted if c in have) or "month_start"
+    q["months"] = (f"select {picked} from marts.fct_person_month where person_key = ? "
+                   "order by month_start desc limit 12", [person_key])
+    return read(path, q)

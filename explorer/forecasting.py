@@ -43,40 +43,18 @@ class WhatIfResult:
 
 
 def scenarios_dir() -> Path:
-    """The folder the nightly run reads scenario files from (``simulation.scenarios.shipped_scenarios``)."""
-    try:
-        import simulation.scenarios as sc
-    except Exception:
-        from llif.settings import PROJECT_ROOT
+    """Where what-ifs are saved: ``LLIF_HOME/scenarios/`` (``explorer/scenario_store.py``); the
+    nightly forecast reads it beside the shipped scenarios."""
+    from explorer.scenario_store import saved_dir
 
-        return PROJECT_ROOT / "scenarios"
-    folder = getattr(sc, "SCENARIOS_DIR", None)
-    if folder is not None:
-        return Path(folder)
-    return Path(sc.__file__).resolve().parent.parent / "scenarios"
+    return saved_dir()
 
 
-def save_scenario(spec: dict, folder: Path | None = None, overwrite: bool = False) -> Path:
-    """Write the scenario as ``<name>.yaml`` where the nightly run will find it."""
-    from explorer.whatif import to_yaml
+def save_scenario(spec: dict, folder: Path | None = None, overwrite: bool = False, author: str | None = None) -> Path:
+    """Write the scenario as ``<name>.yaml`` where the nightly run will find it, with its author and time."""
+    from explorer.scenario_store import save
 
-    folder = Path(folder) if folder is not None else scenarios_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{spec['name']}.yaml"
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"A scenario called '{spec['name']}' is already saved ({path.name}). "
-                              "Choose another name, or tick 'Replace it'.")
-    text = to_yaml(spec)
-    try:
-        from simulation.scenarios import validate
-
-        import yaml
-
-        validate(yaml.safe_load(text), where=str(path))
-    except ImportError:
-        pass
-    path.write_text(text)
-    return path
+    return save(spec, Path(folder) if folder is not None else scenarios_dir(), overwrite=overwrite, author=author)
 
 
 def engine_status() -> str | None:

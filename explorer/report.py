@@ -3,10 +3,11 @@
     from explorer.report import build_report
     build_report(paths().warehouse, paths().reports)   # -> .../llif-report-2026-11-01.html
 
-Why HTML, not PDF: the charts stay interactive on screen (hover for figures), the file opens
-anywhere and prints to PDF from any browser. Plotly's JavaScript is embedded once, so the file
-works offline (about 5 MB). A PDF renderer would need a browser or system libraries (kaleido,
-WeasyPrint); none is a pure pip install that works here, so there is no PDF.
+Why HTML first, and the PDF printed from it: the charts stay interactive on screen (hover for
+figures) and the file opens anywhere; Plotly's JavaScript is embedded once, so it works offline
+(about 5 MB). ``print_pdf`` then has headless Chromium (the system package the browser tests
+use) print that same file to PDF, A4 landscape, for those who file or e-mail reports: one
+source for both, so the PDF is exactly what the HTML shows.
 
 The report reuses the app's loaders, sentences and figures (``data``, ``insights``,
 ``charts``): what a reader prints is what a planner sees. Sections whose data is missing say so
@@ -40,7 +41,8 @@ table { border-collapse: collapse; margin: 0.5em 0 1.2em 0; font-size: 0.92em; }
 th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; } th { background: #f2f2f2; }
 td.num { text-align: right; } .chance { font-weight: 600; }
 .figure { page-break-inside: avoid; break-inside: avoid; }
-@media print { body { margin: 0; max-width: none; } h2 { page-break-before: auto; } .figure { page-break-inside: avoid; } }
+@page { size: A4 landscape; margin: 12mm; }
+@media print { body { margin: 0; max-width: none; } .modebar-container { display: none; } h2 { page-break-before: auto; } .figure { page-break-inside: avoid; } }
 """
 
 
@@ -220,6 +222,56 @@ def build_report(warehouse_path: Path | str, out_dir: Path | str) -> Path:
     return out
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
+class PdfUnavailable(RuntimeError):
+    """No PDF could be printed; ``str()`` says why and what to install or set."""
+
+
+def print_pdf(html_path: Path | str, pdf_path: Path | str | None = None, chromium: str | None = None,
+              timeout: float = 180) -> Path:
+    """Print the report's HTML to PDF with headless Chromium; returns the PDF's path.
+
+    Chromium runs in a process group of its own with a throwaway profile, so a stuck or
+    interrupted print never leaves a browser behind (it is killed with its group).
+    """
+    import os
+    import shutil
+    import signal
+    import subprocess
+    import tempfile
+
+    html_path = Path(html_path).resolve()
+    pdf_path = Path(pdf_path) if pdf_path is not None else html_path.with_suffix(".pdf")
+    browser = chromium or shutil.which("chromium") or CHROMIUM
+    if not Path(browser).exists():
+        raise PdfUnavailable("no Chromium to print the report's PDF with: install the system package "
+                             "(`apt-get install -y chromium`); the HTML report was written")
+    with tempfile.TemporaryDirectory(prefix="llif-pdf-") as profile:
+        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+               "--disable-background-networking", "--disable-component-update", "--no-first-run",
+               f"--user-data-dir={profile}", "--no-pdf-header-footer", "--virtual-time-budget=30000",
+               "--run-all-compositor-stages-before-draw", f"--print-to-pdf={pdf_path.resolve()}", html_path.as_uri()]
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            out, _ = proc.communicate(timeout=timeout)
+        except BaseException:  # a timeout, or the run being stopped: take Chromium's whole group down
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+        finally:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)  # helpers Chromium left behind
+            except ProcessLookupError:
+                pass
+    if proc.returncode != 0 or not pdf_path.exists() or pdf_path.stat().st_size == 0:
+        tail = (out or b"").decode(errors="replace").strip().splitlines()[-3:]
+        raise PdfUnavailable(f"Chromium ({browser}) could not print {html_path.name} to PDF "
+                             f"(exit {proc.returncode}): {' | '.join(tail)}")
+    return pdf_path
+
+
 def main(argv: list[str] | None = None) -> None:
     from llif.settings import paths
 
@@ -228,7 +280,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out_dir", nargs="?", default=None)
     args = parser.parse_args(argv)
     p = paths()
-    print(build_report(args.warehouse or p.warehouse, args.out_dir or p.reports))
+    out = build_report(args.warehouse or p.warehouse, args.out_dir or p.reports)
+    print(out)
+    print(print_pdf(out))
 
 
 if __name__ == "__main__":

@@ -435,3 +435,14 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def build_sample_home(home: Path | str, **kwargs) -> Path:
+    """A made-up LLIF_HOME as the explorer meets one in production: the sample warehouse built
+    and published (``warehouse.published``), which is the copy the explorer reads."""
+    from llif.settings import paths
+    from warehouse.published import publish
+
+    p = paths(Path(home))
+    build_sample_warehouse(p.warehouse, **kwargs)
+    return publish(p.warehouse, p.published, forecasts=p.forecasts).path

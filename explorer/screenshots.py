@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -97,7 +98,17 @@ def wait_for_page(page, expect_charts: bool, timeout_ms: int = 30000, expect: st
     }
 
 
-def capture(base: str, out_dir: Path, pages=PAGES, width: int = 1400, height: int = 1800) -> dict[str, dict]:
+def log_in(page, name: str, password: str, timeout_ms: int = 60000) -> None:
+    """Fill in the explorer's login form (every fresh visit starts there) and wait for the page."""
+    page.wait_for_selector("[data-testid='stForm']", timeout=timeout_ms)
+    page.get_by_label("User name").fill(name)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_selector("[data-testid='stSidebarNav']", timeout=timeout_ms)
+
+
+def capture(base: str, out_dir: Path, pages=PAGES, width: int = 1400, height: int = 1800,
+            login: tuple[str, str] | None = None) -> dict[str, dict]:
     from playwright.sync_api import sync_playwright
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +120,8 @@ def capture(base: str, out_dir: Path, pages=PAGES, width: int = 1400, height: in
             for page_file, title, _ in pages:
                 started = time.perf_counter()
                 tab.goto(page_url(base, page_file))
+                if login is not None:
+                    log_in(tab, *login)
                 info = wait_for_page(tab, expect_charts=page_file != "what_if.py",
                                      expect="[data-testid='stForm']" if page_file == "what_if.py" else None)
                 info["seconds"] = round(time.perf_counter() - started, 2)
@@ -129,17 +142,23 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(args.home) if args.home else Path(tmp)
         if not args.home:
-            from explorer.sample import build_sample_warehouse
+            from explorer.sample import build_sample_home
 
-            build_sample_warehouse(home / "warehouse.duckdb")
+            build_sample_home(home)
+        os.environ["LLIF_HOME"] = str(home)
+        from explorer import auth
+
+        login = ("screenshots", secrets.token_urlsafe(16))  # a throwaway account for the walk
+        auth.add_account(login[0], login[1], auth.CARE_MANAGER, replace=True)
         port = free_port()
         proc = serve(home, port)
         try:
             wait_healthy(port, proc)
-            for name, info in capture(f"http://127.0.0.1:{port}", Path(args.out_dir)).items():
+            for name, info in capture(f"http://127.0.0.1:{port}", Path(args.out_dir), login=login).items():
                 print(name, {k: v for k, v in info.items() if k != "text"})
         finally:
             stop(proc)
+            auth.remove_account(login[0])
 
 
 if __name__ == "__main__":

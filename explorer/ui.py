@@ -23,11 +23,16 @@ PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "se
 
 
 def warehouse_path() -> Path:
+    """The published copy of the last complete night (``warehouse.published``), never the
+    warehouse the nightly run is writing: a reader can then neither block the writer nor land
+    on a half-refreshed night. Tests may point a session at another file."""
     if "warehouse_path" in st.session_state:
         return Path(st.session_state["warehouse_path"])
     from llif.settings import paths
+    from warehouse.published import current
 
-    return paths().warehouse
+    p = paths()
+    return current(p.published) or p.published / "(no complete night yet)" / "warehouse.duckdb"
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -54,6 +59,10 @@ def load(loader: str, **kwargs):
 
 
 def page(title: str, intro: str) -> None:
+    """Every page starts here: the visitor must be logged in (``explorer/auth.py``), then the title."""
+    from explorer import auth
+
+    auth.require(auth.PLANNER)
     st.title(title)
     st.markdown(intro)
 

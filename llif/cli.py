@@ -62,6 +62,33 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--dagster-port", type=_whole, default=3000)
     ui.add_argument("--mlflow-port", type=_whole, default=5000)
     ui.add_argument("--explorer-port", type=_whole, default=8501)
+    ui.add_argument("--docs-port", type=_whole, default=8580)
+
+    from llif.services import SERVICES
+
+    serve = sub.add_parser("serve", help="the long-lived services: Dagster webserver and daemon, MLflow, explorer, dbt docs")
+    serve.add_argument("--only", action="append", choices=SERVICES, metavar="SERVICE",
+                       help=f"run only this service (repeatable; one alone becomes that process, for systemd): {', '.join(SERVICES)}")
+    serve.add_argument("--host", default=None, help="listen address (default LLIF_LISTEN_ADDRESS or 127.0.0.1)")
+    serve.add_argument("--dagster-port", type=_whole, default=3000)
+    serve.add_argument("--mlflow-port", type=_whole, default=5000)
+    serve.add_argument("--explorer-port", type=_whole, default=8501)
+    serve.add_argument("--docs-port", type=_whole, default=8580)
+
+    chk = sub.add_parser("check", help="can this installation reach its warehouse? (a clear message if not)")
+    chk.add_argument("--target", default="duckdb", choices=["duckdb", "postgres", "sqlserver"])
+    chk.add_argument("--no-login", action="store_true", help="only test that the server's port answers")
+
+    acc = sub.add_parser("accounts", help="the explorer's local accounts (hashed passwords under LLIF_HOME)")
+    asub = acc.add_subparsers(dest="action", required=True)
+    add = asub.add_parser("add", help="add an account (the password is asked for, or read from stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["planner", "care_manager"])
+    add.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    add.add_argument("--replace", action="store_true", help="change an existing account's password or role")
+    rm = asub.add_parser("remove", help="remove an account")
+    rm.add_argument("name")
+    asub.add_parser("list", help="every account and its role")
 
     from llif.forecast_cli import add_forecast_commands
 
@@ -97,6 +124,34 @@ def _sources(args) -> int:
     return 0
 
 
+def _accounts(args) -> int:
+    from explorer import auth
+
+    try:
+        if args.action == "add":
+            if args.password_stdin:
+                password = sys.stdin.readline().rstrip("\n")
+            else:
+                import getpass
+
+                password = getpass.getpass(f"password for {args.name}: ")
+                if getpass.getpass("again: ") != password:
+                    print("llif: error: the passwords differ", file=sys.stderr)
+                    return EXIT_USAGE
+            auth.add_account(args.name, password, args.role, replace=args.replace)
+            print(f"llif: account {args.name} ({args.role}) saved in {auth.accounts_file()}")
+        elif args.action == "remove":
+            auth.remove_account(args.name)
+            print(f"llif: account {args.name} removed")
+        else:
+            for name, role in auth.list_accounts():
+                print(f"{name}\t{role}")
+    except auth.AccountError as exc:
+        print(f"llif: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from synthetic_sources.api import SourcesError
     from synthetic_sources.world import ConfigError
@@ -112,9 +167,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "ui":
             from llif.ui import run
 
-            return run(dagster_port=args.dagster_port, mlflow_port=args.mlflow_port, explorer_port=args.explorer_port)
+            return run(dagster_port=args.dagster_port, mlflow_port=args.mlflow_port, explorer_port=args.explorer_port,
+                       docs_port=args.docs_port)
+        if args.command == "serve":
+            from llif import services
+
+            ports = services.Ports(dagster=args.dagster_port, mlflow=args.mlflow_port, explorer=args.explorer_port,
+                                   docs=args.docs_port)
+            return services.run(only=args.only, host=args.host, ports=ports)
         if args.command == "forecast":
             return args.handler(args)
+        if args.command == "accounts":
+            return _accounts(args)
+        if args.command == "check":
+            from llif.connection_check import ConnectionCheckFailed, check_target
+
+            try:
+                print(check_target(args.target, login=not args.no_login).message)
+            except ConnectionCheckFailed as exc:
+                print(exc, file=sys.stderr)
+                return 1
+            return 0
     except (ConfigError, SourcesError) as exc:
         print(f"llif: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

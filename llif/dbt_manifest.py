@@ -7,20 +7,21 @@ import subprocess
 import sys
 from pathlib import Path
 
-from llif.settings import PROJECT_ROOT, paths
+from llif.settings import IN_CHECKOUT, dbt_project_dir, paths
 
-DBT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_DIR = dbt_project_dir()
 
 
 def ensure(force: bool = False) -> Path:
     manifest = DBT_DIR / "target" / "manifest.json"
     sources = sorted(p.stat().st_mtime for p in DBT_DIR.rglob("*") if p.suffix in {".sql", ".yml", ".yaml"} and "target" not in p.parts)
-    if manifest.exists() and not force and sources and manifest.stat().st_mtime >= sources[-1]:
-        return manifest
+    if manifest.exists() and not force and (not IN_CHECKOUT or (sources and manifest.stat().st_mtime >= sources[-1])):
+        return manifest  # up to date, or a wheel's (parsed when it was built; its folder may be read-only)
     env = {"LLIF_WAREHOUSE": str(paths().warehouse), "LLIF_HOME": str(paths().home)}
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
-        [str(dbt), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", "duckdb", "--quiet"],
+        [str(dbt), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", "duckdb", "--quiet",
+         "--target-path", str(DBT_DIR / "target")],
         env={**os.environ, **env}, capture_output=True, text=True,
     )
     if result.returncode != 0:

@@ -13,6 +13,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# An installed wheel has no checkout around it: the dbt project, the shipped scenarios and the
+# workspace travel inside the packages (``llif/package.py`` puts them there when it builds).
+IN_CHECKOUT = (PROJECT_ROOT / "pyproject.toml").exists() and (PROJECT_ROOT / "dbt_project").is_dir()
+PACKAGED_DBT_PROJECT = PROJECT_ROOT / "orchestration" / "dbt-project"
+
+
+def dbt_project_dir() -> Path:
+    """The dbt project: the checkout's ``dbt_project/``, or the copy an installed wheel carries."""
+    return PROJECT_ROOT / "dbt_project" if IN_CHECKOUT else PACKAGED_DBT_PROJECT
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
@@ -54,10 +63,43 @@ class Paths:
     def reports(self) -> Path:
         return self.home / "reports"
 
+    @property
+    def logs(self) -> Path:
+        """Full logs of runs started from the command line (``make demo``)."""
+        return self.home / "logs"
+
+    @property
+    def dbt_docs(self) -> Path:
+        """The dbt docs site the nightly run builds (``index.html``, served by ``make ui``)."""
+        return self.home / "dbt_docs"
+
+    @property
+    def scenarios(self) -> Path:
+        """Planners' what-ifs saved from the explorer (never into the checkout)."""
+        return self.home / "scenarios"
+
+    @property
+    def published(self) -> Path:
+        """The published copy of the last complete night that the explorer reads."""
+        return self.home / "published"
+
+    @property
+    def audit(self) -> Path:
+        """The explorer's audit log of every view of a person (SQLite, owner-only)."""
+        return self.home / "audit" / "explorer_audit.sqlite"
+
+    @property
+    def accounts(self) -> Path:
+        """The explorer's local accounts (hashed passwords, owner-only)."""
+        return self.home / "secrets" / "explorer_accounts.json"
+
 
 def llif_home() -> Path:
+    """``LLIF_HOME``; by default ``.llif/`` in the checkout, or ``~/.llif`` for an installed wheel."""
     raw = os.environ.get("LLIF_HOME")
-    return Path(raw).expanduser().resolve() if raw else PROJECT_ROOT / ".llif"
+    if raw:
+        return Path(raw).expanduser().resolve()
+    return PROJECT_ROOT / ".llif" if IN_CHECKOUT else Path.home() / ".llif"
 
 
 def paths(home: Path | None = None) -> Paths:
@@ -67,3 +109,57 @@ def paths(home: Path | None = None) -> Paths:
 def server_url(system: str) -> str | None:
     """A server URL for a source system from ``LLIF_<SYSTEM>_URL``; secrets live only there."""
     return os.environ.get(f"LLIF_{system.upper()}_URL")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """What an operator sets for the long-lived services (``llif serve``, ``deploy/``), all from
+    the environment (systemd's ``EnvironmentFile``), so secrets never sit in a file llif writes.
+
+    - ``LLIF_LISTEN_ADDRESS``: where the UIs listen (default 127.0.0.1; 0.0.0.0 for every interface).
+    - ``LLIF_DAGSTER_STORAGE_URL``: PostgreSQL for Dagster's runs and events (default SQLite).
+    - ``LLIF_MLFLOW_TRACKING_URI``: MLflow's tracking store (default SQLite under LLIF_HOME).
+    - ``LLIF_SMTP_HOST`` / ``_PORT`` / ``_USER`` / ``_PASSWORD`` / ``_STARTTLS``, ``LLIF_ALERT_FROM``,
+      ``LLIF_ALERT_TO`` (comma-separated): the run-failure and check-failure email.
+    - ``LLIF_ALERT_WEBHOOK``: optionally, a URL that gets the same alert as JSON.
+    - ``LLIF_NIGHTLY_CRON``: when the nightly job runs (default ``0 2 * * *``, Europe/London).
+    """
+
+    listen_address: str = "127.0.0.1"
+    dagster_storage_url: str | None = None
+    mlflow_tracking: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    alert_from: str = "llif@localhost"
+    alert_to: tuple[str, ...] = ()
+    alert_webhook: str | None = None
+    nightly_cron: str = "0 2 * * *"
+
+    def mlflow_tracking_uri(self, p: Paths | None = None) -> str:
+        if self.mlflow_tracking:
+            return self.mlflow_tracking
+        return f"sqlite:///{Path((p or paths()).mlflow_db).resolve()}"
+
+
+def service_settings() -> ServiceSettings:
+    env = os.environ
+    port = env.get("LLIF_SMTP_PORT", "25")
+    if not port.isdigit():
+        raise ValueError(f"LLIF_SMTP_PORT must be a port number, got {port!r}")
+    return ServiceSettings(
+        listen_address=env.get("LLIF_LISTEN_ADDRESS") or "127.0.0.1",
+        dagster_storage_url=env.get("LLIF_DAGSTER_STORAGE_URL") or None,
+        mlflow_tracking=env.get("LLIF_MLFLOW_TRACKING_URI") or None,
+        smtp_host=env.get("LLIF_SMTP_HOST") or None,
+        smtp_port=int(port),
+        smtp_user=env.get("LLIF_SMTP_USER") or None,
+        smtp_password=env.get("LLIF_SMTP_PASSWORD") or None,
+        smtp_starttls=env.get("LLIF_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+        alert_from=env.get("LLIF_ALERT_FROM") or "llif@localhost",
+        alert_to=tuple(a.strip() for a in env.get("LLIF_ALERT_TO", "").split(",") if a.strip()),
+        alert_webhook=env.get("LLIF_ALERT_WEBHOOK") or None,
+        nightly_cron=env.get("LLIF_NIGHTLY_CRON") or "0 2 * * *",
+    )

@@ -30,8 +30,10 @@ class Tracking:
 
     @classmethod
     def from_paths(cls, p: Paths | None = None, experiment: str = EXPERIMENT) -> "Tracking":
-        p = p or paths()
-        return cls(f"sqlite:///{Path(p.mlflow_db).resolve()}", Path(p.mlartifacts).resolve().as_uri(), experiment)
+        from llif.settings import service_settings
+
+        p = p or paths()  # SQLite under LLIF_HOME unless the operator set LLIF_MLFLOW_TRACKING_URI
+        return cls(service_settings().mlflow_tracking_uri(p), Path(p.mlartifacts).resolve().as_uri(), experiment)
 
     @classmethod
     def for_home(cls, home: Path, experiment: str = EXPERIMENT) -> "Tracking":

@@ -13,23 +13,29 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from llif.settings import PROJECT_ROOT, paths
+from llif.settings import PACKAGED_DBT_PROJECT, dbt_project_dir, paths
 
-DBT_DIR = PROJECT_ROOT / "dbt_project"
+DBT_DIR = dbt_project_dir()
 
-project = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR, target="duckdb")
+# dagster-dbt's packaging convention: `dagster-dbt project prepare-and-package` (llif/package.py)
+# copies the project and its manifest into orchestration/dbt-project for the wheel
+project = DbtProject(project_dir=DBT_DIR, packaged_project_dir=PACKAGED_DBT_PROJECT, target="duckdb")
 
 
 def dbt_environment() -> dict[str, str]:
-    """What dbt reads: where the warehouse is (nothing else in the project reads the environment)."""
-    return {"LLIF_WAREHOUSE": str(paths().warehouse), "LLIF_HOME": str(paths().home)}
+    """What dbt reads: where the warehouse is, and where dbt's own run files go: under LLIF_HOME,
+    never into the project (an installed wheel's folder may be read-only, and a checkout is code)."""
+    p = paths()
+    return {"LLIF_WAREHOUSE": str(p.warehouse), "LLIF_HOME": str(p.home),
+            "DBT_TARGET_PATH": str(p.home / "dbt" / "target"), "DBT_LOG_PATH": str(p.home / "dbt" / "logs")}
 
 
 def dbt_resource() -> DbtCliResource:
     os.environ.update(dbt_environment())
     # the venv's dbt, whether or not the venv is on PATH (make runs it without activating)
     executable = str(Path(sys.executable).parent / "dbt")
-    return DbtCliResource(project_dir=project, profiles_dir=str(DBT_DIR), target="duckdb", dbt_executable=executable)
+    return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir), target="duckdb",
+                          dbt_executable=executable)
 
 
 def manifest_path():

@@ -13,6 +13,9 @@ from orchestration.assets.forecast import forecast_assets
 from orchestration.assets.identity import identity_asset
 from orchestration.assets.ingest import ingest_assets, person_table_keys
 from orchestration.assets.ml import ml_assets, ml_checks
+from orchestration.alerts import alert_sensors
+from orchestration.assets.published import published_warehouse
+from orchestration.checks import health_checks
 from orchestration.assets.sources import source_system_specs
 from orchestration.assets.validation import truth_agreement
 from orchestration.jobs import nightly_job, nightly_schedule
@@ -29,8 +32,10 @@ def build_definitions() -> dg.Definitions:
             truth_agreement,
             *ml_assets,
             *forecast_assets,
+            published_warehouse,
         ],
-        asset_checks=ml_checks,
+        asset_checks=[*ml_checks, *health_checks()],
+        sensors=alert_sensors,
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         resources=build_resources(),

@@ -21,6 +21,8 @@ import json
 import multiprocessing as mp
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+
+from llif.shutdown import pool_ends_with_caller
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -141,7 +143,7 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
         # module-level, so spawn works too
         ctx = mp.get_context(mp_context or ("fork" if "fork" in mp.get_all_start_methods() else "spawn"))
         with ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_init_worker,
-                                 initargs=init) as pool:
+                                 initargs=init) as pool, pool_ends_with_caller(pool):  # a stopped run ends its workers
             futures = [pool.submit(_run_reps, b) for b in batches]
             for f in as_completed(futures):
                 got, arr = f.result()

@@ -245,9 +245,19 @@ def load_scenario(path) -> Scenario:
     return validate(spec, where)
 
 
+def _shipped_folder() -> Path:
+    """The checkout's scenarios/, or the copy an installed wheel carries (llif/package.py)."""
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "scenarios"
+    return checkout if checkout.is_dir() else here / "shipped_scenarios"
+
+
+SCENARIOS_DIR = _shipped_folder()
+
+
 def shipped_scenarios(folder=None) -> list[Scenario]:
     """The baseline first, then every other shipped scenario, by file name."""
-    folder = Path(folder) if folder else Path(__file__).resolve().parent.parent / "scenarios"
+    folder = Path(folder) if folder else SCENARIOS_DIR
     files = sorted(folder.glob("*.yaml"))
     scen = [load_scenario(f) for f in files]
     scen.sort(key=lambda s: (not s.is_baseline, s.source))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import shutil
+from pathlib import Path
 
 from llif import demo
 from llif.cli import main
@@ -18,6 +20,16 @@ def test_demo_generates_then_each_run_is_a_new_night(first_night, tmp_path, monk
     assert "generating the world" in first and "calibration:" in first and "look next" in first
     assert "the baseline forecast" in first  # its bottlenecks, or that it found none
     assert api.read_manifest(api.llif_paths(first_night.home))["as_of"] == "2026-10-31"
+    # one line per step with its time, not Dagster's events; those are in the log file it names
+    lines = first.splitlines()
+    assert len(lines) <= 60, len(lines)
+    steps = [line for line in lines if re.match(r"\s+\[\s*\d+/\d+\] ", line)]
+    total = int(re.search(r"\[\s*\d+/(\d+)\]", steps[0]).group(1))
+    assert len(steps) == total >= 15 and all(re.search(r"done in +[\d.]+ s", line) for line in steps), steps
+    assert "DEBUG" not in first and "STEP_START" not in first
+    log = Path(re.search(r"Dagster's full log: (\S+)", first).group(1))
+    assert log.parent == first_night.home / "logs" and "STEP_SUCCESS" in log.read_text()
+    assert "report" in first.split("look next:")[1] and ".pdf" in first.split("look next:")[1]
 
     # The second night's refresh is the same job on one more day, which the end-to-end test in
     # test_orchestration runs in full; here only the demo's own part is checked: a day passes

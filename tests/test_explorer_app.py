@@ -21,7 +21,9 @@ from streamlit.testing.v1 import AppTest
 
 from explorer import data, forecasting, words
 from explorer.app import PAGES
-from explorer.sample import build_sample_warehouse
+from explorer import auth
+from explorer.auth import User
+from explorer.sample import build_sample_home, build_sample_warehouse
 
 ROOT = Path(__file__).resolve().parent.parent
 VIEWS = ROOT / "explorer" / "views"
@@ -32,7 +34,7 @@ TIMEOUT = 60
 @pytest.fixture(scope="module")
 def full_home(tmp_path_factory) -> Path:
     home = tmp_path_factory.mktemp("explorer_full")
-    build_sample_warehouse(home / "warehouse.duckdb")
+    build_sample_home(home)  # built and published: the explorer reads the published copy
     return home
 
 
@@ -43,8 +45,14 @@ def bare_warehouse(tmp_path_factory) -> Path:
                                   n_people=150, with_forecast=False, with_ml=False)
 
 
-def _run(page: str, warehouse: Path | None = None) -> AppTest:
+PLANNER = User("pat", auth.PLANNER, "local")
+CARE_MANAGER = User("cam", auth.CARE_MANAGER, "local")
+
+
+def _run(page: str, warehouse: Path | None = None, user: User | None = PLANNER) -> AppTest:
     at = AppTest.from_file(str(VIEWS / page), default_timeout=TIMEOUT)
+    if user is not None:  # logged in (tests/test_explorer_auth.py covers the login itself)
+        at.session_state["llif_user"] = user
     if warehouse is not None:
         at.session_state["warehouse_path"] = str(warehouse)
     at.run()
@@ -132,6 +140,7 @@ def test_a_missing_warehouse_is_explained(tmp_path):
 
 def test_the_app_navigates_between_pages(full_home):
     at = AppTest.from_file(str(ROOT / "explorer" / "app.py"), default_timeout=TIMEOUT)
+    at.session_state["llif_user"] = PLANNER
     at.session_state["warehouse_path"] = str(full_home / "warehouse.duckdb")
     at.run()
     assert [t.value for t in at.title] == ["Tonight's overview"]
@@ -245,12 +254,12 @@ def test_what_if_without_an_engine_still_checks_and_saves(full_home, tmp_path, m
     monkeypatch.setattr(forecasting, "scenarios_dir", lambda: tmp_path / "scen")
     at = _run("what_if.py", full_home / "warehouse.duckdb")
     assert any("cannot be run here" in i.value for i in at.info)
-    at.text_input(key="wi_name").input("Homeless growth")
+    at.text_input(key="wi_name").input("More homeless arrivals")
     at.slider(key="wi_homeless").set_value(10)
     _submit(at)
     assert any("valid" in s.value for s in at.success)
     at.button(key="wi_save").click().run()
-    assert (tmp_path / "scen" / "homeless_growth.yaml").exists()
+    assert (tmp_path / "scen" / "more_homeless_arrivals.yaml").exists()
 
 
 # ------------------------------------------------------------------------- the real warehouse

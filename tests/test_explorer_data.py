@@ -228,18 +228,38 @@ def test_what_if_runs_the_real_engine_paired_with_the_baseline(warehouse, monkey
 
 
 def test_saved_scenarios_are_not_overwritten_by_accident(tmp_path):
-    spec, _ = whatif.build(whatif.WhatIf(name="Homeless growth", homeless_growth_pct=10))
+    spec, _ = whatif.build(whatif.WhatIf(name="More homeless arrivals", homeless_growth_pct=10))
     path = forecasting.save_scenario(spec, tmp_path)
-    assert path == tmp_path / "homeless_growth.yaml" and yaml.safe_load(path.read_text())["arrivals"]
+    assert path == tmp_path / "more_homeless_arrivals.yaml" and yaml.safe_load(path.read_text())["arrivals"]
     with pytest.raises(FileExistsError, match="already saved"):
         forecasting.save_scenario(spec, tmp_path)
     forecasting.save_scenario(spec, tmp_path, overwrite=True)
 
 
-def test_the_scenarios_folder_is_the_one_the_nightly_run_reads():
-    sc = pytest.importorskip("simulation.scenarios")
-    folder = forecasting.scenarios_dir()
-    assert folder == Path(sc.__file__).resolve().parent.parent / "scenarios" or folder == Path(getattr(sc, "SCENARIOS_DIR", folder))
+def test_what_ifs_are_saved_under_llif_home_with_author_and_time_and_the_nightly_reads_them(tmp_path, monkeypatch):
+    from explorer import scenario_store
+
+    monkeypatch.setenv("LLIF_HOME", str(tmp_path / "home"))
+    assert forecasting.scenarios_dir() == tmp_path / "home" / "scenarios"
+    spec, _ = whatif.build(whatif.WhatIf(name="More homeless arrivals", homeless_growth_pct=10))
+    path = forecasting.save_scenario(spec, author="pat")
+    assert path.parent == tmp_path / "home" / "scenarios"
+    author, when = scenario_store.saved_by(path)
+    assert author == "pat" and when.startswith("20")
+    names = [s.name for s in scenario_store.nightly_scenarios()]
+    shipped = [s.name for s in __import__("simulation.scenarios", fromlist=["x"]).shipped_scenarios()]
+    assert names == shipped + ["more_homeless_arrivals"]  # the shipped ones first, the saved one after
+    # a planner cannot take a shipped scenario's name, nor write an essay into the description
+    with pytest.raises(FileExistsError, match="comes with llif"):
+        forecasting.save_scenario({**spec, "name": "reablement"}, author="pat")
+    with pytest.raises(ValueError, match="longer than"):
+        forecasting.save_scenario({**spec, "description": "x" * 200_000}, author="pat")
+    with pytest.raises(ValueError, match="lower-case"):
+        forecasting.save_scenario({**spec, "name": "../../etc/x"}, author="pat")
+    # a saved file an engine upgrade no longer accepts is left out and named, not fatal
+    (tmp_path / "home" / "scenarios" / "broken.yaml").write_text("name: broken\nno_such_field: 1\n")
+    again = scenario_store.nightly_scenarios()
+    assert [s.name for s in again] == names and "broken.yaml" in again.skipped[0]
 
 
 # ------------------------------------------------------------------------------------- report

@@ -133,7 +133,8 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     materialisations = [e.asset_materialization for e in events if e.asset_materialization is not None]
     made = {m.asset_key.to_user_string() for m in materialisations}
     assert {"ml/segments", "ml/transition_models", "ml/transition_probabilities", "ml/person_outlooks",
-            "forecast/baseline", "forecast/scenario_forecasts", "forecast/backtest", "reports/nightly_report"} <= made
+            "forecast/baseline", "forecast/scenario_forecasts", "forecast/backtest", "reports/nightly_report",
+            "dbt_docs", "published/warehouse"} <= made
     # the baseline says where it blocks, the backtest how each key series fared
     baseline = next(m for m in materialisations if m.asset_key.to_user_string() == "forecast/baseline")
     assert {"bottlenecks", "statements", "people"} <= set(baseline.metadata)
@@ -162,7 +163,7 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     api.advance(home=home, days=1)
     # the second night checks loading and the marts; the models and forecasts were proven above
     warehouse_only = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
-                      if k.path[0] not in ("ml", "forecast", "reports", "source")
+                      if k.path[0] not in ("ml", "forecast", "reports", "source", "dbt_docs", "published")
                       or k.path[-1].startswith("ml_")]
     second = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), asset_selection=warehouse_only)
     assert second.success
@@ -191,3 +192,12 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
         scenarios = con.execute("select count(distinct scenario) from forecast.kpi_summary").fetchone()[0]
     assert runs == 1 and scenarios == 8
     assert len(list((home / "reports").glob("*.html"))) >= 1
+    assert len(list((home / "reports").glob("*.pdf"))) >= 1  # printed by headless Chromium
+    assert "dbt" in (home / "dbt_docs" / "index.html").read_text()[:20000].lower()
+    # the explorer reads the published first night, which holds no identifier
+    from warehouse.published import current
+
+    copy = current(home / "published")
+    with duck.open_reader(copy) as con:
+        schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+    assert {"marts", "ml", "forecast"} <= schemas and "identity" not in schemas

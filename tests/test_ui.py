@@ -1,4 +1,4 @@
-"""`make ui` serves the Dagster UI over workspace.yaml and the MLflow UI, on localhost."""
+"""`make ui` (and `llif serve`) runs the Dagster webserver and daemon, MLflow, the explorer and the dbt docs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from llif import ui
+from llif import services
 
 
 def _free_port() -> int:
@@ -34,9 +34,12 @@ def _get(url: str, timeout: float = 90.0) -> bytes:
 @pytest.mark.timeout(240)
 def test_the_uis_come_up_and_dagster_shows_the_code_location(tmp_path, monkeypatch):
     monkeypatch.setenv("LLIF_HOME", str(tmp_path / "home"))
-    dagster_port, mlflow_port, explorer_port = _free_port(), _free_port(), _free_port()
-    procs = ui.start(dagster_port, mlflow_port, explorer_port)
+    ports = services.Ports(dagster=_free_port(), mlflow=_free_port(), explorer=_free_port(), docs=_free_port())
+    dagster_port, mlflow_port, explorer_port = ports.dagster, ports.mlflow, ports.explorer
+    procs = services.start(host="127.0.0.1", ports=ports)
     try:
+        assert set(procs) == set(services.SERVICES)
+        assert b"dbt docs" in _get(f"http://127.0.0.1:{ports.docs}/")
         assert b"<html" in _get(f"http://127.0.0.1:{mlflow_port}/").lower()
         assert _get(f"http://127.0.0.1:{explorer_port}/_stcore/health").strip() == b"ok"
         info = json.loads(_get(f"http://127.0.0.1:{dagster_port}/server_info"))
@@ -56,6 +59,28 @@ def test_the_uis_come_up_and_dagster_shows_the_code_location(tmp_path, monkeypat
                 time.sleep(2)
         assert ["source", "crm"] in keys
         assert (tmp_path / "home" / "dagster_home").is_dir()
+        assert procs["dagster-daemon"].poll() is None
     finally:
-        ui.stop(procs)
+        services.stop(procs)
     assert all(p.poll() is not None for p in procs.values())
+
+
+def test_dagster_yaml_is_written_once_then_left_to_the_operator(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLIF_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("LLIF_DAGSTER_STORAGE_URL", raising=False)
+    config = services.prepare_dagster_home() / "dagster.yaml"
+    text = config.read_text()
+    assert "sqlite" in text and "QueuedRunCoordinator" in text and "default_limit: 1" in text
+    config.write_text(text + "\n# the operator's own line\n")
+    services.prepare_dagster_home()
+    assert config.read_text().endswith("# the operator's own line\n")
+
+
+def test_postgres_storage_is_named_by_url_and_its_password_stays_in_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("LLIF_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LLIF_DAGSTER_STORAGE_URL", "postgresql://llif:s3cret@db.example:5432/dagster")
+    text = (services.prepare_dagster_home() / "dagster.yaml").read_text()
+    assert "env: LLIF_DAGSTER_STORAGE_URL" in text and "s3cret" not in text
+    monkeypatch.setenv("LLIF_DAGSTER_STORAGE_URL", "mysql://x@y/z")
+    with pytest.raises(ValueError, match="postgresql://"):
+        services.dagster_yaml_text(tmp_path, "mysql://x@y/z")

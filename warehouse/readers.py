@@ -226,7 +226,11 @@ class SqliteBatch(Batch):
         # spawn, not fork: the parent holds DuckDB's threads, which a forked child must not inherit
         import multiprocessing
 
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        from llif.shutdown import pool_ends_with_caller
+
+        # a stopped ingest ends its readers at once (llif/shutdown.py)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool, \
+                pool_ends_with_caller(pool):
             pending = set()
             todo = iter(ranges)
             for a, b in todo:

@@ -24,7 +24,7 @@ defaults = whatif.default_costs()
 with st.form("whatif"):
     c1, c2 = st.columns([1, 2])
     name = c1.text_input("Name", placeholder="e.g. New extra care in Cardiff", key="wi_name")
-    description = c2.text_input("What it tests, in a sentence", key="wi_description")
+    description = c2.text_input("What it tests, in a sentence", key="wi_description", max_chars=300)
 
     st.markdown("**Places**")
     p1, p2, p3, p4 = st.columns(4)
@@ -127,7 +127,10 @@ if spec is not None:
     overwrite = st.checkbox("Replace it if a scenario of this name is already saved", key="wi_overwrite")
     if st.button("Save as a scenario", type="primary", key="wi_save"):
         try:
-            path = forecasting.save_scenario(spec, overwrite=overwrite)
+            from explorer import auth
+
+            user = auth.current_user()
+            path = forecasting.save_scenario(spec, overwrite=overwrite, author=user.name if user else None)
             st.session_state["wi_saved"] = str(path)
         except FileExistsError as exc:
             st.error(str(exc))

@@ -16,7 +16,10 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from orchestration.assets.forecast import SCENARIO_FORECASTS
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.dbt import manifest_path, project
+from orchestration.resources import LlifHome
 
+DBT_DOCS = dg.AssetKey(["dbt_docs"])
+DBT_STOP_SECONDS = 10
 PLANNING = "tag:planning"  # dbt_project.yml tags models/planning and models/staging/forecast
 
 
@@ -46,6 +49,21 @@ class DbtBuildConfig(dg.Config):
     full_refresh: bool = False
 
 
+def _stream_ending_dbt(invocation):
+    """dbt's events; if the step is stopped, dbt goes with it. dagster-dbt forwards the interrupt
+    (SIGINT) and waits ``DBT_STOP_SECONDS`` for dbt to end (its default, 25 s, is most of the 30 s a
+    stop may take); a dbt still running then, or left by any other failure, is killed so it cannot
+    keep the warehouse's write lock (issue 16: an orphaned dbt held it after its run had died)."""
+    invocation.termination_timeout_seconds = DBT_STOP_SECONDS
+    try:
+        yield from invocation.stream()
+    except BaseException:
+        if invocation.process.poll() is None:
+            invocation.process.kill()
+            invocation.process.wait(timeout=10)
+        raise
+
+
 def _translator() -> LlifTranslator:
     # several forecast tables map to the one forecast asset: dagster-dbt refuses duplicate
     # source keys unless told they are meant
@@ -63,7 +81,7 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
     )
     def llif_dbt(context: AssetExecutionContext, dbt: DbtCliResource, config: DbtBuildConfig):
         args = ["build", "--full-refresh"] if config.full_refresh else ["build"]
-        yield from dbt.cli(args, context=context).stream()
+        yield from _stream_ending_dbt(dbt.cli(args, context=context))
 
     @dbt_assets(
         manifest=manifest_path(),
@@ -74,6 +92,18 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
         pool=WAREHOUSE_POOL,
     )
     def llif_dbt_planning(context: AssetExecutionContext, dbt: DbtCliResource):
-        yield from dbt.cli(["build"], context=context).stream()
+        yield from _stream_ending_dbt(dbt.cli(["build"], context=context))
 
-    return [llif_dbt, llif_dbt_planning]
+    @dg.asset(key=DBT_DOCS, deps=list(llif_dbt_planning.keys), group_name="dbt_docs", pool=WAREHOUSE_POOL,
+              kinds={"dbt", "html"},
+              description="The dbt docs site (every model, column, test and the lineage, with tonight's catalogue) "
+                          "as one static page, LLIF_HOME/dbt_docs/index.html; served by `make ui`.")
+    def dbt_docs(llif: LlifHome) -> dg.MaterializeResult:
+        from llif.dbt_docs import build_docs
+        from llif.settings import paths
+
+        page = build_docs(llif.warehouse, paths(llif.root).dbt_docs)
+        return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)),
+                                              "size_kb": round(page.stat().st_size / 1024)})
+
+    return [llif_dbt, llif_dbt_planning, dbt_docs]

@@ -60,7 +60,7 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
     from simulation.inputs import save_inputs
     from simulation.outputs import write_forecast
     from simulation.replications import run_forecast
-    from simulation.scenarios import shipped_scenarios
+    from explorer.scenario_store import nightly_scenarios
     from warehouse import duck
 
     run_date = night_of(context, config.run_date)
@@ -68,7 +68,9 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
         inputs = build_forecast_inputs(con)
     model_versions = inputs.provenance.get("model_versions", {})
     save_inputs(inputs, paths(llif.root).forecasts)  # the explorer's what-ifs start from these
-    scenarios = shipped_scenarios()
+    scenarios = nightly_scenarios(llif.root)  # the shipped ones and the planners' saved what-ifs
+    for skipped in scenarios.skipped:
+        context.log.warning("saved scenario left out tonight: %s", skipped)
     total = len(scenarios) * config.replications
 
     def progress(done: int) -> None:
@@ -147,15 +149,22 @@ def _series_markdown(table) -> str:
     return "\n".join(lines)
 
 
-@dg.asset(key=REPORT, deps=[SCENARIO_FORECASTS], group_name="reports", pool=WAREHOUSE_POOL, kinds={"html"},
-          description="Tonight's printable report (HTML): the overview, the main charts and the scenario comparison.")
+@dg.asset(key=REPORT, deps=[SCENARIO_FORECASTS], group_name="reports", pool=WAREHOUSE_POOL, kinds={"html", "pdf"},
+          description="Tonight's printable report: HTML (interactive charts) and the same printed to PDF by "
+                      "headless Chromium: the overview, the main charts and the scenario comparison.")
 def nightly_report(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
-    from explorer.report import build_report
+    from explorer.report import PdfUnavailable, build_report, print_pdf
     from llif.settings import paths
 
     out = build_report(llif.warehouse, paths(llif.root).reports)
-    return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(out)),
-                                          "size_kb": round(out.stat().st_size / 1024)})
+    metadata = {"path": dg.MetadataValue.path(str(out)), "size_kb": round(out.stat().st_size / 1024)}
+    try:
+        pdf = print_pdf(out)
+        metadata["pdf"] = dg.MetadataValue.path(str(pdf))
+    except PdfUnavailable as exc:  # the HTML stands; say plainly why there is no PDF tonight
+        context.log.warning(str(exc))
+        metadata["pdf"] = f"not printed: {exc}"
+    return dg.MaterializeResult(metadata=metadata)
 
 
 forecast_assets = [scenario_forecasts, backtest, nightly_report]
