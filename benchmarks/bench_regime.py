@@ -68,10 +68,11 @@ def _world(home: Path, scale: float, seed: int, changes: list[dict]) -> float:
 
 def _night(home: Path) -> float:
     started = time.perf_counter()
-    out = subprocess.run([sys.executable, "-c", _NIGHT], env=_env(home), check=True, cwd=ROOT, capture_output=True,
-                         text=True)
-    if not json.loads(out.stdout.strip().splitlines()[-1])["success"]:
-        raise SystemExit(f"the nightly pipeline failed in {home}")
+    out = subprocess.run([sys.executable, "-c", _NIGHT], env=_env(home), cwd=ROOT, capture_output=True, text=True)
+    last = out.stdout.strip().splitlines()[-1:] if out.stdout.strip() else []
+    if out.returncode != 0 or not last or not json.loads(last[0]).get("success"):
+        tail = "\n".join((out.stderr or "").splitlines()[-40:])
+        raise SystemExit(f"the nightly pipeline failed in {home}:\n{tail}")
     return time.perf_counter() - started
 
 
