@@ -35,6 +35,7 @@ demo: $(STAMP)
 ## test: the whole suite (fast tests, then the slow full-scale checks)
 test: $(DEV_STAMP)
 	$(PY) -m llif.dbt_manifest >/dev/null
+	$(VENV)/bin/ruff check --quiet .
 	$(PY) -m pytest -q --durations=25
 
 test-fast: $(DEV_STAMP)

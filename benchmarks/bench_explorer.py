@@ -59,7 +59,7 @@ def scale_up(path: Path, k: int) -> dict:
         n_cols = [c for (c,) in con.execute(
             "select column_name from information_schema.columns where table_schema = 'marts' "
             "and table_name = 'fct_case_mix_monthly' and (column_name like 'n\\_%' escape '\\' or column_name = 'total_weekly_care_hours')").fetchall()]
-        con.execute(f"create or replace table marts.fct_case_mix_monthly as select * replace ("
+        con.execute("create or replace table marts.fct_case_mix_monthly as select * replace ("
                     + ", ".join(f"{c} * {k} as {c}" for c in n_cols) + ") from marts.fct_case_mix_monthly")
         occ = ["capacity", "residential_beds", "nursing_beds", "occupied_end", "residential_occupied_end",
                "nursing_occupied_end", "void_units_end", "spare_capacity_end"]

@@ -105,6 +105,27 @@ def open_instance():
     return dg.DagsterInstance.from_config(str(prepare_dagster_home()))
 
 
+def create_dagster_storage() -> None:
+    """Create (or migrate) the instance's storage once, before any service opens it.
+
+    Why: the webserver and the daemon each create SQLite's tables when they find none, and two
+    doing it at the same moment fail with "table ... already exists" (the daemon then exits).
+    A lock file makes this safe when systemd starts the services side by side too."""
+    import fcntl
+
+    home = prepare_dagster_home()
+    with open(home / ".storage.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = open_instance()
+        try:
+            instance.run_storage.has_run("llif-storage-check")  # each store builds its tables when first touched
+            instance.event_log_storage.get_asset_keys()
+            if instance.schedule_storage is not None:
+                instance.schedule_storage.all_instigator_state()
+        finally:
+            instance.dispose()
+
+
 def workspace_file() -> Path:
     """The workspace Dagster loads (the code location ``orchestration.definitions``): the
     checkout's, or the copy an installed wheel carries."""
@@ -176,6 +197,8 @@ def environment() -> dict[str, str]:
 
 def start(only: list[str] | None = None, host: str | None = None, ports: Ports = Ports()) -> dict[str, subprocess.Popen]:
     env = environment()
+    if only is None or {"dagster-webserver", "dagster-daemon"} & set(only):
+        create_dagster_storage()
     procs = {}
     for name, cmd in commands(host, ports).items():
         if only and name not in only:
@@ -211,6 +234,8 @@ def exec_one(name: str, host: str | None = None, ports: Ports = Ports()) -> None
     if name not in SERVICES:
         raise SystemExit(f"llif: error: --only {name!r}: choose from {', '.join(SERVICES)}")
     env = environment()
+    if name.startswith("dagster"):
+        create_dagster_storage()
     cmd = commands(host, ports)[name]
     os.chdir(paths().home)
     os.execve(cmd[0], cmd, env)

@@ -23,12 +23,25 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from simulation.lattice import (LIVE_STATES, NEED_COLUMNS, SEXES, TRANSITION_COLUMNS, Lattice, age_band_index,
-                                months_in_state_band_index)
+from simulation.lattice import (
+    LIVE_STATES,
+    NEED_COLUMNS,
+    SEXES,
+    TRANSITION_COLUMNS,
+    Lattice,
+    age_band_index,
+    months_in_state_band_index,
+)
+
 # the reading side (the engine's contract) lives with the engine; re-exported for callers here
 from simulation.probability_tables import (  # noqa: F401
-    NEED_TABLE, TRANSITION_TABLE, ProbabilityTables, load_probability_table_files, load_probability_tables,
+    NEED_TABLE,
+    TRANSITION_TABLE,
+    ProbabilityTables,
+    load_probability_table_files,
+    load_probability_tables,
 )
+
 REFERENCE_MONTHS = 24
 AGE_REPRESENTATIVE = (10, 30, 47, 60, 70, 80, 89, 97, np.nan)  # one per AGE_BANDS entry
 MONTHS_IN_STATE_REPRESENTATIVE = (1, 6, 30, 90)  # one per MONTHS_IN_STATE_BANDS entry

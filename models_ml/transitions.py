@@ -34,7 +34,7 @@ from scipy.optimize import minimize
 from models_ml import features as F
 from models_ml import segments as S
 from models_ml import tracking as T
-from simulation.lattice import AGE_BANDS, LIVE_STATES, NEED_LEVELS, STATES, age_band_index
+from simulation.lattice import LIVE_STATES, NEED_LEVELS, STATES, age_band_index
 
 NEXT_STATE = "llif_next_state"
 NEED = "llif_next_need_level"

@@ -8,16 +8,16 @@ from __future__ import annotations
 import dagster as dg
 
 from llif.settings import paths
+from orchestration.alerts import alert_sensors
 from orchestration.assets.dbt import build_dbt_assets
 from orchestration.assets.forecast import forecast_assets
 from orchestration.assets.identity import identity_asset
 from orchestration.assets.ingest import ingest_assets, person_table_keys
 from orchestration.assets.ml import ml_assets, ml_checks
-from orchestration.alerts import alert_sensors
 from orchestration.assets.published import published_warehouse
-from orchestration.checks import health_checks
 from orchestration.assets.sources import source_system_specs
 from orchestration.assets.validation import truth_agreement
+from orchestration.checks import health_checks
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.resources import build_resources
 

@@ -33,13 +33,34 @@ from scipy.stats import nbinom, poisson
 
 from simulation.costs import COST_INPUTS, cost_by_payer
 from simulation.inputs import (
-    COMMUNITY, DIED, GENERAL_NEEDS, TEMPORARY, HOME_STATES, HOSPICE, HOSPITAL, HOUSING_STATES, MOVED_OUT, N_LIVE,
-    N_STATES, NURSING, PLACE_STATES, RESIDENTIAL, TEAMS, SimulationInputs,
+    COMMUNITY,
+    DIED,
+    GENERAL_NEEDS,
+    HOME_STATES,
+    HOSPICE,
+    HOSPITAL,
+    HOUSING_STATES,
+    MOVED_OUT,
+    N_LIVE,
+    N_STATES,
+    NURSING,
+    PLACE_STATES,
+    RESIDENTIAL,
+    TEAMS,
+    TEMPORARY,
+    SimulationInputs,
 )
-from simulation.lattice import AGE_EDGES, AGE_BANDS, MONTHS_IN_STATE_EDGES, STATES
+from simulation.lattice import AGE_BANDS, AGE_EDGES, MONTHS_IN_STATE_EDGES, STATES
 from simulation.scenarios import RunPlan, active_rule_key
 from simulation.units import (
-    PLACE_KIND_LABEL, CareHome, HomeCareTeam, Hospice, Hospital, Scheme, allocate, hashed_uniform,
+    PLACE_KIND_LABEL,
+    CareHome,
+    HomeCareTeam,
+    Hospice,
+    Hospital,
+    Scheme,
+    allocate,
+    hashed_uniform,
 )
 
 WAITING = 11   # an arrival waiting outside for a place (not yet in a live state)

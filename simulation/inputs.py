@@ -21,13 +21,24 @@ import numpy as np
 import pandas as pd
 
 from simulation.lattice import (
-    LIVE_STATES, NEED_COLUMNS, STATE_CODE, STATES, TRANSITION_COLUMNS, Lattice, age_band_index,
-    months_in_state_band_index, validate_table,
+    LIVE_STATES,
+    NEED_COLUMNS,
+    STATE_CODE,
+    STATES,
+    TRANSITION_COLUMNS,
+    Lattice,
+    age_band_index,
+    months_in_state_band_index,
+    validate_table,
+)
+from simulation.recency import (
+    apply_transition_factors,
+    credibility,
+    extra_poisson_sd,
+    factor_of_counts,
+    transition_factors,
 )
 from simulation.register import Register, read_register
-from simulation.recency import (
-    apply_transition_factors, credibility, extra_poisson_sd, factor_of_counts, transition_factors,
-)
 from simulation.stays import expected_days, stay_months
 from simulation.tables import backoff, level_groups, poisson_bootstrap
 

@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from simulation.lattice import (LIVE_STATES, NEED_COLUMNS, SEXES, TRANSITION_COLUMNS, Lattice, age_band_index,
-                                months_in_state_band_index, validate_table)
+from simulation.lattice import (
+    LIVE_STATES,
+    NEED_COLUMNS,
+    SEXES,
+    TRANSITION_COLUMNS,
+    Lattice,
+    age_band_index,
+    months_in_state_band_index,
+    validate_table,
+)
 
 TRANSITION_TABLE = ("ml", "transition_probabilities")
 NEED_TABLE = ("ml", "need_probabilities")

@@ -15,11 +15,29 @@ import mesa
 import numpy as np
 
 from simulation.engine import (
-    K, KPIS, WAITING, ForecastModel, ReplicationParams, _AGE_LUT, _MIS_LUT, month_table,
+    _AGE_LUT,
+    _MIS_LUT,
+    KPIS,
+    WAITING,
+    ForecastModel,
+    K,
+    ReplicationParams,
+    month_table,
 )
 from simulation.inputs import (
-    COMMUNITY, DIED, HOME_STATES, HOSPICE, HOSPITAL, HOUSING_STATES, MOVED_OUT, N_LIVE, N_STATES, NURSING,
-    PLACE_STATES, RESIDENTIAL, SimulationInputs,
+    COMMUNITY,
+    DIED,
+    HOME_STATES,
+    HOSPICE,
+    HOSPITAL,
+    HOUSING_STATES,
+    MOVED_OUT,
+    N_LIVE,
+    N_STATES,
+    NURSING,
+    PLACE_STATES,
+    RESIDENTIAL,
+    SimulationInputs,
 )
 from simulation.scenarios import RunPlan
 

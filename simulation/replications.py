@@ -21,13 +21,12 @@ import json
 import multiprocessing as mp
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
-
-from llif.shutdown import pool_ends_with_caller
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
+from llif.shutdown import pool_ends_with_caller
 from simulation.engine import KPIS, arrival_caps, draw_params, run_one, stream_seeds
 from simulation.inputs import SimulationInputs
 from simulation.scenarios import RunPlan, Scenario, baseline, build_plan

@@ -55,8 +55,15 @@ import numpy as np
 import yaml
 
 from simulation.inputs import (
-    DEFAULT_CONSTRAINED, DEFAULT_COSTS, N_STATES, NURSING, RESIDENTIAL, TEAMS, Pool,
-    SimulationInputs, month_add,
+    DEFAULT_CONSTRAINED,
+    DEFAULT_COSTS,
+    N_STATES,
+    NURSING,
+    RESIDENTIAL,
+    TEAMS,
+    Pool,
+    SimulationInputs,
+    month_add,
 )
 from simulation.lattice import AGE_BANDS, AGE_EDGES, LIVE_STATES, STATE_CODE, STATES
 

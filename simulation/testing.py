@@ -11,9 +11,25 @@ from __future__ import annotations
 import numpy as np
 
 from simulation.inputs import (
-    COMMUNITY, DEFAULT_COSTS, DIED, EXTRA_CARE, GENERAL_NEEDS, HOSPICE, HOSPITAL, MOVED_OUT,
-    N_STATES, NURSING, RESIDENTIAL, SHELTERED, TEMPORARY, ArrivalModel, Pool, SimulationInputs, TEAMS,
-    cells_of, tables_from_counts,
+    COMMUNITY,
+    DEFAULT_COSTS,
+    DIED,
+    EXTRA_CARE,
+    GENERAL_NEEDS,
+    HOSPICE,
+    HOSPITAL,
+    MOVED_OUT,
+    N_STATES,
+    NURSING,
+    RESIDENTIAL,
+    SHELTERED,
+    TEAMS,
+    TEMPORARY,
+    ArrivalModel,
+    Pool,
+    SimulationInputs,
+    cells_of,
+    tables_from_counts,
 )
 from simulation.lattice import Lattice
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from llif.settings import Paths, paths as llif_paths
+from llif.settings import Paths
+from llif.settings import paths as llif_paths
 from synthetic_sources.systems.base import SYSTEMS, DefectRates
 from synthetic_sources.truth_store import TruthStore
 from synthetic_sources.world import ConfigError, WorldConfig, continue_world, simulate_world

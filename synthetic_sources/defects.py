@@ -342,7 +342,7 @@ def frame_of(columns: dict) -> pd.DataFrame:
     """
     out = {}
     for name, values in columns.items():
-        if isinstance(values, np.ndarray) and values.dtype == object:
+        if isinstance(values, np.ndarray) and pd.api.types.is_object_dtype(values.dtype):
             values = pd.Series(values, dtype=object)
         out[name] = values
     n = max((len(v) for v in out.values() if hasattr(v, "__len__") and not isinstance(v, str)), default=0)
@@ -357,9 +357,9 @@ def object_strings(frame: pd.DataFrame) -> pd.DataFrame:
     """
     for col in frame.columns:
         dtype = frame[col].dtype
-        if dtype == object and not frame[col].isna().any():
+        if pd.api.types.is_object_dtype(dtype) and not frame[col].isna().any():
             continue
-        if isinstance(dtype, pd.StringDtype) or dtype == object:
+        if isinstance(dtype, pd.StringDtype) or pd.api.types.is_object_dtype(dtype):
             values = frame[col].to_numpy(dtype=object, na_value=None) if isinstance(
                 dtype, pd.StringDtype) else frame[col].to_numpy(dtype=object)
             values = np.where(pd.isna(values), None, values)

@@ -209,7 +209,7 @@ def load_fixture_raw(sources_dir: Path, warehouse: Path) -> None:
                 con.execute(f'alter table raw."{name}" alter birth_month type date')
             con.execute(f'alter table raw."{name}" alter _loaded_at type timestamp')
             for col, dtype in frame.dtypes.items():
-                if dtype == object and frame[col].isna().all():
+                if pd.api.types.is_object_dtype(dtype) and frame[col].isna().all():
                     con.execute(f'alter table raw."{name}" alter "{col}" type varchar')
     finally:
         con.close()

@@ -12,8 +12,8 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 import truth_fixture_calibration as fx
+
 from synthetic_sources import calibration as cal
 from synthetic_sources import life_tables
 

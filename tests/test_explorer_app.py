@@ -19,9 +19,8 @@ import pytest
 import yaml
 from streamlit.testing.v1 import AppTest
 
-from explorer import data, forecasting, words
+from explorer import auth, data, forecasting, words
 from explorer.app import PAGES
-from explorer import auth
 from explorer.auth import User
 from explorer.sample import build_sample_home, build_sample_warehouse
 

@@ -10,7 +10,6 @@ Needs Chromium from the system: ``apt-get install -y chromium`` (skipped when it
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -64,6 +65,11 @@ def test_sample_forecast_tables_have_the_engines_columns(warehouse, tmp_path):
                        replications=4, months=6, run_date="2026-11-01")
     con = duckdb.connect(str(tmp_path / "engine.duckdb"))
     outputs.write_forecast(con, res)
+    # the backtest's own writer, on the engine's result against a made-up history of every key series
+    from simulation.backtest import KEY_SERIES, compare, write_backtest
+
+    history = pd.DataFrame({s: np.full(6, 100.0) for s in KEY_SERIES})
+    write_backtest(con, {12: {**compare(res, history), "cutoff": "2025-11-01"}}, "test-backtest", "2026-11-01")
     con.close()
     real = _tables(tmp_path / "engine.duckdb", "forecast")
     ours = _tables(warehouse, "forecast")

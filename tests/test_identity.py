@@ -11,8 +11,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pytest
-
 from identity_fixture import load_source_identifiers, person_source_records, source_identifiers
+
 from warehouse import identity
 
 SEED = 11

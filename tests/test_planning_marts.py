@@ -194,7 +194,7 @@ def test_the_planning_dbt_asset_runs_in_dagster_after_the_forecast(build, home, 
     from orchestration.assets.forecast import SCENARIO_FORECASTS
     from orchestration.dbt import dbt_resource, manifest_path
 
-    main, planning = build_dbt_assets()
+    main, planning, _docs = build_dbt_assets()
     planning_keys = {k.to_user_string() for k in planning.keys}
     assert planning_keys == {f"planning/{m}" if m.startswith("plan_") else f"staging/{m}" for m in PLANNING_MODELS}
     assert not {k.to_user_string() for k in main.keys} & planning_keys

@@ -7,8 +7,18 @@ import pytest
 
 from simulation.engine import KPIS
 from simulation.outputs import (
-    FLOW_KPIS, NEEDED_KPIS, STATS, bottlenecks, kpi_annual, kpi_summary, likelihood, nice_floor, scenario_differences,
-    search_capacity, statements, write_forecast,
+    FLOW_KPIS,
+    NEEDED_KPIS,
+    STATS,
+    bottlenecks,
+    kpi_annual,
+    kpi_summary,
+    likelihood,
+    nice_floor,
+    scenario_differences,
+    search_capacity,
+    statements,
+    write_forecast,
 )
 from simulation.replications import ForecastResults
 from simulation.testing import toy_forecast, toy_inputs

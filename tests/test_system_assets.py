@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from truth_fixture_crm import UNTIL, assert_extract_equal, check_delta, make_truth
 
 from synthetic_sources.systems import assets
 from synthetic_sources.systems.base import GO_LIVE, DefectRates
-from truth_fixture_crm import UNTIL, assert_extract_equal, check_delta, make_truth
 
 SEED = 5
 GO = GO_LIVE["assets"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from truth_fixture_care import assert_delta_is_difference, make_truth, world_tables
 
 from synthetic_sources.systems import care_a
 from synthetic_sources.systems.base import GO_LIVE, DefectRates
-from truth_fixture_care import assert_delta_is_difference, make_truth, world_tables
 
 GO = GO_LIVE["care_a"]
 AS_OF = pd.Timestamp("2025-06-30")

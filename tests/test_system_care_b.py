@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from truth_fixture_care import assert_delta_is_difference, make_truth, world_tables
 
 from synthetic_sources.systems import care_b
 from synthetic_sources.systems.base import GO_LIVE, DefectRates
-from truth_fixture_care import assert_delta_is_difference, make_truth, world_tables
 
 GO = GO_LIVE["care_b"]
 AS_OF = pd.Timestamp("2025-06-30")

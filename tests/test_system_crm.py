@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from truth_fixture_crm import UNTIL, assert_extract_equal, check_delta, make_truth
 
 from synthetic_sources.systems import assets, crm
 from synthetic_sources.systems.base import GO_LIVE, DefectRates
-from truth_fixture_crm import UNTIL, assert_extract_equal, check_delta, make_truth
 
 SEED = 11
 AS_OF = pd.Timestamp("2020-06-30")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from truth_fixture_care import assert_delta_is_difference, make_truth, row_hashes, world_tables
 
 from synthetic_sources.systems import domcare
 from synthetic_sources.systems.base import GO_LIVE, DefectRates
-from truth_fixture_care import assert_delta_is_difference, make_truth, row_hashes, world_tables
 
 GO = GO_LIVE["domcare"]
 AS_OF = pd.Timestamp("2025-06-30")

@@ -14,12 +14,12 @@ from pandas.testing import assert_frame_equal
 from synthetic_sources.systems.base import SystemExtract, TableSpec
 from synthetic_sources.writers import (
     TargetExistsError,
+    embedded,
     export_files,
     read_care_b_latest,
     read_embedded_table,
     write_embedded,
 )
-from synthetic_sources.writers import embedded
 from synthetic_sources.writers._common import CHUNK_ROWS
 
 NIGHT1 = pd.Timestamp("2024-03-01")

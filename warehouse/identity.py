@@ -444,18 +444,18 @@ def ambiguous_links(rec: pd.DataFrame, links: pd.DataFrame) -> np.ndarray:
     """
     ni = rec["ni"].to_numpy(dtype=object)
     has = np.array([not _missing(v) for v in ni], dtype=bool)
-    l, r = links["uid_l"].to_numpy(np.int64), links["uid_r"].to_numpy(np.int64)
+    left, right = links["uid_l"].to_numpy(np.int64), links["uid_r"].to_numpy(np.int64)
     pr = links["match_probability"].to_numpy(np.float64)
     long = pd.DataFrame({
-        "edge": np.concatenate([np.arange(len(l)), np.arange(len(l))]),
-        "rec": np.concatenate([l, r]),
-        "partner_ni": np.concatenate([ni[r], ni[l]]),
-        "rec_has": np.concatenate([has[l], has[r]]),
-        "partner_has": np.concatenate([has[r], has[l]]),
+        "edge": np.concatenate([np.arange(len(left)), np.arange(len(left))]),
+        "rec": np.concatenate([left, right]),
+        "partner_ni": np.concatenate([ni[right], ni[left]]),
+        "rec_has": np.concatenate([has[left], has[right]]),
+        "partner_has": np.concatenate([has[right], has[left]]),
         "p": np.concatenate([pr, pr]),
     })
     long = long[~long["rec_has"] & long["partner_has"]]
-    drop = np.zeros(len(l), dtype=bool)
+    drop = np.zeros(len(left), dtype=bool)
     if long.empty:
         return drop
     best = long.groupby(["rec", "partner_ni"])["p"].max().reset_index()

@@ -55,12 +55,12 @@ class BacktestConfig(dg.Config):
     can_subset=False,   # one run: the scenarios' differences from the baseline need its random numbers
 )
 def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: ForecastConfig):
+    from explorer.scenario_store import nightly_scenarios
     from llif.settings import paths
     from simulation.forecast_inputs import build_forecast_inputs
     from simulation.inputs import save_inputs
     from simulation.outputs import write_forecast
     from simulation.replications import run_forecast
-    from explorer.scenario_store import nightly_scenarios
     from warehouse import duck
 
     run_date = night_of(context, config.run_date)

@@ -20,13 +20,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..life_tables import qx_by_year
 from . import params as P
 from .columns import Columns
 from .config import START, WorldConfig
 from .geography import AREA_TEAM, AREA_WEIGHTS, postcodes
 from .identity import first_names, surnames
 from .stock import build_stock
-from ..life_tables import qx_by_year
 
 GN, SH, XC, TMP, COMM, RES, NUR, HOSP, HOSPICE, MOVED, DIED = range(11)
 STATE_NAMES = (

@@ -147,7 +147,7 @@ def infer_kind(series: pd.Series) -> str:
         return INTEGER
     if pd.api.types.is_float_dtype(dtype):
         return REAL
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         inferred = pd.api.types.infer_dtype(series, skipna=True)
         if inferred in ("integer", "boolean"):
             return INTEGER
@@ -217,7 +217,7 @@ def _integers(series: pd.Series, mask: np.ndarray, where: str) -> list:
                 "stored as INTEGER; fix the column's dtype in the system module."
             )
         return _fill_none(np.where(mask, 0, arr).astype(np.int64).tolist(), mask)
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         return [None if m else _to_int(v, where) for v, m in zip(series.tolist(), mask)]
     raise ValueError(
         f"llif: {where}: a {dtype} column cannot go into a column stored as INTEGER; fix the "
@@ -240,7 +240,7 @@ def _reals(series: pd.Series, mask: np.ndarray, where: str) -> list:
     dtype = series.dtype
     if pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype):
         return _fill_none(series.to_numpy(dtype="float64", na_value=np.nan).tolist(), mask)
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         out = []
         for v, m in zip(series.tolist(), mask):
             if m:
@@ -263,7 +263,7 @@ def _texts(series: pd.Series, mask: np.ndarray, where: str) -> list:
     dtype = series.dtype
     if pd.api.types.is_datetime64_any_dtype(dtype):
         return _iso_datetimes(series, mask)
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         if pd.api.types.infer_dtype(series, skipna=True) in ("string", "empty"):
             values = series.tolist()
             return _fill_none(values, mask) if mask.any() else values
