@@ -53,17 +53,18 @@ LEVELS: tuple[tuple[int, ...], ...] = ((0, 1, 2, 3, 4, 5), (0, 1, 2, 4), (0, 1, 
 # building (imports the models lazily)
 
 
-def reference_rows(con, segment_model, months: int = REFERENCE_MONTHS) -> pd.DataFrame:
-    """Real person-months of the last ``months`` complete months, with their as-of segment and
-    lattice key codes."""
+def reference_rows(con, segment_model, months: int = REFERENCE_MONTHS, latest=None) -> pd.DataFrame:
+    """Real person-months of the last ``months`` complete months up to ``latest`` (default the
+    latest complete month; a cut-off for the backtest), with their as-of segment and lattice key
+    codes."""
     from models_ml import features as F
     from models_ml import transitions as M
 
-    latest = F.latest_complete_month(con)
+    latest = F.latest_complete_month(con) if latest is None else pd.Timestamp(latest)
     since = F.months_before(latest, months - 1)
     cols = ", ".join(dict.fromkeys(["person_key", "month_start", *[c for c in F.FEATURES if c != "segment"], *M._HISTORY]))
-    df = con.execute(f"select {cols} from {F.PERSON_MONTHS} where month_start >= ? order by person_key, month_start",
-                     [since.date()]).df()
+    df = con.execute(f"select {cols} from {F.PERSON_MONTHS} where month_start between ? and ? "
+                     "order by person_key, month_start", [since.date(), latest.date()]).df()
     df["segment"] = segment_model.predict(df) if segment_model is not None and len(df) else -1
     df["sex"] = df["sex"].fillna("U")
     df["_k0"] = df["state"].map({s: i for i, s in enumerate(LIVE_STATES)}).astype(np.int64)
@@ -178,9 +179,21 @@ def evaluate_tables(next_state_model, need_model, donors: pd.DataFrame, lattice:
     return transition, need
 
 
+def tables_from_models(con, next_state_model, need_model, segment_model, latest=None, donors_per_cell: int = 12,
+                       min_donors: int = 8, seed: int = 20261031) -> tuple[Lattice, pd.DataFrame, pd.DataFrame]:
+    """The lattice and both tables from two models: donors from the ``REFERENCE_MONTHS`` up to
+    ``latest``, segmented by ``segment_model``. The nightly build and the backtest's cut-off
+    tables (``models_ml.forecast_tables``) both come through here, so they differ only in
+    the models and the months."""
+    lattice = Lattice(segment_model.k if segment_model is not None else 0)
+    donors = cell_donors(reference_rows(con, segment_model, latest=latest), lattice, donors_per_cell, min_donors, seed)
+    transition, need = evaluate_tables(next_state_model, need_model, donors, lattice)
+    return lattice, transition, need
+
+
 def build_probability_tables(con, tracking, tags: dict[str, str] | None = None, donors_per_cell: int = 12,
                              min_donors: int = 8, seed: int = 20261031, write: bool = True) -> TableResult:
-    """Evaluate the champions over the lattice once; store the tables in MLflow (an artifact of
+    """Evaluate the champions (production refits) over the lattice once; store the tables in MLflow (an artifact of
     a run tagged with the champion versions: the table's version) and in the warehouse."""
     import tempfile
     import time
@@ -195,12 +208,11 @@ def build_probability_tables(con, tracking, tags: dict[str, str] | None = None, 
 
     started = time.perf_counter()
     seg_model = S.read_segment_model(con)
-    lattice = Lattice(seg_model.k if seg_model is not None else 0)
-    next_state = T.load_champion(tracking, M.NEXT_STATE)
+    next_state = T.load_champion(tracking, M.NEXT_STATE)  # the production refits (decision 28)
     need = T.load_champion(tracking, M.NEED)
     versions = {name: T.alias_version(tracking, name, T.CHAMPION) for name in (M.NEXT_STATE, M.NEED)}
-    donors = cell_donors(reference_rows(con, seg_model), lattice, donors_per_cell, min_donors, seed)
-    transition, need_table = evaluate_tables(next_state, need, donors, lattice)
+    lattice, transition, need_table = tables_from_models(con, next_state, need, seg_model, None, donors_per_cell,
+                                                         min_donors, seed)
     tags = tags or T.run_tags()
     with mlflow.start_run(run_name="probability tables", tags={**tags, "model": "probability_tables"}) as run:
         mlflow.log_params({f"champion_{k}": v for k, v in versions.items()})

@@ -365,3 +365,43 @@ def write_segments(con, result: SegmentResult) -> dict[str, int]:
     if len(result.pathways):
         out["ml.segment_pathways"] = F.write_table(con, *PATHWAYS_TABLE, result.pathways)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# as of a past month (the backtest's cut-off)
+
+
+def history_as_of(con, cutoff) -> pd.DataFrame:
+    """Each person's history columns at their latest person-month up to ``cutoff`` (inclusive):
+    the person as the segmentation would have seen them then (the columns only look back)."""
+    cols = ", ".join(dict.fromkeys(["person_key", "month_start", *F.SEGMENT_SOURCE_COLUMNS]))
+    return con.execute(f"""
+        select {cols} from {F.PERSON_MONTHS} where month_start <= ?
+        qualify row_number() over (partition by person_key order by month_start desc) = 1
+        order by person_key""", [pd.Timestamp(cutoff).date()]).df()
+
+
+def fit_segment_model_as_of(con, cutoff, like: SegmentModel, seed: int = DEFAULT_SEED) -> SegmentModel:
+    """The segmentation refit on people as of ``cutoff``, with tonight's number of segments and
+    labels matched to tonight's centroids (so segment 3 means the same kind of people and the
+    lattice has the same shape); names follow the matched labels. Only the number of segments
+    and the names come from tonight: the centroids use no row after the cut-off."""
+    people = history_as_of(con, cutoff)
+    if len(people) < like.k:
+        raise ValueError(f"ml.ml_person_months: {len(people)} people up to {pd.Timestamp(cutoff):%Y-%m}, "
+                         f"fewer than the {like.k} segments")
+    z = F.segment_axes(people).to_numpy(dtype=np.float64)
+    km = KMeans(like.k, n_init=8, random_state=seed).fit(z)
+    raw = nearest(z, km.cluster_centers_)
+    perm, _ = match_to_previous(raw, like.k, centroids=km.cluster_centers_, previous_centroids=like.centroids)
+    centroids = np.empty_like(km.cluster_centers_)
+    centroids[perm] = km.cluster_centers_
+    return SegmentModel(centroids, list(like.names))
+
+
+def segments_as_of(con, segment_model: SegmentModel, cutoff) -> pd.DataFrame:
+    """person_key -> segment as of ``cutoff`` (each person's latest row up to it): what
+    ``simulation.forecast_inputs.build_forecast_inputs(segments=...)`` takes for a census then."""
+    people = history_as_of(con, cutoff)
+    seg = segment_model.predict(people) if len(people) else np.array([], dtype=np.int64)
+    return pd.DataFrame({"person_key": people["person_key"].to_numpy(), "segment": seg.astype(np.int64)})

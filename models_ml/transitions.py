@@ -12,6 +12,12 @@ out period is the last 12 months with a label, validation the 12 before, trainin
 ``train_start`` up to that. Validation picks the number of rounds and fits the calibration;
 the held-out period is touched only for the report and the gate.
 
+That evaluation fit chooses the configuration; the model the forecast uses is then a
+*production refit* on every labelled month from ``train_start`` to the latest one (the held-out
+end), with the evaluation's number of rounds and its calibration (decision 28,
+docs/transition_models.md "Evaluation fit and production refit"). Both are logged to MLflow;
+the refit is what is registered, promoted and loaded, and the gate compares evaluation fits.
+
 Most person-months are "nothing happens": rows with no change are sampled (10%) in SQL and
 weighted by the inverse of their inclusion probability, so the weighted data has the
 population's rates and the probabilities need no correction for the sampling.
@@ -68,6 +74,9 @@ class TrainConfig:
     lambda_l2: float = 5.0
     max_bin: int = 63
     num_threads: int = 2
+    # production refit: boosting rounds = the evaluation's best iteration times this (1.0: not
+    # scaled for the extra months; decision 28)
+    refit_round_scale: float = 1.0
 
     def lgb_params(self) -> dict:
         return {
@@ -108,8 +117,16 @@ class Windows:
         return np.select([m <= self.train_end, m <= self.valid_end, m <= self.test_end],
                          ["train", "valid", "test"], "after")
 
+    @property
+    def refit_end(self) -> pd.Timestamp:
+        """The production refit's last row month: the latest month with a label."""
+        return self.test_end
+
     def as_dict(self) -> dict[str, str]:
         return {k: (v.strftime("%Y-%m") if isinstance(v, pd.Timestamp) else v) for k, v in self.__dict__.items()}
+
+    def refit_dict(self) -> dict[str, str]:
+        return {"horizon": self.horizon, "train_start": f"{self.train_start:%Y-%m}", "train_end": f"{self.refit_end:%Y-%m}"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -312,6 +329,17 @@ def fit_booster(x_tr, y_tr, w_tr, x_va, y_va, w_va, vocab, params: dict, cfg: Tr
     return booster, int(best)
 
 
+def refit_rounds(best: int, cfg: TrainConfig) -> int:
+    """The production refit's boosting rounds from the evaluation's best iteration."""
+    return max(1, round(best * cfg.refit_round_scale))
+
+
+def refit_booster(x, y, w, vocab, params: dict, rounds: int) -> lgb.Booster:
+    """A booster on every labelled row with a fixed number of rounds: nothing is left to stop
+    early on, so the evaluation's choice is reused (decision 28)."""
+    return lgb.train(params, _dataset(x, y, w, vocab), num_boost_round=rounds)
+
+
 def fit_temperature(p: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict:
     """Bias-corrected temperature scaling on the validation period (weighted log loss)."""
     logp = np.log(np.clip(p, 1e-12, 1.0))
@@ -439,18 +467,30 @@ def evaluate_binary(y: np.ndarray, p: np.ndarray) -> dict:
 
 @dataclass
 class FittedModel:
+    """One model's two fits: ``model`` is the evaluation fit (trained before validation and the
+    held-out months, scored on them: ``metrics``), ``refit`` the production refit on every
+    labelled month with the evaluation's rounds and calibration (None when not asked for)."""
+
     name: str
     model: LgbmModel
-    metrics: dict  # held-out figures: the model's and the baseline's
+    metrics: dict  # held-out figures of the evaluation fit: the model's and the baseline's
     per_destination: pd.DataFrame
     windows: Windows
     rows: dict
     drivers: dict[str, pd.DataFrame] = field(default_factory=dict)
     seconds: float = 0.0
+    refit: LgbmModel | None = None
+    refit_rows: dict = field(default_factory=dict)
+    refit_seconds: float = 0.0
+
+    @property
+    def production(self) -> LgbmModel:
+        """What the forecast and the outlooks use: the refit, or the evaluation fit without one."""
+        return self.refit if self.refit is not None else self.model
 
 
 def _multiclass(name: str, df: pd.DataFrame, y: np.ndarray, classes: list[str], w: Windows, cfg: TrainConfig,
-                n_segments: int, params: dict | None = None) -> FittedModel:
+                n_segments: int, params: dict | None = None, refit: bool = True) -> FittedModel:
     started = time.perf_counter()
     vocab = build_vocab(df.loc[df["period"] == "train"], n_segments)
     x = encode(df, vocab)
@@ -473,18 +513,31 @@ def _multiclass(name: str, df: pd.DataFrame, y: np.ndarray, classes: list[str], 
     metrics["temperature"] = model.calibration[0]["temperature"]
     rows = {"train": int(tr.sum()), "valid": int(va.sum()), "test": int(te.sum()),
             "train_weighted": float(wt[tr].sum())}
-    return FittedModel(name, model, metrics, per, w, rows, seconds=time.perf_counter() - started)
+    fitted = FittedModel(name, model, metrics, per, w, rows, seconds=time.perf_counter() - started)
+    if refit:
+        started = time.perf_counter()
+        al = tr | va | te
+        rvocab = build_vocab(df.loc[al], n_segments)
+        rounds = refit_rounds(best, cfg)
+        booster = refit_booster(encode(df.loc[al], rvocab), y[al], wt[al], rvocab, p, rounds)
+        fitted.refit = LgbmModel("multiclass", classes, [booster.model_to_string()], rvocab,
+                                 [dict(c) for c in model.calibration], [rounds])
+        fitted.refit_rows = {"train": int(al.sum()), "train_weighted": float(wt[al].sum())}
+        fitted.refit_seconds = time.perf_counter() - started
+    return fitted
 
 
-def train_next_state(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None) -> FittedModel:
+def train_next_state(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None,
+                     refit: bool = True) -> FittedModel:
     y = df["next_state"].map({s: i for i, s in enumerate(STATES)}).to_numpy(dtype=np.int64)
-    return _multiclass(NEXT_STATE, df, y, list(STATES), w, cfg, n_segments, params)
+    return _multiclass(NEXT_STATE, df, y, list(STATES), w, cfg, n_segments, params, refit)
 
 
-def train_need(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None) -> FittedModel:
+def train_need(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None,
+               refit: bool = True) -> FittedModel:
     df = df.loc[df["next_state"].isin(LIVE_STATES)].reset_index(drop=True)
     y = df["next_need_level"].astype(np.int64).to_numpy()
-    return _multiclass(NEED, df, y, [f"need_{n}" for n in NEED_LEVELS], w, cfg, n_segments, params)
+    return _multiclass(NEED, df, y, [f"need_{n}" for n in NEED_LEVELS], w, cfg, n_segments, params, refit)
 
 
 def outlook_mask(df: pd.DataFrame, outcome: str) -> np.ndarray:
@@ -497,7 +550,8 @@ def outlook_mask(df: pd.DataFrame, outcome: str) -> np.ndarray:
     return ok
 
 
-def train_outlook(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None) -> FittedModel:
+def train_outlook(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: int, params: dict | None = None,
+                  refit: bool = True) -> FittedModel:
     started = time.perf_counter()
     vocab = build_vocab(df.loc[df["period"] == "train"], n_segments)
     x = encode(df, vocab)
@@ -535,7 +589,23 @@ def train_outlook(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: in
     metrics["heldout_calibration_error"] = float(per["calibration_error"].mean())
     model = LgbmModel("binary", list(OUTCOMES), boosters, vocab, calib, bests)
     rows = {q: int((df["period"] == q).sum()) for q in ("train", "valid", "test")}
-    return FittedModel(OUTLOOK, model, metrics, per, w, rows, seconds=time.perf_counter() - started)
+    fitted = FittedModel(OUTLOOK, model, metrics, per, w, rows, seconds=time.perf_counter() - started)
+    if refit:
+        started = time.perf_counter()
+        labelled = df["period"].isin(["train", "valid", "test"]).to_numpy()
+        rvocab = build_vocab(df.loc[labelled], n_segments)
+        rx = encode(df, rvocab)
+        r_boosters, r_rounds = [], []
+        for (outcome, label), best in zip(OUTCOMES.items(), bests):
+            al = labelled & outlook_mask(df, outcome)
+            y = df[label].fillna(0).to_numpy(dtype=float)
+            rounds = refit_rounds(best, cfg)
+            r_boosters.append(refit_booster(rx[al], y[al], wt[al], rvocab, p, rounds).model_to_string())
+            r_rounds.append(rounds)
+        fitted.refit = LgbmModel("binary", list(OUTCOMES), r_boosters, rvocab, [dict(c) for c in calib], r_rounds)
+        fitted.refit_rows = {"train": int(labelled.sum()), "train_weighted": float(wt[labelled].sum())}
+        fitted.refit_seconds = time.perf_counter() - started
+    return fitted
 
 
 # ---------------------------------------------------------------------------------------------
@@ -617,13 +687,15 @@ def plot_importance(importance: pd.DataFrame, title: str, path: Path, top: int =
 
 @dataclass
 class TrainingResult:
-    versions: dict[str, str]  # registered model -> version now holding `challenger`
-    run_ids: dict[str, str]
+    versions: dict[str, str]  # registered model -> version (the production refit) now holding `challenger`
+    run_ids: dict[str, str]  # registered model -> the evaluation fit's run
     metrics: dict[str, dict]
     windows: dict[str, dict]
     rows: dict[str, dict]
     seconds: dict[str, float]
     fitted: dict[str, FittedModel] = field(default_factory=dict, repr=False)
+    refit_run_ids: dict[str, str] = field(default_factory=dict)
+    refit_windows: dict[str, dict] = field(default_factory=dict)
 
     def metadata(self) -> dict:
         out = {"challenger_versions": self.versions, "seconds": {k: round(v, 1) for k, v in self.seconds.items()}}
@@ -631,17 +703,112 @@ class TrainingResult:
             out[f"{name}: held-out log loss"] = round(m["heldout_log_loss"], 5)
             out[f"{name}: baseline log loss"] = round(m["baseline_heldout_log_loss"], 5)
         out["windows"] = self.windows
+        out["production_refit_windows"] = self.refit_windows
         return out
 
 
 PIP_REQUIREMENTS = [f"lightgbm=={lgb.__version__}", f"pandas=={pd.__version__}", f"numpy=={np.__version__}"]
+FIT_TAG = "llif_fit"  # run and version tag: "evaluation" or "production"
+EVALUATION_RUN_TAG = "evaluation_run_id"  # on the refit's run and registered version
+EVALUATION_MODEL_TAG = "evaluation_model_uri"  # on the registered version: what the gate scores
+PRODUCTION_RUN_TAG = "production_run_id"  # on the evaluation run: its refit
+
+
+@dataclass
+class LoggedFits:
+    version: str  # the registered version (the production refit)
+    evaluation_run_id: str
+    evaluation_model_uri: str
+    refit_run_id: str
+
+
+def _signature(model: LgbmModel, frame: pd.DataFrame):
+    from mlflow.models import infer_signature
+
+    example = frame.loc[frame["period"] == "test", list(F.FEATURES)].head(200).reset_index(drop=True)
+    # numbers as doubles: a missing value must not break the signature at inference
+    example[list(F.NUMERIC)] = example[list(F.NUMERIC)].astype("float64")
+    return infer_signature(example, model.predict(None, example))
+
+
+def log_fits(fm: FittedModel, frame: pd.DataFrame, tracking: T.Tracking, tags: dict[str, str],
+             cfg: TrainConfig = TrainConfig(), params: dict | None = None) -> LoggedFits:
+    """Log one model's two fits as two MLflow runs and register the refit as ``challenger``.
+
+    The evaluation run holds the held-out metrics, the windows, the drivers and the evaluation
+    model (logged, not registered); the refit run holds its own window (train_start, train_end
+    = the latest labelled month), rounds and rows, tagged with the evaluation run. The
+    registered version is the refit, tagged with the evaluation model's URI so the gate can
+    score the evaluation fit on held-out months it never saw.
+    """
+    import mlflow
+
+    if fm.refit is None:
+        raise ValueError(f"{fm.name}: no production refit to register (fit with refit=True)")
+    client = tracking.client()
+    name, w = fm.name, fm.windows
+    signature = _signature(fm.model, frame)
+    common = {f"cfg_{k}": v for k, v in cfg.__dict__.items()}
+    common.update({f"override_{k}": v for k, v in (params or {}).items()})
+    common.update({"model": name, "kind": fm.model.kind, "features": ",".join(F.FEATURES)})
+    with mlflow.start_run(run_name=f"{name} evaluation {w.test_end:%Y-%m}",
+                          tags={**tags, "model": name, FIT_TAG: "evaluation"}) as run:
+        mlflow.log_params({**common, **{f"window_{k}": v for k, v in w.as_dict().items()},
+                           "train_start": f"{w.train_start:%Y-%m}", "train_end": f"{w.train_end:%Y-%m}"})
+        mlflow.log_metrics({k: float(v) for k, v in fm.metrics.items()})
+        mlflow.log_metrics({f"rows_{k}": float(v) for k, v in fm.rows.items()})
+        mlflow.log_metric("train_seconds", fm.seconds)
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            (tmp / "data_window.json").write_text(json.dumps({**w.as_dict(), "rows": fm.rows}, indent=2))
+            fm.per_destination.to_csv(tmp / "per_destination.csv", index=False)
+            imp = fm.model.feature_importance()
+            imp.to_csv(tmp / "feature_importance.csv")
+            plot_importance(imp, f"{name}: feature importance", tmp / "feature_importance.png")
+            for key, table in fm.drivers.items():
+                table.to_csv(tmp / f"drivers_{key}.csv", index=False)
+                plot_drivers(table, f"{name}: drivers of {key.replace('_', ' ')}", tmp / f"drivers_{key}.png")
+            mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
+        info = mlflow.pyfunc.log_model(name="model", python_model=fm.model, signature=signature,
+                                       pip_requirements=PIP_REQUIREMENTS)
+        eval_run, eval_uri = run.info.run_id, info.model_uri
+    rw = w.refit_dict()
+    with mlflow.start_run(run_name=f"{name} production {w.refit_end:%Y-%m}",
+                          tags={**tags, "model": name, FIT_TAG: "production", EVALUATION_RUN_TAG: eval_run}) as run:
+        mlflow.log_params({**common, **{f"refit_{k}": v for k, v in rw.items()},
+                           "train_start": rw["train_start"], "train_end": rw["train_end"],
+                           "num_rounds": ",".join(map(str, fm.refit.best_iterations)),
+                           "calibration": "evaluation fit's, from its validation months"})
+        mlflow.log_metrics({f"rows_{k}": float(v) for k, v in fm.refit_rows.items()})
+        mlflow.log_metric("train_seconds", fm.refit_seconds)
+        info = mlflow.pyfunc.log_model(name="model", python_model=fm.refit, signature=signature,
+                                       registered_model_name=name, pip_requirements=PIP_REQUIREMENTS)
+        refit_run = run.info.run_id
+    client.set_tag(eval_run, PRODUCTION_RUN_TAG, refit_run)
+    version = str(info.registered_model_version)
+    for key, value in {FIT_TAG: "production", EVALUATION_RUN_TAG: eval_run, EVALUATION_MODEL_TAG: eval_uri,
+                       "train_end": rw["train_end"], "heldout_log_loss": f"{fm.metrics['heldout_log_loss']:.6f}"}.items():
+        client.set_model_version_tag(name, version, key, value)
+    client.set_registered_model_alias(name, T.CHALLENGER, version)
+    return LoggedFits(version, eval_run, eval_uri, refit_run)
+
+
+WAREHOUSE_SEGMENTS = "warehouse"  # fit_all's default: tonight's segmentation (ml.segment_profiles)
 
 
 def fit_all(con, cfg: TrainConfig = TrainConfig(), params: dict | None = None,
-            only: tuple[str, ...] = MODEL_NAMES) -> tuple[dict[str, FittedModel], dict[str, pd.DataFrame]]:
-    """Fit the models without MLflow (tests, benchmarks): name -> FittedModel, and the frames."""
-    latest = F.latest_complete_month(con)
-    seg_model = S.read_segment_model(con)
+            only: tuple[str, ...] = MODEL_NAMES, *, latest: pd.Timestamp | None = None,
+            segment_model: S.SegmentModel | None | str = WAREHOUSE_SEGMENTS,
+            refit: bool = True) -> tuple[dict[str, FittedModel], dict[str, pd.DataFrame]]:
+    """Fit the models without MLflow (tests, benchmarks, the backtest's cut-off models):
+    name -> FittedModel (evaluation fit and production refit), and the frames.
+
+    ``latest``: the month treated as the latest complete one (default the warehouse's); with a
+    cut-off, no row whose label month is after it is read. ``segment_model``: the segmentation
+    applied to each row as of its month (default tonight's, None for none).
+    """
+    latest = F.latest_complete_month(con) if latest is None else pd.Timestamp(latest)
+    seg_model = S.read_segment_model(con) if isinstance(segment_model, str) else segment_model
     n_segments = seg_model.k if seg_model is not None else 0
     fitted, frames = {}, {}
     if NEXT_STATE in only or NEED in only:
@@ -650,15 +817,15 @@ def fit_all(con, cfg: TrainConfig = TrainConfig(), params: dict | None = None,
         frames["next_month"] = load_next_month_rows(con, w1, cfg, seg_model)
         load_seconds = time.perf_counter() - t
         if NEXT_STATE in only:
-            fitted[NEXT_STATE] = train_next_state(frames["next_month"], w1, cfg, n_segments, params)
+            fitted[NEXT_STATE] = train_next_state(frames["next_month"], w1, cfg, n_segments, params, refit)
             fitted[NEXT_STATE].rows["load_seconds"] = round(load_seconds, 1)
         if NEED in only:
-            fitted[NEED] = train_need(frames["next_month"], w1, cfg, n_segments, params)
+            fitted[NEED] = train_need(frames["next_month"], w1, cfg, n_segments, params, refit)
     if OUTLOOK in only:
         w12 = Windows.make(latest, 12, cfg)
         t = time.perf_counter()
         frames["outlook"] = load_outlook_rows(con, w12, cfg, seg_model)
-        fitted[OUTLOOK] = train_outlook(frames["outlook"], w12, cfg, n_segments, params)
+        fitted[OUTLOOK] = train_outlook(frames["outlook"], w12, cfg, n_segments, params, refit)
         fitted[OUTLOOK].rows["load_seconds"] = round(time.perf_counter() - t, 1)
     return fitted, frames
 
@@ -666,53 +833,26 @@ def fit_all(con, cfg: TrainConfig = TrainConfig(), params: dict | None = None,
 def train_transition_models(con, tracking: T.Tracking, tags: dict[str, str] | None = None,
                             cfg: TrainConfig = TrainConfig(), params: dict | None = None,
                             with_drivers: bool = True, only: tuple[str, ...] = MODEL_NAMES) -> TrainingResult:
-    """Train, evaluate against the Markov baseline, log to MLflow and register each model as the
-    new ``challenger``. ``tags``: ``tracking.run_tags(dagster_run_id, asset_key, commit)``."""
-    import mlflow
-    from mlflow.models import infer_signature
-
+    """Train (evaluation fit, then production refit), evaluate against the Markov baseline, log
+    both fits to MLflow and register each refit as the new ``challenger``. ``tags``:
+    ``tracking.run_tags(dagster_run_id, asset_key, commit)``."""
     tags = tags or T.run_tags()
     fitted, frames = fit_all(con, cfg, params, only)
     tracking.activate()
-    client = tracking.client()
     result = TrainingResult({}, {}, {}, {}, {}, {})
     for name, fm in fitted.items():
         frame = frames["outlook" if name == OUTLOOK else "next_month"]
         if with_drivers:
             fm.drivers = drivers(fm, frame if name != NEED else frame.loc[frame["next_state"].isin(LIVE_STATES)], cfg.seed)
-        with mlflow.start_run(run_name=f"{name} {fm.windows.test_end:%Y-%m}", tags={**tags, "model": name}) as run:
-            mlflow.log_params({"model": name, "kind": fm.model.kind, **{f"window_{k}": v for k, v in fm.windows.as_dict().items()},
-                               **{f"cfg_{k}": v for k, v in cfg.__dict__.items()}, **{f"override_{k}": v for k, v in (params or {}).items()},
-                               "features": ",".join(F.FEATURES)})
-            mlflow.log_metrics({k: float(v) for k, v in fm.metrics.items()})
-            mlflow.log_metrics({f"rows_{k}": float(v) for k, v in fm.rows.items()})
-            mlflow.log_metric("train_seconds", fm.seconds)
-            with tempfile.TemporaryDirectory() as tmp:
-                tmp = Path(tmp)
-                (tmp / "data_window.json").write_text(json.dumps({**fm.windows.as_dict(), "rows": fm.rows}, indent=2))
-                fm.per_destination.to_csv(tmp / "per_destination.csv", index=False)
-                imp = fm.model.feature_importance()
-                imp.to_csv(tmp / "feature_importance.csv")
-                plot_importance(imp, f"{name}: feature importance", tmp / "feature_importance.png")
-                for key, table in fm.drivers.items():
-                    table.to_csv(tmp / f"drivers_{key}.csv", index=False)
-                    plot_drivers(table, f"{name}: drivers of {key.replace('_', ' ')}", tmp / f"drivers_{key}.png")
-                mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
-            example = frame.loc[frame["period"] == "test", list(F.FEATURES)].head(200).reset_index(drop=True)
-            # numbers as doubles: a missing value must not break the signature at inference
-            example[list(F.NUMERIC)] = example[list(F.NUMERIC)].astype("float64")
-            signature = infer_signature(example, fm.model.predict(None, example))
-            info = mlflow.pyfunc.log_model(name="model", python_model=fm.model, signature=signature,
-                                           registered_model_name=name, pip_requirements=PIP_REQUIREMENTS)
-            version = str(info.registered_model_version)
-            client.set_registered_model_alias(name, T.CHALLENGER, version)
-            client.set_model_version_tag(name, version, "heldout_log_loss", f"{fm.metrics['heldout_log_loss']:.6f}")
-            result.versions[name] = version
-            result.run_ids[name] = run.info.run_id
+        logged = log_fits(fm, frame, tracking, tags, cfg, params)
+        result.versions[name] = logged.version
+        result.run_ids[name] = logged.evaluation_run_id
+        result.refit_run_ids[name] = logged.refit_run_id
         result.metrics[name] = fm.metrics
         result.windows[name] = fm.windows.as_dict()
+        result.refit_windows[name] = fm.windows.refit_dict()
         result.rows[name] = fm.rows
-        result.seconds[name] = fm.seconds
+        result.seconds[name] = fm.seconds + fm.refit_seconds
         result.fitted[name] = fm
     return result
 
@@ -775,6 +915,17 @@ def heldout_log_loss(model: LgbmModel, name: str, frames: dict[str, pd.DataFrame
     return log_loss(y, model.predict_proba(df))
 
 
+def evaluation_fit(tracking: T.Tracking, name: str, version: str) -> tuple[LgbmModel, str]:
+    """The evaluation fit behind a registered version, and its URI: what the version's
+    ``evaluation_model_uri`` tag names. A version registered before production refits (no tag)
+    was itself the evaluation fit."""
+    import mlflow.pyfunc
+
+    mv = tracking.client().get_model_version(name, version)
+    uri = (mv.tags or {}).get(EVALUATION_MODEL_TAG) or f"models:/{name}/{version}"
+    return mlflow.pyfunc.load_model(uri).unwrap_python_model(), uri
+
+
 def heldout_frames(con, cfg: TrainConfig = TrainConfig()) -> dict[str, pd.DataFrame]:
     latest = F.latest_complete_month(con)
     seg_model = S.read_segment_model(con)
@@ -786,12 +937,13 @@ def gate_and_promote(con, tracking: T.Tracking, tolerance: float = 0.01, names: 
                      cfg: TrainConfig = TrainConfig()) -> GateResult:
     """Promote each challenger that is no worse than its champion on tonight's held-out period.
 
-    Both are scored on the same rows (the champion's logged figure was for an older period, so
-    it is not comparable). With no champion yet the challenger is promoted. A refused
-    challenger keeps its alias for inspection; the champion is unchanged.
+    Like with like: the registered versions are production refits, which have seen the held-out
+    months, so the gate scores each version's *evaluation fit* (``evaluation_fit``) - the
+    challenger's trained before tonight's held-out period, the champion's before an older one -
+    on the same rows (the champion's logged figure was for an older period, so it is not
+    comparable). What is promoted is the refit. With no champion yet the challenger is
+    promoted. A refused challenger keeps its alias for inspection; the champion is unchanged.
     """
-    import mlflow.pyfunc
-
     tracking.activate()
     frames = heldout_frames(con, cfg)
     decisions = {}
@@ -804,20 +956,20 @@ def gate_and_promote(con, tracking: T.Tracking, tolerance: float = 0.01, names: 
         if chal_v == champ_v:
             decisions[name] = GateDecision(name, chal_v, champ_v, None, None, False, "challenger is already champion")
             continue
-        chal = mlflow.pyfunc.load_model(f"models:/{name}/{chal_v}").unwrap_python_model()
+        chal, _ = evaluation_fit(tracking, name, chal_v)
         chal_loss = heldout_log_loss(chal, name, frames)
         if champ_v is None:
             T.set_alias(tracking, name, T.CHAMPION, chal_v)
             tracking.client().delete_registered_model_alias(name, T.CHALLENGER)
             decisions[name] = GateDecision(name, chal_v, None, chal_loss, None, True, "no champion yet")
             continue
-        champ = mlflow.pyfunc.load_model(f"models:/{name}/{champ_v}").unwrap_python_model()
+        champ, _ = evaluation_fit(tracking, name, champ_v)
         champ_loss = heldout_log_loss(champ, name, frames)
         ok = no_worse(chal_loss, champ_loss, tolerance)
         if ok:
             T.set_alias(tracking, name, T.CHAMPION, chal_v)
             tracking.client().delete_registered_model_alias(name, T.CHALLENGER)
-        reason = (f"held-out log loss {chal_loss:.5f} vs champion {champ_loss:.5f} "
+        reason = (f"evaluation fits' held-out log loss {chal_loss:.5f} vs champion {champ_loss:.5f} "
                   f"({'within' if ok else 'beyond'} {tolerance:.1%})")
         decisions[name] = GateDecision(name, chal_v, champ_v, chal_loss, champ_loss, ok, reason)
     return GateResult(decisions, tolerance)

@@ -214,6 +214,66 @@ def test_gate_promotes_better_and_refuses_worse(trained, tracking):
     assert tracking.tracking_uri.startswith("sqlite:///") and tracking.artifact_location.startswith("file:///")
 
 
+def test_refit_trains_on_every_labelled_month_and_is_what_is_registered(trained, world, tracking):
+    """The production refit's window ends at the latest labelled month (the held-out end), its
+    run points at the evaluation run, and the registered version (what the champion alias
+    loads) is the refit, not the evaluation fit."""
+    from models_ml import features as F
+    from models_ml import tracking as T
+    from models_ml import transitions as M
+
+    res = trained[1][0]
+    client = tracking.client()
+    with duckdb.connect(str(world[1]), read_only=True) as con:
+        latest = F.latest_complete_month(con)
+    for name in M.MODEL_NAMES:
+        fm = res.fitted[name]
+        horizon = 12 if name == M.OUTLOOK else 1
+        labelled = F.months_before(latest, horizon)
+        ev = client.get_run(res.run_ids[name])
+        rf = client.get_run(res.refit_run_ids[name])
+        assert rf.data.params["train_end"] == f"{labelled:%Y-%m}" == ev.data.params["window_test_end"]
+        assert ev.data.params["train_end"] == f"{F.months_before(labelled, 24):%Y-%m}"
+        assert rf.data.params["train_start"] == ev.data.params["train_start"] == "2016-01"
+        assert rf.data.tags[M.EVALUATION_RUN_TAG] == ev.info.run_id and ev.data.tags[M.PRODUCTION_RUN_TAG] == rf.info.run_id
+        assert (rf.data.tags[M.FIT_TAG], ev.data.tags[M.FIT_TAG]) == ("production", "evaluation")
+        assert fm.refit_rows["train"] == fm.rows["train"] + fm.rows["valid"] + fm.rows["test"]
+        assert fm.refit.best_iterations == fm.model.best_iterations  # rounds not scaled (decision 28)
+        assert fm.refit.calibration == fm.model.calibration
+        mv = client.get_model_version(name, res.versions[name])
+        assert mv.run_id == rf.info.run_id and mv.tags[M.EVALUATION_RUN_TAG] == ev.info.run_id
+        champion = T.load_champion(tracking, name)
+        assert champion.boosters == fm.refit.boosters != fm.model.boosters
+        evaluation, _ = M.evaluation_fit(tracking, name, res.versions[name])
+        assert evaluation.boosters == fm.model.boosters
+
+
+def test_gate_scores_evaluation_fits_not_refits(trained, world, tracking):
+    """A challenger whose evaluation fit is weak is refused even when its registered refit is
+    the strong champion's refit, which has seen the held-out months and scores better on them
+    than the champion's evaluation fit: a gate scoring refits would promote it."""
+    import dataclasses
+
+    from models_ml import tracking as T
+    from models_ml import transitions as M
+
+    _, (r2, _), (r3, _) = trained
+    with duckdb.connect(str(world[1]), read_only=True) as con:
+        frames = M.heldout_frames(con)
+        for name in (M.NEXT_STATE, M.OUTLOOK):
+            strong, weak = r2.fitted[name], r3.fitted[name]
+            hybrid = dataclasses.replace(weak, refit=strong.refit, refit_rows=strong.refit_rows)
+            frame = frames["outlook" if name == M.OUTLOOK else "next_month"]
+            M.log_fits(hybrid, frame, tracking, T.run_tags("test-run", "transition_models", "abc123"))
+            champion_eval, _ = M.evaluation_fit(tracking, name, r2.versions[name])
+            assert M.heldout_log_loss(strong.refit, name, frames) < M.heldout_log_loss(champion_eval, name, frames)
+        gate = M.gate_and_promote(con, tracking, names=(M.NEXT_STATE, M.OUTLOOK))
+    for name in (M.NEXT_STATE, M.OUTLOOK):
+        d = gate.decisions[name]
+        assert not d.promoted and d.challenger_log_loss > d.champion_log_loss * 1.01, d.reason
+        assert T.alias_version(tracking, name, T.CHAMPION) == r2.versions[name]
+
+
 def test_probability_table_matches_direct_model_predictions(trained, world, tracking):
     from models_ml import probability_table as PT
     from models_ml import segments as S
@@ -261,3 +321,79 @@ def test_outlooks_cover_the_current_census(trained, world, tracking):
     assert o["drivers_hospital_admission"].dropna().str.contains("=").any()
     assert o.loc[o["state"].isin(["residential_care", "nursing_care"]), "p_care_home_move_12_months"].isna().all()
     assert not any(c in o.columns for c in ("ni_number", "dob", "first_name", "surname"))
+
+
+# ---------------------------------------------------------------------------------------------
+# cut-off tables (the backtest's production path)
+
+
+@pytest.fixture(scope="module")
+def cutoff_world(world, segmented, tmp_path_factory):
+    """(warehouse, cut-off, quick config, tables and info of a first cut-off_tables call)."""
+    from models_ml import features as F
+    from models_ml import forecast_tables as FT
+    from models_ml import transitions as M
+
+    quick = M.TrainConfig(num_boost_round=30)
+    with duckdb.connect(str(world[1]), read_only=True) as con:
+        cutoff = F.months_before(F.latest_complete_month(con), 12)
+        tables, info = FT.cutoff_tables(con, cutoff, tmp_path_factory.mktemp("cutoff_cache"), retrain=False, cfg=quick)
+    return world[1], cutoff, quick, tables, info
+
+
+def _same_tables(a, b) -> bool:
+    n = a.lattice.size
+    return (a.lattice.n_segments == b.lattice.n_segments and n == b.lattice.size
+            and np.array_equal(a.transition_probs(np.arange(n)), b.transition_probs(np.arange(n)))
+            and np.array_equal(a.need_probs(np.arange(n)), b.need_probs(np.arange(n))))
+
+
+def test_cutoff_tables_use_nothing_after_the_cutoff(cutoff_world, tmp_path):
+    """Rewrite what happened after the cut-off (labels of the cut-off month, everything later):
+    a fresh training gives the same tables, the same segments and the same fingerprint."""
+    from models_ml import forecast_tables as FT
+    from models_ml import segments as S
+
+    path, cutoff, quick, tables, info = cutoff_world
+    assert info["trained"] and info["refit_window"]["train_end"] == f"{cutoff - pd.DateOffset(months=1):%Y-%m}"
+    assert info["segment_model"] is not None and tables.lattice.n_segments == info["segment_model"].k
+    copy = tmp_path / "rewritten.duckdb"
+    shutil.copy(path, copy)
+    d = f"date '{cutoff:%Y-%m-%d}'"
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"update ml.ml_person_months set next_state = 'dead', next_need_level = 3 where month_start >= {d}")
+        changed = con.execute(f"update ml.ml_person_months set age = age + 30, need_level = 3, state = 'nursing_care', "
+                              f"months_known = months_known + 100 where month_start > {d}").fetchone()[0]
+        assert changed > 1000
+        again, info2 = FT.cutoff_tables(con, cutoff, tmp_path / "cache", retrain=True, cfg=quick)
+        segments = S.segments_as_of(con, info2["segment_model"], cutoff)
+    assert info2["trained"] and info2["fingerprint"] == info["fingerprint"]
+    assert _same_tables(tables, again)
+    assert np.array_equal(info2["segment_model"].centroids, info["segment_model"].centroids)
+    assert len(segments) > 500 and segments["segment"].between(0, info2["segment_model"].k - 1).all()
+
+
+def test_cutoff_tables_cache_is_reused_and_refreshed_on_retrain(cutoff_world, tmp_path):
+    """Same data: reused whatever ``retrain`` says. A correction before the cut-off: other nights
+    reuse the (now stale) entry, the weekly retrain trains a new one that later nights take."""
+    from models_ml import forecast_tables as FT
+
+    path, cutoff, quick, tables, info = cutoff_world
+    cache = Path(info["cache_path"]).parent.parent
+    with duckdb.connect(str(path), read_only=True) as con:
+        for retrain in (False, True):
+            t, i = FT.cutoff_tables(con, cutoff, cache, retrain=retrain, cfg=quick)
+            assert not i["trained"] and not i["stale"] and _same_tables(t, tables), retrain
+    copy = tmp_path / "corrected.duckdb"
+    shutil.copy(path, copy)
+    with duckdb.connect(str(copy)) as con:
+        con.execute("update ml.ml_person_months set wellbeing_score = coalesce(wellbeing_score, 5) + 1 "
+                    f"where month_start between date '{cutoff - pd.DateOffset(months=30):%Y-%m-%d}' "
+                    f"and date '{cutoff - pd.DateOffset(months=1):%Y-%m-%d}'")
+        stale, i_stale = FT.cutoff_tables(con, cutoff, cache, retrain=False, cfg=quick)
+        fresh, i_fresh = FT.cutoff_tables(con, cutoff, cache, retrain=True, cfg=quick)
+        later, i_later = FT.cutoff_tables(con, cutoff, cache, retrain=False, cfg=quick)
+    assert not i_stale["trained"] and i_stale["stale"] and _same_tables(stale, tables)
+    assert i_fresh["trained"] and i_fresh["fingerprint"] != info["fingerprint"] and not _same_tables(fresh, tables)
+    assert not i_later["trained"] and not i_later["stale"] and _same_tables(later, fresh)
+    assert i_later["cache_path"] == i_fresh["cache_path"] != info["cache_path"]

@@ -1,10 +1,13 @@
 """Segments, transition models and what the forecast and care managers read from them.
 
 Each asset calls one function in ``models_ml`` (no Dagster there) and publishes its result's
-metadata. The champion gate is a blocking asset check on the transition models: it promotes a
-challenger that is no worse than the champion on tonight's held-out period; a refused challenger
-is a warning (the champion stays and everything downstream goes on with it); no champion at all
-is an error and blocks what follows.
+metadata. Each model is fitted twice (decision 28): an evaluation fit that chooses rounds and
+calibration and is scored on the held-out months, then a production refit on every labelled
+month, which is what is registered. The champion gate is a blocking asset check on the transition
+models: it promotes a challenger (the refit) whose evaluation fit is no worse than the champion's
+evaluation fit on tonight's held-out period; a refused challenger is a warning (the champion
+stays and everything downstream goes on with it); no champion at all is an error and blocks what
+follows.
 """
 
 
@@ -54,8 +57,9 @@ def segments(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeRe
 
 @dg.asset(key=TRANSITION_MODELS, deps=[PERSON_MONTHS, SEGMENTS], group_name="ml", pool=WAREHOUSE_POOL,
           kinds={"lightgbm", "mlflow"},
-          description="LightGBM next-state, need-level and 12-month outlook models on a temporal split, "
-                      "against a Markov baseline; each registered in MLflow as `challenger`.")
+          description="LightGBM next-state, need-level and 12-month outlook models: an evaluation fit on a "
+                      "temporal split against a Markov baseline, then a production refit on every labelled "
+                      "month with its rounds and calibration; each refit registered in MLflow as `challenger`.")
 def transition_models(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
     from models_ml.transitions import train_transition_models
     from warehouse import duck
@@ -66,8 +70,9 @@ def transition_models(context: AssetExecutionContext, llif: LlifHome) -> dg.Mate
 
 
 @dg.asset_check(asset=TRANSITION_MODELS, name="champion_gate", blocking=True,
-                description="Promote each challenger to `champion` if its held-out log loss is no worse than the "
-                            f"champion's (tolerance {GATE_TOLERANCE:.0%}).")
+                description="Promote each challenger (a production refit) to `champion` if its evaluation fit's "
+                            "held-out log loss is no worse than the champion's evaluation fit on the same months "
+                            f"(tolerance {GATE_TOLERANCE:.0%}).")
 def champion_gate(llif: LlifHome) -> dg.AssetCheckResult:
     from models_ml.transitions import gate_and_promote
     from warehouse import duck
@@ -85,7 +90,7 @@ def champion_gate(llif: LlifHome) -> dg.AssetCheckResult:
 
 @dg.asset(key=PROBABILITY_TABLES, deps=[TRANSITION_MODELS], group_name="ml", pool=WAREHOUSE_POOL,
           kinds={"mlflow", "duckdb"},
-          description="The champion models evaluated once over the forecast engine's lattice: "
+          description="The champion models (production refits) evaluated once over the forecast engine's lattice: "
                       "ml.transition_probabilities and ml.need_probabilities, and an MLflow artifact.")
 def transition_probabilities(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
     from models_ml.probability_table import build_probability_tables
