@@ -1,7 +1,7 @@
 """``llif forecast``: the forecast engine for analysts on the command line.
 
     llif forecast run --scenario scenarios/reablement.yaml [--replications 200] [--months 60]
-    llif forecast backtest [--cutoff 12] [--replications 50]
+    llif forecast backtest [--cutoff 12] [--replications 50] [--tables production|estimated] [--retrain]
     llif forecast nursing-beds [--below 10]
 
 Hooked into ``llif/cli.py`` by ``add_forecast_commands(sub)``; ``run_forecast_command(args)``
@@ -50,6 +50,11 @@ def add_forecast_commands(subparsers) -> argparse.ArgumentParser:
     bt = fsub.add_parser("backtest", help="forecast from 12 or 24 months ago and compare with what happened")
     common(bt)
     bt.add_argument("--cutoff", type=_positive_int, default=12, help="months before the reference month")
+    bt.add_argument("--tables", choices=("production", "estimated"), default="production",
+                    help="production: models trained only up to the cut-off, as tonight's (default); "
+                         "estimated: the engine's own back-off tables")
+    bt.add_argument("--retrain", action="store_true",
+                    help="train the cut-off models again even if the weekly run cached them")
 
     nb = fsub.add_parser("nursing-beds", help="the fewest extra nursing beds keeping delayed discharges under a level")
     common(nb)
@@ -116,14 +121,24 @@ def run_forecast_command(args) -> int:
     if args.action == "run":
         return _run(args, inputs, scenarios)
     if args.action == "backtest":
-        from simulation.backtest import run_backtest
+        from simulation.backtest import run_backtests
 
         if con is None:
             print("llif: error: the backtest needs a warehouse (not --toy)", file=sys.stderr)
             return 2
+        tables_for = None
+        if args.tables == "production":
+            from llif.settings import paths
+            from models_ml.forecast_tables import production_tables
+
+            tables_for = production_tables(paths().backtest_models, retrain=args.retrain)
         with tqdm(total=args.replications, desc=f"backtest {args.cutoff} months", unit="rep") as bar:
-            out = run_backtest(con, args.cutoff, replications=args.replications, processes=args.processes,
-                               run_date=args.run_date, progress=bar.update)
+            out = run_backtests(con, [args.cutoff], tables_for=tables_for, replications=args.replications,
+                                processes=args.processes, run_date=args.run_date, progress=bar.update)[args.cutoff]
+        if out["models"]:
+            m = out["models"]
+            print(f"models trained up to {m.get('cutoff')} ({'trained now' if m.get('trained') else 'cached'}; "
+                  f"tables {m.get('table_version')})")
         print(f"census {out['cutoff']} ({out['census_people']} people), {out['months']} months, "
               f"{out['replications']} replications")
         print(f"  total people error {out['total_pct_error']:+.2f}%, 80% bands hold {out['coverage80']:.0%}, "

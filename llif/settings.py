@@ -60,6 +60,11 @@ class Paths:
         return self.home / "forecasts"
 
     @property
+    def backtest_models(self) -> Path:
+        """The backtest's cut-off models' tables, trained on the weekly run and reused by the others."""
+        return self.home / "forecasts" / "backtest_models"
+
+    @property
     def reports(self) -> Path:
         return self.home / "reports"
 

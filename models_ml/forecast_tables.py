@@ -172,3 +172,18 @@ def cutoff_tables(con, cutoff_month, cache_dir, retrain: bool, *, cfg: M.TrainCo
     info.update(trained=True, stale=False, segment_model=seg_model, cache_path=str(exact),
                 seconds=round(time.perf_counter() - started, 1))
     return tables, info
+
+
+def production_tables(cache_dir, retrain: bool = False, **table_args):
+    """What ``simulation.backtest.run_backtests(tables_for=...)`` takes: for a census month, the
+    tables of models trained only up to it (``cutoff_tables``) and the people's segments as of
+    then, so the backtest runs the path tonight's forecast runs. ``info`` comes back without
+    the segment model (it is not data for a report)."""
+
+    def tables_for(con, census_month):
+        tables, info = cutoff_tables(con, census_month, cache_dir, retrain, **table_args)
+        model = info.get("segment_model")
+        segments = S.segments_as_of(con, model, census_month) if model is not None else None
+        return tables, segments, {k: v for k, v in info.items() if k != "segment_model"}
+
+    return tables_for

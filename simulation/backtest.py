@@ -133,7 +133,7 @@ def _waiting(con, index: pd.DatetimeIndex) -> dict[str, np.ndarray]:
     want = want.where(~moving_on, "general_needs")
     keep = ~((here == want) & ~moving_on)
     counted = apps.loc[keep].assign(want=want[keep])
-    table = counted.groupby(["month", "want"])["size"].sum().unstack(fill_value=0.0)
+    table = counted.groupby(["month", "want"])["size"].sum().astype(float).unstack(fill_value=0.0)
     for name in WAITING_SERIES:
         state = name.removeprefix("waiting_")
         if state in table.columns:
@@ -210,6 +210,30 @@ def run_backtest(con, cutoff_months: int = 12, *, tables=None, segments=None, re
                 "census_people": inputs.n_people, "tables": inputs.provenance.get("tables"),
                 "model_versions": inputs.provenance.get("model_versions", {}),
                 "recency": inputs.provenance.get("recency", {})})
+    return out
+
+
+def run_backtests(con, cutoffs=(12, 24), *, tables_for=None, replications: int = 50, processes: int = 1,
+                  run_date=None, progress=None) -> dict[int, dict]:
+    """Every cut-off's backtest, each on the tables ``tables_for`` gives for its census month.
+
+    ``tables_for(con, census_month) -> (tables, segments, info)`` is how the production path
+    comes in without the engine importing the models: the nightly asset and ``llif forecast
+    backtest`` pass ``models_ml.forecast_tables.production_tables(...)`` (models trained only up
+    to the cut-off, the same configuration and refit rule as tonight's champion, segments as of
+    then). None runs every cut-off on the engine's own back-off tables (an analyst's comparison).
+    ``info`` is kept in each result under ``"models"``.
+    """
+    ref = reference_month_of(con)
+    out = {}
+    for cutoff in cutoffs:
+        tables = segments = None
+        info = {}
+        if tables_for is not None:
+            tables, segments, info = tables_for(con, month_add(ref, -int(cutoff)))
+        out[int(cutoff)] = run_backtest(con, int(cutoff), tables=tables, segments=segments, replications=replications,
+                                        processes=processes, run_date=run_date, progress=progress)
+        out[int(cutoff)]["models"] = info
     return out
 
 

@@ -136,3 +136,26 @@ def test_the_backtest_compares_every_key_series_with_what_the_warehouse_recorded
     assert (actual["cost_total"] >= actual["cost_local_authority"]).all()
     assert table["coverage95"].between(0, 1).all() and (table["width95_pct"] >= table["width80_pct"]).all()
     assert out["tables"] == "backoff" and out["census_people"] > 0
+
+
+def test_the_nightly_backtest_runs_the_production_path_on_cached_cutoff_models(night):
+    """The night's backtest came from models trained only up to each cut-off (their tables are
+    cached under forecasts/backtest_models/<cut-off>/), and a rerun from that cache gives the
+    very series the night wrote to forecast.backtest_series."""
+    from models_ml.forecast_tables import production_tables
+    from simulation.backtest import run_backtests
+    from simulation.inputs import month_add, reference_month_of
+    from warehouse import duck
+
+    cache = night / "forecasts" / "backtest_models"
+    with duck.open_reader(night / "warehouse.duckdb") as con:
+        ref = reference_month_of(con)
+        assert {p.name for p in cache.iterdir()} == {str(month_add(ref, -k))[:7] for k in (12, 24)}
+        written = con.execute("select series, forecast, coverage95 from forecast.backtest_series "
+                              "where cutoff_months = 12 order by series").df()
+        out = run_backtests(con, [12], tables_for=production_tables(cache), replications=RUNS,
+                            run_date="2026-11-01")[12]
+    assert out["tables"] == "model" and out["models"]["trained"] is False
+    assert out["models"]["cutoff"] == str(month_add(ref, -12))[:7]
+    again = out["series"].sort_values("series")[["series", "forecast", "coverage95"]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(again, written, check_exact=True)

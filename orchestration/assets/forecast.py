@@ -11,8 +11,8 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.assets.ml import PROBABILITY_TABLES, SEGMENTS, _tags, _tracking
-from orchestration.night import night_of
+from orchestration.assets.ml import PERSON_MONTHS, PROBABILITY_TABLES, SEGMENTS, _tags, _tracking
+from orchestration.night import is_weekly_run, night_of
 from orchestration.resources import LlifHome
 
 TIMELINE = dg.AssetKey(["marts", "fct_person_month"])
@@ -105,7 +105,7 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
     })
 
 
-@dg.asset(key=BACKTEST, deps=[TIMELINE, REGISTER, SEGMENTS], group_name="forecast", pool=WAREHOUSE_POOL,
+@dg.asset(key=BACKTEST, deps=[TIMELINE, REGISTER, SEGMENTS, PERSON_MONTHS], group_name="forecast", pool=WAREHOUSE_POOL,
           kinds={"mesa", "mlflow"},
           description="The nightly forecast's own path started from the census 12 and 24 months ago, on models "
                       "trained only before then, against what happened: every key series' error, 80% and 95% "
@@ -113,17 +113,23 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
 def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestConfig) -> dg.MaterializeResult:
     import mlflow
 
-    from simulation.backtest import run_backtest, write_backtest
+    from llif.settings import paths
+    from models_ml.forecast_tables import production_tables
+    from simulation.backtest import run_backtests, write_backtest
     from warehouse import duck
 
     night = night_of(context, config.run_date)
-    figures, results = {}, {}
+    # the cut-off models are trained on the weekly (Sunday) run and reused on the other nights
+    retrain = is_weekly_run(context.run.tags)
+    tables_for = production_tables(paths(llif.root).backtest_models, retrain=retrain)
     with duck.open_reader(llif.warehouse) as con:
-        for cutoff in config.cutoffs:
-            results[cutoff] = run_backtest(con, cutoff_months=cutoff, replications=config.replications,
-                                           processes=config.processes, run_date=night)
-            for name in ("total_pct_error", "coverage80", "coverage95", "min_coverage95"):
-                figures[f"{name}_{cutoff}m"] = round(float(results[cutoff][name]), 4)
+        results = run_backtests(con, config.cutoffs, tables_for=tables_for, replications=config.replications,
+                                processes=config.processes, run_date=night)
+    figures = {f"{name}_{cutoff}m": round(float(r[name]), 4) for cutoff, r in results.items()
+               for name in ("total_pct_error", "coverage80", "coverage95", "min_coverage95")}
+    models = {f"models_{cutoff}m": f"{r['models'].get('table_version')} "
+                                   f"({'trained tonight' if r['models'].get('trained') else 'cached'})"
+              for cutoff, r in results.items()}
     with duck.open_writer(llif.warehouse) as con:
         rows = write_backtest(con, results, context.run.run_id, night)
     tracking = _tracking(llif)
@@ -131,12 +137,12 @@ def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestCon
     mlflow.set_experiment("llif-backtest")
     with mlflow.start_run(run_name=f"backtest {night}", tags=_tags(context)) as run:
         mlflow.log_params({"replications": config.replications, "cutoffs": ",".join(map(str, config.cutoffs)),
-                           "run_date": str(night)})
+                           "run_date": str(night), "retrained": retrain, **models})
         mlflow.log_metrics(figures)
         for cutoff, r in results.items():   # the key series' errors, coverage and widths, as a table
             mlflow.log_table(r["series"], artifact_file=f"backtest_series_{cutoff}m.json")
     per_series = {f"series_{cutoff}m": dg.MetadataValue.md(_series_markdown(r["series"])) for cutoff, r in results.items()}
-    return dg.MaterializeResult(metadata={**figures, **per_series, "rows_written": rows, "run_date": str(night),
+    return dg.MaterializeResult(metadata={**figures, **per_series, **models, "rows_written": rows, "run_date": str(night),
                                           "mlflow_run_id": run.info.run_id})
 
 
