@@ -53,8 +53,8 @@ bench: $(STAMP)
 ## first, then the runtime lock held to the same versions without the test tools
 lock:
 	$(VENV)/bin/pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
-	$(VENV)/bin/uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra cluster --python-version 3.11 -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra cluster -c requirements-dev.lock --python-version 3.11 -o requirements.lock
 
 ## wheel: the installable wheel, carrying the dbt project, the scenarios and the workspace
 wheel: $(STAMP)
