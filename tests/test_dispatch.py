@@ -91,3 +91,16 @@ def test_run_forecast_reads_the_setting(toy, in_process, monkeypatch):
     monkeypatch.setattr(D, "_ray", lambda *a: (_ for _ in ()).throw(RuntimeError("ray was asked")))
     with pytest.raises(RuntimeError, match="ray was asked"):
         run_forecast(toy, SCEN, processes=2, **RUN)
+
+
+def _square_rows(init, reps):
+    """A stand-in batch: (reps, init[0] * reps squared), module-level so workers can import it."""
+    return reps, init[0] * np.asarray(reps, dtype=float) ** 2
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_run_batches_yields_every_batch_tagged_with_its_replications(processes):
+    batches = [[0, 1], [2, 3], [4]]
+    got = {tuple(reps): arr.tolist() for reps, arr in D.run_batches(D.Dispatch("local"), _square_rows, (3.0,),
+                                                                    batches, processes)}
+    assert got == {(0, 1): [0.0, 3.0], (2, 3): [12.0, 27.0], (4,): [48.0]}
