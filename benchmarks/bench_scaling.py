@@ -130,8 +130,9 @@ def _measures(part: str, row: dict) -> dict:
 def _save(result: dict) -> None:
     result["growth"] = {}
     for part in ("forecast", "night"):
-        result[part] = sorted(result.get(part, []), key=lambda r: r["scale"])
-        flat = [{"scale": r["scale"], **_measures(part, r)} for r in result[part]]
+        rows = result.setdefault(part, [])
+        rows.sort(key=lambda r: r["scale"])  # in place: the parts append to these very lists
+        flat = [{"scale": r["scale"], **_measures(part, r)} for r in rows]
         names = [k for k in (flat[0] if flat else {}) if k != "scale"]
         result["growth"][part] = {m: growth(flat, m) for m in names}
     result["recorded"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
