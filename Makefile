@@ -51,10 +51,11 @@ bench: $(STAMP)
 	$(PY) -m benchmarks.run
 
 ## lock: re-pin every dependency (needs network to the package index): the development lock
-## first, then the runtime lock held to the same versions without the test tools
+## first (with the test tools and the cluster extra, which the tests use), then the runtime lock
+## held to the same versions without them (`pip install .[cluster]` adds Dask and Ray)
 lock:
 	$(VENV)/bin/pip install --quiet uv
-	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements-dev.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --extra cluster --python-version 3.11 -o requirements-dev.lock
 	$(VENV)/bin/uv pip compile pyproject.toml -c requirements-dev.lock --python-version 3.11 -o requirements.lock
 
 ## wheel: the installable wheel, carrying the dbt project, the scenarios and the workspace

@@ -168,3 +168,14 @@ def service_settings() -> ServiceSettings:
         alert_webhook=env.get("LLIF_ALERT_WEBHOOK") or None,
         nightly_cron=env.get("LLIF_NIGHTLY_CRON") or "0 2 * * *",
     )
+
+
+def dispatch_settings() -> tuple[str, str | None]:
+    """What runs a forecast's replications (``simulation.dispatch``): ``LLIF_DISPATCH`` =
+    ``local`` (default: a process pool on this machine), ``dask`` or ``ray``, and
+    ``LLIF_DISPATCH_ADDRESS``, an existing cluster to join (a Dask scheduler's
+    ``tcp://host:8786``, Ray's ``auto`` or ``ray://host:10001``; unset starts one on this
+    machine for the run). See docs/dispatch.md."""
+    backend = (os.environ.get("LLIF_DISPATCH") or "local").strip().lower()
+    address = (os.environ.get("LLIF_DISPATCH_ADDRESS") or "").strip() or None
+    return backend, address

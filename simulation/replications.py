@@ -4,7 +4,8 @@ Why this shape:
 - A root ``SeedSequence`` from the run date and the configuration hash; replication r's named
   streams (arrivals, transitions, rationing, parameters) are fixed descendants of it
   (``engine.stream_seeds``), so a replication's numbers do not depend on which process runs it
-  or on how many replications there are: 1 or 8 processes give the same arrays bit for bit.
+  or on how many replications there are: 1 or 8 processes, or a Dask or Ray cluster
+  (``simulation.dispatch``), give the same arrays bit for bit.
 - Common random numbers: one task runs *every* scenario of a replication, with the same
   parameter draw, the same arrivals' uniforms and the same per-slot streams; a scenario's
   difference from the baseline is then the policy, not noise (a scenario that changes nothing
@@ -18,15 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing as mp
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
 
-from llif.shutdown import pool_ends_with_caller
+from simulation.dispatch import Dispatch, from_settings, run_batches
 from simulation.engine import KPIS, arrival_caps, draw_params, run_one, stream_seeds
 from simulation.inputs import SimulationInputs
 from simulation.scenarios import RunPlan, Scenario, baseline, build_plan
@@ -74,19 +73,23 @@ def root_seed(run_date, chash: str) -> np.random.SeedSequence:
     return np.random.SeedSequence([int(d.strftime("%Y%m%d")), int(chash, 16)])
 
 
-# ---- worker side: module-level so spawned processes can import them
+# ---- worker side: module-level so spawned processes and cluster workers can import them
 
 _STATE: dict = {}
 
 
-def _init_worker(inputs, plans, caps, root_entropy, months, uncertainty):
-    _STATE.update(inputs=inputs, plans=plans, caps=caps, root=np.random.SeedSequence(root_entropy),
-                  months=months, uncertainty=uncertainty)
+def _state(inputs, plans, caps, root_entropy, months, uncertainty) -> dict:
+    return {"inputs": inputs, "plans": plans, "caps": caps, "root": np.random.SeedSequence(root_entropy),
+                "months": months, "uncertainty": uncertainty}
 
 
-def _run_reps(reps: list[int]) -> tuple[list[int], np.ndarray]:
+def _init_worker(*init):
+    _STATE.update(_state(*init))
+
+
+def _run_reps(reps: list[int], s: dict | None = None) -> tuple[list[int], np.ndarray]:
     """Every plan of each replication in ``reps``: (reps, plans, kpis, months)."""
-    s = _STATE
+    s = _STATE if s is None else s
     out = np.zeros((len(reps), len(s["plans"]), len(KPIS), s["months"]))
     for i, r in enumerate(reps):
         params = draw_params(s["inputs"], stream_seeds(s["root"], r), s["months"], s["caps"], rep=r,
@@ -96,14 +99,22 @@ def _run_reps(reps: list[int]) -> tuple[list[int], np.ndarray]:
     return reps, out
 
 
+def run_reps(init: tuple, reps: list[int]) -> tuple[list[int], np.ndarray]:
+    """A batch from the run's shared inputs alone (what Dask and Ray workers are sent)."""
+    return _run_reps(reps, _state(*init))
+
+
 def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = None, *, replications: int = 200,
                  months: int = 60, run_date=None, processes: int = 1, parameter_uncertainty: bool = True,
                  needed: bool = True, progress=None, chunk: int | None = None,
-                 mp_context: str | None = None) -> ForecastResults:
+                 mp_context: str | None = None, dispatch: Dispatch | None = None) -> ForecastResults:
     """Run the baseline and every scenario, ``replications`` times each.
 
     The first scenario is the baseline (one is added if none of them is). ``progress`` is a
     callable taking the number of replications just finished (a tqdm bar's ``update``).
+    ``dispatch`` says what runs the replications (``simulation.dispatch``; default the setting,
+    ``LLIF_DISPATCH``, else the local pool of ``processes``); the results are the same whatever
+    runs them.
     """
     started = time.perf_counter()
     scenarios = list(scenarios or [baseline()])
@@ -129,26 +140,12 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
     chunk = chunk or max(1, min(8, replications // max(4 * processes, 1) or 1))
     batches = [reps[i:i + chunk] for i in range(0, replications, chunk)]
     allout = np.zeros((replications, len(plans), len(KPIS), months))
-    if processes <= 1:
-        _init_worker(*init)
-        for b in batches:
-            got, arr = _run_reps(b)
-            allout[got] = arr
-            if progress:
-                progress(len(got))
-        _STATE.clear()
-    else:
-        # fork where the platform has it (no re-import per worker); the worker functions are
-        # module-level, so spawn works too
-        ctx = mp.get_context(mp_context or ("fork" if "fork" in mp.get_all_start_methods() else "spawn"))
-        with ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=_init_worker,
-                                 initargs=init) as pool, pool_ends_with_caller(pool):  # a stopped run ends its workers
-            futures = [pool.submit(_run_reps, b) for b in batches]
-            for f in as_completed(futures):
-                got, arr = f.result()
-                allout[got] = arr
-                if progress:
-                    progress(len(got))
+    dispatch = dispatch or from_settings()
+    for got, arr in run_batches(dispatch, run_reps, init, batches, processes, initializer=_init_worker,
+                                local_work=_run_reps, mp_context=mp_context):
+        allout[got] = arr
+        if progress:
+            progress(len(got))
     values = {s.name: allout[:, j] for j, s in enumerate(scenarios)}
     unconstrained = {k: allout[:, len(scenarios) + i] for i, k in enumerate(demand_keys)}
     meta = {
@@ -158,6 +155,7 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
         "replications": replications,
         "months": months,
         "processes": processes,
+        "dispatch": dispatch.backend,
         "parameter_uncertainty": parameter_uncertainty,
         "engine_version": ENGINE_VERSION,
         "inputs_fingerprint": inputs.fingerprint(),

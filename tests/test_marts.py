@@ -359,8 +359,11 @@ def test_intermediate_and_marts_compile_for_sql_server_into_portable_sql(tmp_pat
              "--vars", "{llif_offline_compile: incremental}"], nightly, {"LLIF_WAREHOUSE": str(tmp_path / "unused.duckdb")})
     incremental = [p for p in (nightly / "target" / "compiled" / "llif" / "models").rglob("*.sql")
                    if p.parent.suffix != ".yml"]  # the models, not their tests
-    assert [p.stem for p in incremental] == ["fct_person_month"]
-    assert "is_first_month = 1" in incremental[0].read_text()  # the incremental branch, not the full one
+    by_name = {p.stem: p.read_text() for p in incremental}
+    assert sorted(by_name) == ["fct_person_month", "ml_person_months"]
+    # the incremental branches, not the full ones
+    assert "is_first_month = 1" in by_name["fct_person_month"]
+    assert "inner join rebuilt_people" in by_name["ml_person_months"]
     # the whole project in the full form: one compile, shared with test_dbt_project (conftest.py)
     assert {r["status"] for r in run_results(sqlserver_compile)} == {"success"}
     compiled = sqlserver_compile / "target" / "compiled" / "llif"

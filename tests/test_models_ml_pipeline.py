@@ -90,7 +90,9 @@ def test_feature_marts_pass_their_tests_and_document_every_column(world):
     nodes = {n["name"]: n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["name"] in ML_MODELS}
     with duckdb.connect(str(path), read_only=True) as con:
         for name, node in nodes.items():
-            assert node["schema"] == "ml" and node["config"]["materialized"] == "table"
+            # ml_person_months is incremental by person (docs/decisions.md 30)
+            expected = "incremental" if name == "ml_person_months" else "table"
+            assert node["schema"] == "ml" and node["config"]["materialized"] == expected, name
             actual = {r[0] for r in con.execute("select column_name from information_schema.columns "
                                                 "where table_schema = 'ml' and table_name = ?", [name]).fetchall()}
             assert actual == set(node["columns"]), name
@@ -124,7 +126,8 @@ def test_features_use_nothing_after_their_month(world, tmp_path):
     run_dbt(["run", "--select", "ml_person_months"], tmp_path / "dbt", {"LLIF_WAREHOUSE": str(copy)})
     key = ["person_key", "month_start"]
     with duckdb.connect(str(path), read_only=True) as full_con, duckdb.connect(str(copy), read_only=True) as cut_con:
-        sql = f"select * exclude (segment, segment_name) from ml.ml_person_months where month_start <= date '{t}' order by person_key, month_start"
+        sql = ("select * exclude (segment, segment_name, person_inputs_fingerprint) from ml.ml_person_months "
+               f"where month_start <= date '{t}' order by person_key, month_start")
         full = full_con.execute(sql).df()
         cut = cut_con.execute(sql).df()
     assert len(full) == len(cut) > 10000
@@ -134,6 +137,76 @@ def test_features_use_nothing_after_their_month(world, tmp_path):
     labels = [c for c in LABELS if c.endswith("_next_12_months")] + ["next_state", "next_need_level"]
     pd.testing.assert_frame_equal(full.loc[done, labels].reset_index(drop=True), cut.loc[done, labels].reset_index(drop=True),
                                   check_dtype=False)
+
+
+@pytest.mark.timeout(1200)
+def test_incremental_feature_mart_equals_a_full_rebuild_after_new_months(world, tmp_path):
+    """ml_person_months is incremental by person: a night with segments, then more than a month
+    of new activity, late arrivals and corrections (crossing into a new month); the nightly
+    build keeps the rows of people whose inputs did not change, rebuilds the others, and holds
+    exactly what --full-refresh does, row for row."""
+    from conftest import SMALL_WORLD_KEY
+
+    from synthetic_sources import api
+    from warehouse import duck, ingest
+    from warehouse.identity import link_people
+
+    home = tmp_path / "home"
+    shutil.copytree(world[0], home, ignore=shutil.ignore_patterns("mlartifacts", "mlflow.db"))
+    path = home / "warehouse.duckdb"
+    env = {"LLIF_WAREHOUSE": str(path)}
+    with duckdb.connect(str(path)) as con:
+        # last night's segments (the mart reads them when they exist): a change for everyone
+        con.execute("create or replace table ml.segments as select person_key, 1 + cast(hash(person_key) % 4 as integer) "
+                    "as segment, 'segment ' || cast(1 + cast(hash(person_key) % 4 as integer) as varchar) as segment_name "
+                    "from marts.dim_person")
+    run_dbt(["run", "--select", "ml_person_inputs_fingerprinted", "ml_person_months"], tmp_path / "dbt0", env)
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table main.before_months as select * from ml.ml_person_months")
+        before = con.execute("select count(*), max(month_start), count(*) filter (where segment is not null) "
+                             "from ml.ml_person_months").fetchone()
+    assert before[2] == before[0]  # the segments reached every row
+
+    api.advance(home=home, days=35)
+    for system in ingest.systems_with_sources(home / "sources"):
+        ingest.ingest_system(system, path, sources_dir=home / "sources", pseudonym_key=SMALL_WORLD_KEY)
+    with duck.open_writer(path) as con:
+        link_people(con)
+    work = tmp_path / "dbt"
+    run_dbt(["run", "--select", "+ml_person_months"], work, env)
+    node = next(r for r in run_results(work) if r["unique_id"].endswith(".ml_person_months"))
+    ran = (work / "target" / "compiled" / "llif" / "models" / "ml" / "ml_person_months.sql").read_text()
+    assert node["status"] == "success" and "inner join rebuilt_people" in ran  # the incremental branch ran
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table main.incremental_months as select * from ml.ml_person_months")
+        after = con.execute("select count(*), max(month_start) from ml.ml_person_months").fetchone()
+        kept, rebuilt = con.execute("""
+            select count(*) filter (where b.person_inputs_fingerprint = a.person_inputs_fingerprint),
+                   count(*) filter (where b.person_inputs_fingerprint <> a.person_inputs_fingerprint)
+            from (select distinct person_key, person_inputs_fingerprint from main.before_months) as b
+            inner join (select distinct person_key, person_inputs_fingerprint from main.incremental_months) as a
+                on b.person_key = a.person_key""").fetchone()
+        # a kept person's rows are the ones built the night before, untouched
+        changed_kept = con.execute("""
+            select count(*) from (
+                select * from main.incremental_months where person_key in (
+                    select a.person_key from main.incremental_months as a
+                    inner join main.before_months as b
+                        on a.person_key = b.person_key and a.person_inputs_fingerprint = b.person_inputs_fingerprint)
+                except all select * from main.before_months)""").fetchone()[0]
+    assert after[1] > before[1], (before, after)  # new months arrived
+    assert kept > 0 and rebuilt > 0, (kept, rebuilt)  # people whose timelines ended are kept, the living rebuilt
+    assert changed_kept == 0
+
+    run_dbt(["run", "--select", "ml_person_months", "--full-refresh"], work, env)
+    with duckdb.connect(str(path)) as con:
+        only_incremental, only_full = (con.execute(
+            f"select count(*) from (select * from {a} except all select * from {b})").fetchone()[0]
+            for a, b in (("main.incremental_months", "ml.ml_person_months"),
+                         ("ml.ml_person_months", "main.incremental_months")))
+    assert only_incremental == 0 and only_full == 0, (
+        f"incremental and full feature marts differ: {only_incremental} rows only in the incremental, "
+        f"{only_full} only in the full rebuild, of {after[0]} (people kept {kept}, rebuilt {rebuilt})")
 
 
 # ---------------------------------------------------------------------------------------------

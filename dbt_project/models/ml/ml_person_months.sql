@@ -16,6 +16,18 @@
     segment / segment_name: the person's current segment from ml.segments (written by
     models_ml.segments) when that table exists, else NULL: for reporting and the current census;
     the transition models do not train on it (see docs/transition_models.md). -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key='person_month_id',
+    on_schema_change='append_new_columns',
+    pre_hook="{{ llif.ml_forget_changed_people() }}"
+) }}
+{#- Incremental by person (docs/decisions.md 30): a full build computes everyone; a nightly one
+    only the people whose ml_person_inputs_fingerprinted fingerprint changed or who are new (the
+    pre-hook has deleted the changed and the gone), each over their whole history, since every
+    window here runs over a person's months. Everyone else's rows stay as they are: with the
+    same inputs they are the same rows. -#}
 {%- set segments = none -%}
 {#- only run and build ask the warehouse: `dbt compile` stays offline (CI compiles for SQL Server
     with no server), and shows the model without the join -#}
@@ -25,6 +37,26 @@
 {%- set upto = "partition by person_key order by month_start rows between unbounded preceding and current row" -%}
 {%- set ahead_12 = "partition by person_key order by month_start rows between 1 following and 12 following" -%}
 with
+
+fingerprints as (
+
+    select person_key, fingerprint from {{ ref('ml_person_inputs_fingerprinted') }}
+
+),
+
+{% if is_incremental() %}
+
+rebuilt_people as (
+
+    select fingerprints.person_key
+    from fingerprints
+    left join (select distinct person_key from {{ this }}) as stored
+        on fingerprints.person_key = stored.person_key
+    where stored.person_key is null
+
+),
+
+{% endif %}
 
 timeline as (
 
@@ -52,6 +84,10 @@ timeline as (
     from {{ ref('fct_person_month') }} as pm
     inner join {{ ref('dim_month') }} as dm
         on pm.month_start = dm.month_start
+    {%- if is_incremental() %}
+    inner join rebuilt_people
+        on pm.person_key = rebuilt_people.person_key
+    {%- endif %}
 
 ),
 
@@ -318,10 +354,14 @@ final as (
         live.has_care_home_admission_next_12_months,
         live.has_hospital_admission_next_12_months,
         {{ llif.flag('live.max_need_level_next_12_months > live.need_level') }} as has_need_rise_next_12_months,
-        case when live.tenancy_id is null then null else live.has_tenancy_end_next_12_months end as has_tenancy_end_next_12_months
+        case when live.tenancy_id is null then null else live.has_tenancy_end_next_12_months end as has_tenancy_end_next_12_months,
+        -- what the row was computed from (the incremental build's test of change)
+        fingerprints.fingerprint as person_inputs_fingerprint
     from live
     left join {{ ref('dim_person') }} as persons
         on live.person_key = persons.person_key
+    left join fingerprints
+        on live.person_key = fingerprints.person_key
     {%- if segments is not none %}
     left join {{ segments }} as segments
         on live.person_key = segments.person_key
