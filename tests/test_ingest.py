@@ -639,7 +639,7 @@ def test_one_writer_at_a_time_and_readers_are_told_why(tmp_path):
         assert holder.stdout.readline().strip() == "ready"
         started = time.monotonic()
         with pytest.raises(duck.WarehouseBusy, match="one job may write it at a time"):
-            with duck.open_writer(path):
+            with duck.open_writer(path, wait=0):
                 pass
         with pytest.raises(duck.WarehouseBusy):
             with duck.open_reader(path):
