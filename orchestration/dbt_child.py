@@ -9,7 +9,8 @@ and stops the very dbt process as before.
 
 ``LLIF_DBT_EXECUTABLE`` names the program to become (default: the venv's ``dbt`` beside this
 interpreter); the tests use it to stand in a long sleep. Off Linux there is no parent-death
-signal and the wrapper is a plain ``exec``.
+signal and the wrapper is a plain ``exec``. The umask is set to 077 first: what dbt creates (the
+warehouse's WAL, its run files) is the owner's only (issue 16, point 3).
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ def main() -> None:
     set_parent_death_signal()
     if os.getppid() != parent:  # the parent died before the signal was set: nobody to work for
         raise SystemExit(1)
+    os.umask(0o077)  # dbt writes the warehouse (identity included) and its WAL: owner-only
     program = target()
     os.execv(program, [program, *sys.argv[1:]])
 

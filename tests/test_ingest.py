@@ -650,3 +650,71 @@ def test_one_writer_at_a_time_and_readers_are_told_why(tmp_path):
         holder.wait()
     with duck.open_reader(path) as con:
         assert con.execute("SELECT count(*) FROM t").fetchall() == [(0,)]
+
+
+# ---------------------------------------------------------------------------------------------
+# owner-only files and the one pseudonym key (issue 16, point 3)
+
+
+def test_the_warehouse_is_created_owner_only_and_a_loose_one_is_tightened(tmp_path):
+    from warehouse import duck
+
+    path = tmp_path / "new" / "warehouse.duckdb"
+    with duck.open_writer(path) as con:
+        con.execute("CREATE TABLE t AS SELECT range AS a FROM range(100000)")
+        for p in tmp_path.joinpath("new").iterdir():  # the WAL and spill folder too
+            assert stat.S_IMODE(p.stat().st_mode) & 0o077 == 0, p
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    os.chmod(path, 0o644)  # a warehouse made before this rule
+    with duck.open_writer(path):
+        pass
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert os.umask(0o022) == 0o022  # the process's umask is given back
+    os.umask(0o022)
+
+
+def test_dbt_runs_with_an_owner_only_umask(tmp_path):
+    import subprocess
+    import sys
+
+    wrapper = Path(sys.executable).parent / "llif-dbt"
+    out = subprocess.run([str(wrapper), "-c", "umask"], capture_output=True, text=True, check=True,
+                         env={**os.environ, "LLIF_DBT_EXECUTABLE": "/bin/sh"}).stdout
+    assert out.strip() == "0077"
+
+
+def test_the_warehouse_refuses_a_different_pseudonym_key(world, tmp_path):
+    from warehouse.ingest import PseudonymKeyMismatch
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest_system("domcare", warehouse, sources_dir=world / "sources", pseudonym_key=KEY)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        stored = con.execute("SELECT fingerprint FROM identity._pseudonym_key").fetchall()
+        before = con.execute("SELECT count(*) FROM identity.source_identifiers").fetchone()
+    assert stored == [(pseudonymise.fingerprint(KEY),)]
+    assert KEY.hex() not in stored[0][0] and len(stored[0][0]) == 16
+    other = b"another-key-entirely-0123456789ab"
+    with pytest.raises(PseudonymKeyMismatch, match="not the one this warehouse was built with") as err:
+        ingest_system("crm", warehouse, sources_dir=world / "sources", pseudonym_key=other)
+    assert pseudonymise.fingerprint(other) in str(err.value) and "LLIF_PSEUDONYM_KEY" in str(err.value)
+    with duckdb.connect(str(warehouse), read_only=True) as con:  # nothing of the refused load landed
+        assert con.execute("SELECT count(*) FROM identity.source_identifiers").fetchone() == before
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'crm__contact'"
+                       ).fetchone() == (0,)
+    ingest_system("crm", warehouse, sources_dir=world / "sources", pseudonym_key=KEY)  # the right key loads
+
+
+def test_a_warehouse_from_before_fingerprints_is_checked_by_its_tokens(world, tmp_path):
+    from warehouse.ingest import PseudonymKeyMismatch
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest_system("domcare", warehouse, sources_dir=world / "sources", pseudonym_key=KEY)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("DROP TABLE identity._pseudonym_key")
+    with pytest.raises(PseudonymKeyMismatch, match="does not give the tokens already in"):
+        ingest_system("crm", warehouse, sources_dir=world / "sources", pseudonym_key=b"x" * 32)
+    ingest_system("crm", warehouse, sources_dir=world / "sources", pseudonym_key=KEY)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT fingerprint FROM identity._pseudonym_key").fetchall() == [
+            (pseudonymise.fingerprint(KEY),)]

@@ -13,6 +13,11 @@ four with readers about). ``open_writer`` retries for up to ``LLIF_WAREHOUSE_WAI
 (default 300 s), backing off to 5 s between tries, then fails naming the holder. Readers do not
 wait: they are interactive, and the explorer reads the published copy (warehouse/published.py),
 never this file.
+
+Owner-only (issue 16, point 3): the warehouse holds the restricted ``identity`` schema, so it is
+created 0600 and an older, looser file is tightened when opened for writing. DuckDB makes its
+write-ahead log and spill folder itself, with the process's umask, so the umask is 077 while a
+writer is open (and for the whole of dbt's process: orchestration/dbt_child.py).
 """
 
 from __future__ import annotations
@@ -127,15 +132,37 @@ def open_writer(path: Path, wait: float | None = None) -> Iterator[duckdb.DuckDB
     """The warehouse for writing, created if new; closed (and so checkpointed) on exit. Waits up
     to ``wait`` seconds (default ``LLIF_WAREHOUSE_WAIT_SECONDS``) for another holder to let go."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect(path, read_only=False, wait=wait_seconds() if wait is None else wait)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    previous = os.umask(OWNER_ONLY_UMASK)  # the file, its WAL and spill folder: owner-only
     try:
-        # Row order in a table means nothing here; not keeping it lets bulk inserts stream.
-        con.execute("SET preserve_insertion_order = false")
-        con.execute("SET enable_progress_bar = false")
-        yield con
+        con = _connect(path, read_only=False, wait=wait_seconds() if wait is None else wait)
+        try:
+            tighten(path)
+            # Row order in a table means nothing here; not keeping it lets bulk inserts stream.
+            con.execute("SET preserve_insertion_order = false")
+            con.execute("SET enable_progress_bar = false")
+            yield con
+        finally:
+            con.close()
+            tighten(path)
     finally:
-        con.close()
+        os.umask(previous)
+
+
+OWNER_ONLY_UMASK = 0o077
+
+
+def tighten(path: Path) -> None:
+    """The warehouse file and DuckDB's files beside it (``.wal``, the ``.tmp`` spill folder)
+    readable by their owner only, whatever mode they were made with."""
+    path = Path(path)
+    for p in (path, path.with_name(path.name + ".wal")):
+        if p.exists() and p.stat().st_mode & 0o077:
+            os.chmod(p, 0o600)
+    spill = path.with_name(path.name + ".tmp")
+    if spill.is_dir() and spill.stat().st_mode & 0o077:
+        os.chmod(spill, 0o700)
 
 
 @contextmanager

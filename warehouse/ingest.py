@@ -182,6 +182,8 @@ def ingest_system(
         loads: list[TableLoad] = []
         with duck.open_writer(warehouse) as con:
             ensure_schemas(con)
+            if needs_key:
+                check_pseudonym_key(con, key)
             for decl, batch, empty_source in _plan(spec, con, sources_dir, engine, url, homes):
                 if batch is None:  # vendor B table with no new export: nothing read tonight
                     loads.append(_record_nothing(con, spec, decl, empty_source, load_id))
@@ -286,6 +288,41 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
         "ni_token VARCHAR, first_name VARCHAR, surname VARCHAR, dob_raw VARCHAR, dob DATE, "
         "sex VARCHAR, postcode VARCHAR, _loaded_at TIMESTAMP)"
     )
+
+
+class PseudonymKeyMismatch(IngestError):
+    """The pseudonym key is not the one the warehouse's tokens were made with."""
+
+
+def check_pseudonym_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Refuse a key other than the one the warehouse was built with; record it on first use.
+
+    The fingerprint lives in ``identity._pseudonym_key``. A warehouse built before fingerprints
+    were kept is checked by its own rows instead: the key must give a stored cleaned NI number
+    its stored token. Why refuse: tokens from another key never match the old ones, so the
+    same person would quietly become two (issue 16).
+    """
+    _run(con, "CREATE TABLE IF NOT EXISTS identity._pseudonym_key (fingerprint VARCHAR, first_used_at TIMESTAMP)")
+    mine = pseudonymise.fingerprint(key)
+    stored = [r[0] for r in _run(con, "SELECT DISTINCT fingerprint FROM identity._pseudonym_key").fetchall()]
+    hint = ("set LLIF_PSEUDONYM_KEY (or LLIF_HOME/secrets/pseudonym.key) back to the key this warehouse was "
+            "built with; to change keys on purpose, rebuild the warehouse from the sources with the new one")
+    if stored:
+        if mine not in stored:
+            raise PseudonymKeyMismatch(
+                f"llif: the pseudonym key (fingerprint {mine}) is not the one this warehouse was built with "
+                f"(fingerprint {stored[0]}, identity._pseudonym_key); loading with it would give the same NI "
+                f"numbers new tokens and split people in linkage. {hint}.")
+        return
+    sample = _run(con,
+        "SELECT ni_clean, ni_token FROM identity.source_identifiers "
+        "WHERE ni_clean IS NOT NULL AND ni_token IS NOT NULL ORDER BY system, source_table, record_key LIMIT 1"
+    ).fetchone()
+    if sample is not None and pseudonymise.token(sample[0], key) != sample[1]:
+        raise PseudonymKeyMismatch(
+            f"llif: the pseudonym key (fingerprint {mine}) does not give the tokens already in "
+            f"identity.source_identifiers: this warehouse was built with another key. {hint}.")
+    _run(con, "INSERT INTO identity._pseudonym_key VALUES (?, ?)", [mine, _now()])
 
 
 def _q(name: str) -> str:
