@@ -180,12 +180,10 @@ def test_a_rerun_the_same_night_loads_nothing_and_changes_nothing(world, loaded)
 
     def fingerprint():
         with duckdb.connect(str(warehouse), read_only=True) as con:
-            names = [r[0] for r in con.sql("SELECT table_name FROM information_schema.tables "
-                                           "WHERE table_schema IN ('raw', 'identity') AND table_name <> '_load_audit'").fetchall()]
-            return {n: con.sql(f'SELECT count(*), sum(hash(t)) FROM (SELECT * FROM raw."{n}") t').fetchall()[0]
-                    if n != "source_identifiers" else
-                    con.sql("SELECT count(*), sum(hash(t)) FROM identity.source_identifiers t").fetchall()[0]
-                    for n in names}
+            names = con.sql("SELECT table_schema, table_name FROM information_schema.tables "
+                            "WHERE table_schema IN ('raw', 'identity') AND table_name <> '_load_audit'").fetchall()
+            return {(s, n): con.sql(f'SELECT count(*), sum(hash(t)) FROM (SELECT * FROM {s}."{n}") t').fetchall()[0]
+                    for s, n in names}
 
     before = fingerprint()
     again = ingest_all(world / "sources", warehouse)
@@ -718,3 +716,131 @@ def test_a_warehouse_from_before_fingerprints_is_checked_by_its_tokens(world, tm
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT fingerprint FROM identity._pseudonym_key").fetchall() == [
             (pseudonymise.fingerprint(KEY),)]
+
+
+# ---------------------------------------------------------------------------------------------
+# schema drift (issue 16, point 4)
+
+
+def _rewrite_csv(path: Path, change) -> None:
+    """Rewrite a vendor-B export through ``change(header, rows) -> (header, rows)``."""
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    header, rows = change(header, rows)
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([header, *rows])
+
+
+@pytest.fixture
+def drift_sources(world, tmp_path) -> Path:
+    sources = tmp_path / "sources"
+    shutil.copytree(world / "sources", sources)
+    return sources
+
+
+def _columns(con, table: str) -> list[str]:
+    return [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns "
+                                      "WHERE table_schema = 'raw' AND table_name = ?", [table]).fetchall()]
+
+
+def test_a_renamed_identifier_column_stops_its_table_and_never_reaches_raw(drift_sources, tmp_path):
+    from warehouse.ingest import SchemaDrift
+
+    client = drift_sources / "care_b_exports" / "client_20261031.csv"
+    _rewrite_csv(client, lambda h, rows: ([("NI Number" if c == "ni_no" else c) for c in h], rows))
+    warehouse = tmp_path / "warehouse.duckdb"
+    with pytest.raises(SchemaDrift) as err:
+        ingest_system("care_b", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    message = str(err.value)
+    assert str(client) in message and "['ni_no']" in message and "'NI Number'" in message
+    assert "renamed?" in message and "placement" in message  # the other tables loaded, and it says so
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'raw'").fetchall()}
+        assert "care_b__client" not in tables
+        assert {"care_b__home", "care_b__placement", "care_b__movement_event"} <= tables
+        nis = {r[0] for r in con.execute("SELECT ni_raw FROM identity.source_identifiers").fetchall()}
+        assert not nis  # nothing of client loaded anywhere
+
+
+def test_an_undeclared_column_is_held_back_from_raw(drift_sources, tmp_path):
+    placement = drift_sources / "care_b_exports" / "placement_20261031.csv"
+    _rewrite_csv(placement, lambda h, rows: (h + ["client_name"], [r + ["Gwenllian Prydderch"] for r in rows]))
+    warehouse = tmp_path / "warehouse.duckdb"
+    load = ingest_system("care_b", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    placements = next(t for t in load.tables if t.source_table == "placement")
+    assert placements.rows_loaded > 0 and placements.rows_rejected == 0
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert "client_name" not in _columns(con, "care_b__placement")
+        held = con.execute("SELECT system, source_table, source, column_name FROM raw._held_columns").fetchall()
+        assert held == [("care_b", "placement", placement.name, "client_name")]
+        from warehouse.health_checks import held_columns
+
+        finding = held_columns(con, "care_b", "placement")
+        assert not finding.passed and "['client_name']" in finding.message and placement.name in finding.message
+        assert held_columns(con, "care_b", "home").passed
+        for schema, table in con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall():
+            text = con.execute(f'SELECT count(*) FROM {schema}."{table}" t WHERE CAST(t AS VARCHAR) LIKE ?',
+                               ["%Prydderch%"]).fetchone()[0]
+            assert text == 0, f"{schema}.{table} holds the undeclared column's names"
+
+
+def test_a_renamed_column_never_writes_nulls_over_good_rows(drift_sources, tmp_path):
+    from warehouse.ingest import SchemaDrift
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest_system("crm", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        before = dict(con.execute("SELECT tenancy_ref, tenancy_start FROM raw.crm__tenancy").fetchall())
+    con = sqlite3.connect(drift_sources / "crm.sqlite")
+    con.execute("ALTER TABLE tenancy RENAME COLUMN tenancy_start TO start_of_tenancy")
+    refs = [r[0] for r in con.execute("SELECT tenancy_ref FROM tenancy ORDER BY tenancy_ref LIMIT 21")]
+    con.execute(f"UPDATE tenancy SET last_updated = '2026-11-01T09:00:00' WHERE tenancy_ref IN ({','.join('?' * 21)})",
+                refs)
+    con.execute("UPDATE household SET local_authority = 'TREFNEWYDD', last_updated = '2026-11-01T09:00:00' "
+                "WHERE household_ref = (SELECT min(household_ref) FROM household)")
+    con.commit()
+    con.close()
+    with pytest.raises(SchemaDrift, match=r"crm.sqlite table tenancy has no column\(s\) \['tenancy_start'\]"):
+        ingest_system("crm", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        after = dict(con.execute("SELECT tenancy_ref, tenancy_start FROM raw.crm__tenancy").fetchall())
+        moved = con.execute("SELECT count(*) FROM raw.crm__household WHERE local_authority = 'TREFNEWYDD'").fetchone()
+    assert after == before  # no NULL over a good start date
+    assert moved == (1,)    # the CRM's other tables carried on
+
+
+def test_a_renamed_identifier_in_a_database_is_named_not_a_key_error(drift_sources, tmp_path):
+    from warehouse.ingest import SchemaDrift
+
+    con = sqlite3.connect(drift_sources / "domcare.sqlite")
+    con.execute("ALTER TABLE service_user RENAME COLUMN surname TO family_name")
+    con.commit()
+    con.close()
+    with pytest.raises(SchemaDrift, match=r"table service_user has no column\(s\) \['surname'\].*'family_name'"):
+        ingest_system("domcare", tmp_path / "w.duckdb", sources_dir=drift_sources, pseudonym_key=KEY)
+
+
+def test_a_declared_column_missing_from_an_export_header_is_an_error(drift_sources, tmp_path):
+    from warehouse.ingest import SchemaDrift
+
+    placement = drift_sources / "care_b_exports" / "placement_20261031.csv"
+
+    def drop_end_date(h, rows):
+        i = h.index("end_date")
+        return h[:i] + h[i + 1:], [r[:i] + r[i + 1:] for r in rows]
+
+    _rewrite_csv(placement, drop_end_date)
+    with pytest.raises(SchemaDrift, match=r"placement_20261031.csv has no column\(s\) \['end_date'\]"):
+        ingest_system("care_b", tmp_path / "w.duckdb", sources_dir=drift_sources, pseudonym_key=KEY)
+
+
+def test_every_declared_table_declares_its_key_marker_and_identifiers():
+    for system, spec in SOURCES.items():
+        for decl in spec.tables.values():
+            assert set(decl.primary_key) <= set(decl.columns), (system, decl.name)
+            assert decl.marker in decl.columns, (system, decl.name)
+            if decl.person:
+                assert set(decl.person.dropped) <= set(decl.columns), (system, decl.name)

@@ -16,6 +16,13 @@ How a table is loaded, and why:
   the high-water mark never moves past rows that did not land. Rejected rows count in the
   audit; nothing is dropped silently. A row whose marker is missing or unreadable is read and
   quarantined again every night until the source fixes it.
+- **Only declared columns, all of them** (``warehouse/source_tables.py`` ``COLUMNS``). A column
+  the source adds is held back from raw (it may identify someone) and listed in
+  ``raw._held_columns``, which fails the ``undeclared_columns`` check until it is declared. A
+  declared column the source lacks (dropped or renamed) stops that table's load before anything
+  is written, so no NULL lands over a good value; the system's other tables load, then
+  ``SchemaDrift`` names every such file, table and column (and the undeclared ones, as a likely
+  rename).
 - **Pseudonymised on the way in** (architecture convention 8). The NI number, names, date of
   birth and title of person-level tables never reach ``raw``: there they become ``ni_token``
   and ``birth_month``, and the values themselves go to ``identity.source_identifiers``.
@@ -117,6 +124,14 @@ class SourceMissing(IngestError, FileNotFoundError):
     """A source file, export or server database is not where the layout says."""
 
 
+class SchemaDrift(IngestError):
+    """A source table's columns or key are not the declared ones (warehouse/source_tables.py).
+
+    The drifted table is not loaded (its rows stay as they were: no NULL over a good value
+    because a column vanished); the system's other tables load; then this is raised naming
+    every drifted table, file and column."""
+
+
 # --------------------------------------------------------------------------------------------
 # public API
 
@@ -180,18 +195,32 @@ def ingest_system(
         key = pseudonym_key if pseudonym_key is not None else (pseudonymise.load_key() if needs_key else b"")
         load_id = f"{system}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         loads: list[TableLoad] = []
+        drifted: list[str] = []
+        stopped: set[str] = set()
         with duck.open_writer(warehouse) as con:
             ensure_schemas(con)
             if needs_key:
                 check_pseudonym_key(con, key)
             for decl, batch, empty_source in _plan(spec, con, sources_dir, engine, url, homes):
+                if decl.name in stopped:  # a later export of a drifted table must not jump the gap
+                    continue
                 if batch is None:  # vendor B table with no new export: nothing read tonight
                     loads.append(_record_nothing(con, spec, decl, empty_source, load_id))
                     continue
-                loads.append(_load_batch(con, spec, decl, batch, load_id, key, progress))
+                try:
+                    _check_key(spec, decl, batch)
+                    loads.append(_load_batch(con, spec, decl, batch, load_id, key, progress))
+                except SchemaDrift as exc:
+                    log.error("%s", exc)
+                    drifted.append(str(exc))
+                    stopped.add(decl.name)
     finally:
         if engine is not None:
             engine.dispose()
+    if drifted:
+        loaded = sorted({t.source_table for t in loads} - stopped)
+        raise SchemaDrift("\n".join(drifted) + (
+            f"\n(the other {spec.label} tables loaded: {', '.join(loaded)})" if loaded else ""))
     result = SystemLoad(system, load_id, loads, time.perf_counter() - started)
     log.info("%s: %d rows loaded, %d rejected, %d tables in %.1f s", system, result.rows_loaded,
              result.rows_rejected, len(loads), result.seconds)
@@ -281,6 +310,10 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE IF NOT EXISTS raw._quarantine (load_id VARCHAR, system VARCHAR, "
         "source_table VARCHAR, source VARCHAR, row_number BIGINT, record_key VARCHAR, "
         "field VARCHAR, reason VARCHAR, row_values VARCHAR)"
+    )
+    _run(con,
+        "CREATE TABLE IF NOT EXISTS raw._held_columns (load_id VARCHAR, system VARCHAR, "
+        "source_table VARCHAR, source VARCHAR, column_name VARCHAR, seen_at TIMESTAMP)"
     )
     _run(con,
         "CREATE TABLE IF NOT EXISTS identity.source_identifiers (system VARCHAR, "
@@ -447,17 +480,43 @@ def _check_present(spec: SourceSystem, sources_dir: Path | None, engine, url: st
 
 def _check_key(spec: SourceSystem, decl: SourceTable, batch: Batch) -> None:
     if batch.columns.primary_key and list(batch.columns.primary_key) != list(decl.primary_key):
-        raise IngestError(
+        raise SchemaDrift(
             f"llif: {spec.label} {batch.location} declares primary key {batch.columns.primary_key}, "
             f"but ingest expects {list(decl.primary_key)} (warehouse/source_tables.py); the "
             "source system has changed: update the declaration (and staging) before loading it."
         )
     missing = [c for c in (*decl.primary_key, *([decl.marker] if decl.marker else [])) if c not in batch.columns.names]
     if missing:
-        raise IngestError(
+        raise SchemaDrift(
             f"llif: {spec.label} {batch.location} has no column(s) {missing}, which ingest needs "
             "as key or change marker; the source system has changed: update warehouse/source_tables.py."
         )
+
+
+def _header(batch: Batch) -> list[str]:
+    """The columns the source really has: for a vendor-B file its header line (the batch's
+    columns also hold what the manifest declares, which the file may lack)."""
+    return list(batch.header) if isinstance(batch, CsvBatch) else list(batch.columns.names)
+
+
+def column_drift(spec: SourceSystem, decl: SourceTable, batch: Batch) -> list[str]:
+    """The source's columns against the declaration: raises SchemaDrift when a declared column
+    is missing (naming the file, the column and, as a likely rename, the undeclared ones);
+    returns the undeclared columns, which are held back from raw."""
+    if not decl.columns:
+        return []
+    header = _header(batch)
+    declared = set(decl.columns)
+    extra = [c for c in batch.columns.names if c not in declared]
+    missing = [c for c in decl.columns if c not in header]
+    if missing:
+        renamed = f"; it has undeclared column(s) {extra}: renamed?" if extra else ""
+        where = batch.location if decl.name in batch.location else f"{batch.location} (table {decl.name})"
+        raise SchemaDrift(
+            f"llif: {spec.label} {where} has no column(s) {missing}, declared in "
+            f"warehouse/source_tables.py{renamed} Nothing of {decl.name} was loaded from it (raw keeps its "
+            "last good rows); fix the source, or update the declaration and the staging model.")
+    return extra
 
 
 def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | None,
@@ -474,7 +533,6 @@ def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | 
                 continue
             hwm = _high_water_mark(con, spec.system, decl.name, "server")
             batch = ServerBatch(engine, mask_url(url), spec.database, decl.name, decl.marker, hwm)
-            _check_key(spec, decl, batch)
             yield decl, batch, None
         return
     d = Path(sources_dir)
@@ -497,7 +555,6 @@ def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | 
                 continue
             hwm = _high_water_mark(con, spec.system, decl.name, path.stem)
             batch = SqliteBatch(path, decl.name, path.stem, decl.marker, hwm)
-            _check_key(spec, decl, batch)
             yield decl, batch, None
 
 
@@ -550,7 +607,6 @@ def _care_b_plan(spec: SourceSystem, con, folder: Path):
             yield decl, None, newest.name if newest is not None else None
         for path in todo:
             batch = CsvBatch(path, decl.name, entry)
-            _check_key(spec, decl, batch)
             yield decl, batch, None
 
 
@@ -723,7 +779,12 @@ def _load_batch(con, spec: SourceSystem, decl: SourceTable, batch: Batch, load_i
             f"llif: {batch.location}: columns {clash or names} clash with each other or with "
             "ingest's own columns once lower-cased; rename them in the source or map them here."
         )
-    if person:
+    held = column_drift(spec, decl, batch)
+    for c in held:
+        log.warning("%s: %s has a column %r that warehouse/source_tables.py does not declare; held back "
+                    "from raw (raw._held_columns) until it is declared", system, batch.location, c)
+    dropped |= set(held)
+    if person and not decl.columns:
         for c in names:
             if c not in dropped and c not in decl.primary_key and _IDENTIFYING.search(c) and c not in (
                     person.sex, person.record_key):
@@ -811,6 +872,9 @@ def _load_batch(con, spec: SourceSystem, decl: SourceTable, batch: Batch, load_i
                 _run(con, "INSERT INTO identity.source_identifiers SELECT * FROM _ident")
             _quarantine_rejected(con, system, decl, batch, raw_of, dropped, load_id)
         _quarantine_broken(con, system, decl, batch, load_id)
+        for c in held:
+            _run(con, "INSERT INTO raw._held_columns VALUES (?, ?, ?, ?, ?, ?)",
+                 [load_id, system, decl.name, batch.source, c, now])
         _run(con,
             "INSERT INTO raw._load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [load_id, system, decl.name, batch.source, started, _now(), rows_read + len(batch.broken),
