@@ -844,3 +844,46 @@ def test_every_declared_table_declares_its_key_marker_and_identifiers():
             assert decl.marker in decl.columns, (system, decl.name)
             if decl.person:
                 assert set(decl.person.dropped) <= set(decl.columns), (system, decl.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# bad values quarantined at ingest (issue 16, point 5)
+
+
+def test_unreadable_dates_are_quarantined_with_file_row_field_and_reason(drift_sources, tmp_path):
+    folder = drift_sources / "care_b_exports"
+    first = _append_lines(folder / "placement_20261031.csv", [
+        "50901,C100025,BH01,NURSING,LONG_TERM,16/11/2026 11:13,,2026-10-30T00:00:00",
+        "50902,C100025,BH01,NURSING,LONG_TERM,20200101,20260931,2026-10-30T00:00:00",
+        "50903,C100025,BH01,NURSING,LONG_TERM,20200101,,2026-10-30T00:00:00",  # a good one beside them
+    ])
+    con = sqlite3.connect(drift_sources / "care_a" / sorted(p.name for p in (drift_sources / "care_a").glob("*.sqlite"))[0])
+    stay = con.execute("SELECT StayId FROM Stay ORDER BY StayId LIMIT 1").fetchone()[0]
+    con.execute("UPDATE Stay SET AdmissionDate = '2026-11-16', LastModified = '2026-11-01T00:00:00' WHERE StayId = ?",
+                [stay])
+    con.commit()
+    con.close()
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest_system("care_b", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    ingest_system("care_a", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        q = con.execute("SELECT source, row_number, record_key, field, reason FROM raw._quarantine "
+                        "ORDER BY source, row_number").fetchall()
+        placements = {r[0] for r in con.execute("SELECT placement_id FROM raw.care_b__placement").fetchall()}
+        stays = {r[0] for r in con.execute("SELECT stayid FROM raw.care_a__stay").fetchall()}
+    bad_b = [r for r in q if r[0] == "placement_20261031.csv"]
+    assert bad_b == [
+        ("placement_20261031.csv", first, "50901", "start_date", "value 16/11/2026 11:13 is not a date in the form yyyymmdd"),
+        ("placement_20261031.csv", first + 1, "50902", "end_date", "value 20260931 is not a date in the form yyyymmdd"),
+    ]
+    assert 50903 in placements and not {50901, 50902} & placements  # the good row loaded, the bad ones held
+    bad_a = [r for r in q if r[0].startswith("care_a_")]
+    assert [(r[2], r[3], r[4]) for r in bad_a] == [
+        (str(stay), "AdmissionDate", "value 2026-11-16 is not a date in the form dd/mm/yyyy")]
+    assert len(stays) > 1
+
+
+def test_every_declared_date_column_is_a_declared_column():
+    for system, spec in SOURCES.items():
+        for decl in spec.tables.values():
+            assert set(decl.dates) <= set(decl.columns), (system, decl.name)

@@ -8,8 +8,10 @@ How a table is loaded, and why:
   home-care visit table has about ten million rows). Vendor B sends files, not a database:
   each export file is applied once, oldest first, and the audit lists the files applied.
 - **Staged, checked, then upserted in one transaction.** A batch lands in a temporary table;
-  rows with an empty key, a value that is not of its column's type, or a change marker that is
-  missing or not an ISO date-time go to ``raw._quarantine`` with the field and the reason; of
+  rows with an empty key, a value that is not of its column's type, a date that is not a real
+  date in its vendor's form (``DATES`` in source_tables.py, parsed as staging parses it), or a
+  change marker that is missing or not an ISO date-time go to ``raw._quarantine`` with the
+  field and the reason; of
   rows sharing a key, the one with the latest marker (then the last read) is loaded and the
   others are quarantined as superseded. The rest replace their keys in ``raw`` (DELETE then
   INSERT), and the quarantine rows, the identity rows and the audit row commit with them, so
@@ -651,6 +653,19 @@ def _stage(con, batch: Batch, raw_names: list[str], progress: Progress | None) -
     return n
 
 
+_STRPTIME = {"dd/mm/yyyy": "%d/%m/%Y", "yyyymmdd": "%Y%m%d", "dd.mm.yyyy": "%d.%m.%Y"}
+
+
+def _date_unreadable(text: str, form: str) -> str:
+    """SQL true when ``text`` (non-empty) is not a real date in ``form``: the same parse as the
+    staging models' (dbt_project/macros/parse_dates.sql), so what passes here parses there."""
+    if form == "iso":
+        return f"TRY_CAST({text} AS TIMESTAMP) IS NULL"
+    if form not in _STRPTIME:
+        raise ValueError(f"llif: unknown date form {form!r} in warehouse/source_tables.py DATES")
+    return f"TRY_STRPTIME({text}, '{_STRPTIME[form]}') IS NULL"
+
+
 def _reject_rows(con, decl: SourceTable, raw_of: dict[str, str], target: dict[str, str],
                  stage_types: dict[str, str], dropped: set[str]) -> None:
     """Fill ``_rejected (_row, field, reason)``: the first thing wrong with each bad row."""
@@ -672,6 +687,12 @@ def _reject_rows(con, decl: SourceTable, raw_of: dict[str, str], target: dict[st
                 f"{c} IS NOT NULL AND ({bad})", _lit(source_name),
                 f"'value ' || CAST({c} AS VARCHAR) || ' is not a valid {want}'",
             ))
+    for source_name, form in decl.dates.items():
+        if source_name in dropped or source_name not in raw_of:
+            continue
+        text = f"NULLIF(trim(CAST({_q(raw_of[source_name])} AS VARCHAR)), '')"
+        checks.append((f"{text} IS NOT NULL AND {_date_unreadable(text, form)}", _lit(source_name),
+                       f"'value ' || {text} || ' is not a date in the form {form}'"))
     if decl.marker is not None:
         m = f"CAST({_q(raw_of[decl.marker])} AS VARCHAR)"
         checks.append((f"{m} IS NULL", _lit(decl.marker), "'change marker is missing'"))

@@ -67,6 +67,7 @@ class SourceTable:
     marker: str | None
     person: PersonTable | None = None
     columns: tuple[str, ...] = ()
+    dates: dict[str, str] = field(default_factory=dict, hash=False, compare=False)  # column -> form (DATES)
 
     def raw_name(self, system: str) -> str:
         return f"{system}__{self.name.lower()}"
@@ -142,9 +143,52 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 
+# The date and time columns and the form each vendor writes them in, as the staging models parse
+# them (dbt_project/macros/parse_dates.sql): "iso" is an ISO 8601 date or date-time. A value
+# that does not parse in its form is quarantined at ingest with its file, row and field, so one
+# bad row never reaches a mart's not-null test (issue 16). Change markers are checked anyway;
+# dates of birth go to identity, not raw.
+ISO, DMY_SLASH, YMD_COMPACT = "iso", "dd/mm/yyyy", "yyyymmdd"
+DATES: dict[str, dict[str, dict[str, str]]] = {
+    "crm": {
+        "contact": {"date_created": ISO},
+        "household": {"date_created": ISO},
+        "household_member": {"date_joined": ISO, "date_left": ISO},
+        "application": {"date_applied": ISO, "status_date": ISO},
+        "tenancy": {"tenancy_start": ISO, "tenancy_end": ISO},
+        "circumstance": {"review_date": ISO},
+    },
+    "assets": {
+        "SCHEME": {"OPENED_DATE": ISO, "CLOSED_DATE": ISO},
+        "PROPERTY": {"AVAILABLE_FROM": ISO},
+        "VOID_PERIOD": {"VOID_START": ISO, "VOID_END": ISO},
+    },
+    "care_a": {
+        "Home": {},
+        "Resident": {"DateCreated": DMY_SLASH},
+        "Stay": {"AdmissionDate": DMY_SLASH, "DischargeDate": DMY_SLASH},
+        "Assessment": {"AssessmentDate": DMY_SLASH},
+        "Transfer": {"DateOut": DMY_SLASH, "DateEnded": DMY_SLASH},
+    },
+    "care_b": {
+        "home": {},
+        "client": {"created_at": ISO},
+        "placement": {"start_date": YMD_COMPACT, "end_date": YMD_COMPACT},
+        "movement_event": {"event_ts": ISO},
+    },
+    "domcare": {
+        "service_user": {"created_on": ISO},
+        "package": {"referral_date": ISO, "start_date": ISO, "end_date": ISO},
+        "suspension": {"suspended_from": ISO, "resumed_on": ISO},
+        "visit": {"planned_start": ISO, "planned_end": ISO, "actual_start": ISO, "actual_end": ISO},
+    },
+}
+
+
 def _tables(system: str, keys: dict[str, list[str]], marker: str,
             person: dict[str, PersonTable]) -> dict[str, SourceTable]:
-    return {name: SourceTable(name, tuple(pk), marker, person.get(name), COLUMNS[system][name])
+    return {name: SourceTable(name, tuple(pk), marker, person.get(name), COLUMNS[system][name],
+                              dict(DATES[system][name]))
             for name, pk in keys.items()}
 
 
