@@ -165,3 +165,18 @@ def test_the_dbt_resource_runs_dbt_through_the_wrapper():
     from orchestration.dbt import dbt_resource
 
     assert Path(dbt_resource().dbt_executable).name == "llif-dbt"
+
+
+def test_a_dead_run_marked_failed_by_hand_gives_its_slot_back(tmp_path):
+    """Issue 16: marking the dead run failed (as an operator would in the UI) left the slot held."""
+    home = _instance_home(tmp_path)
+    crashed = _night(home, 60)
+    run_id = crashed.stdout.readline().split()[1]
+    os.kill(crashed.pid, signal.SIGKILL)
+    crashed.wait()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        instance.report_run_failed(instance.get_run_by_id(run_id), message="marked failed by the operator")
+        assert _claimed(instance) == 1
+        released = release_dead_runs(instance)
+        assert [(r.run_id, r.reason) for r in released] == [(run_id, "the run has ended")]
+        assert _claimed(instance) == 0
