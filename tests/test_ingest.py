@@ -912,3 +912,66 @@ def test_a_tenancy_naming_a_household_not_yet_known_warns_and_does_not_stop_dbt(
     orphan = [r for uid, r in results.items() if uid.startswith("test.") and "relationships_stg_crm__tenancies_household_id" in uid]
     assert orphan and orphan[0]["status"] == "warn" and orphan[0]["failures"] == 1, orphan
     assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+# ---------------------------------------------------------------------------------------------
+# empty and corrupt sources (issue 16, point 6)
+
+
+def test_an_empty_database_file_fails_naming_it(drift_sources, tmp_path):
+    from warehouse.ingest import SourceCorrupt
+
+    (drift_sources / "domcare.sqlite").write_bytes(b"")
+    with pytest.raises(SourceCorrupt, match=r"domcare.sqlite is empty \(0 bytes\)"):
+        ingest_system("domcare", tmp_path / "w.duckdb", sources_dir=drift_sources, pseudonym_key=KEY)
+
+
+def test_a_database_with_none_of_its_tables_fails_naming_it(drift_sources, tmp_path):
+    from warehouse.ingest import SourceCorrupt
+
+    (drift_sources / "domcare.sqlite").unlink()
+    sqlite3.connect(drift_sources / "domcare.sqlite").execute("CREATE TABLE unrelated (a)").connection.close()
+    with pytest.raises(SourceCorrupt, match="holds none of the tables"):
+        ingest_system("domcare", tmp_path / "w.duckdb", sources_dir=drift_sources, pseudonym_key=KEY)
+
+
+def _damage(path: Path, page: int, length: int = 3000) -> None:
+    with open(path, "r+b") as fh:
+        size = fh.seek(0, 2)
+        assert size > (page + 1) * 4096
+        fh.seek(page * 4096 + 16)
+        fh.write(bytes((i * 37 + 11) % 256 for i in range(length)))
+
+
+def test_a_care_home_database_with_garbage_inside_fails_its_integrity_check(drift_sources, tmp_path):
+    from warehouse.ingest import SourceCorrupt
+
+    home = sorted((drift_sources / "care_a").glob("*.sqlite"))[0]
+    _damage(home, page=10)  # a table's b-tree page (garbage in a page's free space harms nothing)
+    with pytest.raises(SourceCorrupt, match=rf"{home.name} (fails SQLite's integrity check|is not a readable)"):
+        ingest_system("care_a", tmp_path / "w.duckdb", sources_dir=drift_sources, homes=[home.stem],
+                      pseudonym_key=KEY)
+
+
+def test_a_database_cut_short_fails_naming_it(drift_sources, tmp_path):
+    from warehouse.ingest import SourceCorrupt
+
+    path = drift_sources / "crm.sqlite"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(SourceCorrupt, match=r"crm.sqlite (fails SQLite's integrity check|is not a readable)"):
+        ingest_system("crm", tmp_path / "w.duckdb", sources_dir=drift_sources, pseudonym_key=KEY)
+
+
+def test_a_line_that_is_not_utf8_is_quarantined_and_the_rest_of_the_export_loads(drift_sources, tmp_path):
+    path = drift_sources / "care_b_exports" / "placement_20261031.csv"
+    lines = path.read_bytes().split(b"\n")
+    lines[3] = lines[3].replace(b"NURSING", b"NURS\xe9NG").replace(b"RESIDENTIAL", b"RESID\xe9NTIAL")
+    path.write_bytes(b"\n".join(lines))
+    warehouse = tmp_path / "w.duckdb"
+    load = ingest_system("care_b", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    placements = next(t for t in load.tables if t.source_table == "placement")
+    assert placements.rows_rejected == 1 and placements.rows_loaded == placements.rows_read - 1
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        q = con.execute("SELECT source, row_number, reason FROM raw._quarantine").fetchall()
+    assert q == [(path.name, 4, "line is not valid UTF-8 (in care_level)")]
