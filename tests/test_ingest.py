@@ -857,7 +857,7 @@ def test_unreadable_dates_are_quarantined_with_file_row_field_and_reason(drift_s
         "50902,C100025,BH01,NURSING,LONG_TERM,20200101,20260931,2026-10-30T00:00:00",
         "50903,C100025,BH01,NURSING,LONG_TERM,20200101,,2026-10-30T00:00:00",  # a good one beside them
     ])
-    con = sqlite3.connect(drift_sources / "care_a" / sorted(p.name for p in (drift_sources / "care_a").glob("*.sqlite"))[0])
+    con = sqlite3.connect(min((drift_sources / "care_a").glob("*.sqlite")))
     stay = con.execute("SELECT StayId FROM Stay ORDER BY StayId LIMIT 1").fetchone()[0]
     con.execute("UPDATE Stay SET AdmissionDate = '2026-11-16', LastModified = '2026-11-01T00:00:00' WHERE StayId = ?",
                 [stay])
@@ -946,7 +946,7 @@ def _damage(path: Path, page: int, length: int = 3000) -> None:
 def test_a_care_home_database_with_garbage_inside_fails_its_integrity_check(drift_sources, tmp_path):
     from warehouse.ingest import SourceCorrupt
 
-    home = sorted((drift_sources / "care_a").glob("*.sqlite"))[0]
+    home = min((drift_sources / "care_a").glob("*.sqlite"))
     _damage(home, page=10)  # a table's b-tree page (garbage in a page's free space harms nothing)
     with pytest.raises(SourceCorrupt, match=rf"{home.name} (fails SQLite's integrity check|is not a readable)"):
         ingest_system("care_a", tmp_path / "w.duckdb", sources_dir=drift_sources, homes=[home.stem],
