@@ -975,3 +975,22 @@ def test_a_line_that_is_not_utf8_is_quarantined_and_the_rest_of_the_export_loads
     with duckdb.connect(str(warehouse), read_only=True) as con:
         q = con.execute("SELECT source, row_number, reason FROM raw._quarantine").fetchall()
     assert q == [(path.name, 4, "line is not valid UTF-8 (in care_level)")]
+
+
+def test_the_command_line_tries_every_system_and_names_each_failure(drift_sources, tmp_path, monkeypatch, capsys):
+    from warehouse.ingest import main
+
+    home = tmp_path / "home"
+    home.mkdir()
+    shutil.move(str(drift_sources), home / "sources")
+    (home / "sources" / "assets.sqlite").unlink()           # missing: must not be skipped quietly
+    (home / "sources" / "crm.sqlite").write_bytes(b"")     # broken: must not stop the systems after it
+    monkeypatch.setenv("LLIF_HOME", str(home))
+    monkeypatch.setenv("LLIF_PSEUDONYM_KEY", KEY.decode())
+    for system in SOURCES:
+        monkeypatch.delenv(f"LLIF_{system.upper()}_URL", raising=False)
+    assert main([]) == 2
+    out = capsys.readouterr().out
+    assert "crm.sqlite is empty" in out and "assets.sqlite is missing" in out
+    assert "domcare" in out and "rows loaded" in out  # the systems after the failures loaded
+    assert "2 of 5 systems not loaded: crm, assets" in out

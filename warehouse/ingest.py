@@ -299,38 +299,60 @@ class ProgressBars:
         self.bar = None
 
 
+def expected_systems(sources_dir: Path) -> list[str]:
+    """The systems that should have sources: every one live by the world's as-of date (the
+    sources' manifest), whether or not its file is there, so a missing one is an error rather
+    than a system quietly skipped; without a manifest, the systems whose sources exist."""
+    from synthetic_sources.systems.base import GO_LIVE
+
+    try:
+        as_of = json.loads((Path(sources_dir) / MANIFEST).read_text(encoding="utf-8"))["as_of"]
+    except (OSError, ValueError, KeyError):
+        return systems_with_sources(sources_dir)
+    return [system for system in SOURCES if GO_LIVE[system] <= pd.Timestamp(as_of)]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m warehouse.ingest [SYSTEM ...]``: load LLIF_HOME's sources into its warehouse."""
+    """``python -m warehouse.ingest [SYSTEM ...]``: load LLIF_HOME's sources into its warehouse.
+
+    Every system is tried even when one fails (they are independent), and each failure is
+    printed with what to do; the exit status is 2 if any failed."""
     import argparse
 
     from llif.settings import paths
 
     parser = argparse.ArgumentParser(prog="python -m warehouse.ingest", description=main.__doc__)
-    parser.add_argument("systems", nargs="*", help="default: every system with sources")
+    parser.add_argument("systems", nargs="*", help="default: every system live by the sources' as-of date")
     args = parser.parse_args(argv)
     p = paths()
-    systems = args.systems or systems_with_sources(p.sources)
+    systems = args.systems or expected_systems(p.sources)
     if not systems:
         print(f"llif: no sources in {p.sources}; run `llif sources generate` first.")
         return 2
     bars = ProgressBars()
+    failed = []
     for system in systems:
         try:
             load = ingest_system(system, p.warehouse, progress=bars)
         except (RuntimeError, ValueError, OSError) as exc:  # ours all say what to do
             print(exc)
-            return 2
+            failed.append(system)
+            continue
         except Exception as exc:
             from synthetic_sources.writers.server import SourceServerUnreachable
 
             if not isinstance(exc, SourceServerUnreachable):
                 raise
             print(exc)
-            return 2
+            failed.append(system)
+            continue
         finally:
             bars.close()
         print(f"  {system:<8} {load.rows_loaded:>11,} rows loaded, {load.rows_rejected:,} quarantined "
               f"in {load.seconds:5.1f}s")
+    if failed:
+        print(f"llif: {len(failed)} of {len(systems)} systems not loaded: {', '.join(failed)} (see above)")
+        return 2
     return 0
 
 
