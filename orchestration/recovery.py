@@ -81,12 +81,16 @@ def worker_alive(pid: int, seen_at: float) -> bool:
 
 
 def _last_worker(instance: dg.DagsterInstance, run_id: str) -> tuple[int, float] | None:
-    """(pid, timestamp) of the run's newest event that names its process."""
-    records = instance.get_records_for_run(run_id, limit=50, ascending=False).records
+    """(pid, timestamp) of the run's newest event written by its worker: a step's event, or the
+    run's start. Run-level events from other processes (the daemon dequeuing it, the UI asking
+    for a cancel) carry their own PIDs and say nothing about the worker."""
+    records = instance.get_records_for_run(run_id, limit=200, ascending=False).records
     for record in records:
         event = record.event_log_entry
         dagster_event = event.dagster_event
-        if dagster_event is not None and dagster_event.pid is not None:
+        if dagster_event is None or dagster_event.pid is None:
+            continue
+        if event.step_key is not None or dagster_event.event_type == dg.DagsterEventType.RUN_START:
             return int(dagster_event.pid), float(event.timestamp)
     return None
 

@@ -180,3 +180,22 @@ def test_a_dead_run_marked_failed_by_hand_gives_its_slot_back(tmp_path):
         released = release_dead_runs(instance)
         assert [(r.run_id, r.reason) for r in released] == [(run_id, "the run has ended")]
         assert _claimed(instance) == 0
+
+
+def test_a_live_run_is_judged_by_its_worker_not_by_another_process_that_wrote_to_it(tmp_path):
+    """The UI or the daemon write run-level events too; that process ending says nothing."""
+    home = _instance_home(tmp_path)
+    live = _night(home, 60)
+    try:
+        run_id = live.stdout.readline().split()[1]
+        subprocess.run([sys.executable, "-c",
+                        ("import sys, dagster as dg\n"
+                        "i = dg.DagsterInstance.from_config(sys.argv[1])\n"
+                        "i.report_engine_event('a note from the UI', i.get_run_by_id(sys.argv[2]))\n"),
+                        str(home), run_id], check=True)
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            assert release_dead_runs(instance) == []
+            assert _claimed(instance) == 1
+    finally:
+        os.killpg(live.pid, signal.SIGKILL)
+        live.wait()
