@@ -111,6 +111,10 @@ def _nightly_refresh(replications: int | None = None) -> list[str]:
                              "forecast__backtest": {"config": {"replications": replications}}}
     # the run is kept in LLIF_HOME's Dagster instance, so `make ui` shows it afterwards
     with open_instance() as instance, quiet_run(path) as (terminal, log):
+        from orchestration.recovery import release_dead_runs
+
+        for freed in release_dead_runs(instance):  # a night killed earlier must not block this one
+            print(f"llif: freed the warehouse slot of run {freed.run_id}: {freed.reason}", file=terminal, flush=True)
         lines = StageLines(out=terminal, total=len(job.graph.nodes))
         quiet = job.with_logger_defs({"llif_progress": progress_logger(lines, log)})
         result = quiet.execute_in_process(instance=instance, run_config=run_config, raise_on_error=False,

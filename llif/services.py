@@ -47,6 +47,13 @@ concurrency:
   # DuckDB has one writer: every asset that writes it is in the `warehouse` pool, limited to 1.
   pools:
     default_limit: 1
+# A run that ends gives its pool slots back; one killed hard (kill -9, power loss) is found by the
+# sensor llif_release_crashed_runs (orchestration/recovery.py), marked failed and its slot freed.
+# Dagster's own monitoring frees a finished run's slots a minute after its end as a second guard.
+run_monitoring:
+  enabled: true
+  start_timeout_seconds: 300
+  free_slots_after_run_end_seconds: 60
 telemetry:
   enabled: false
 """

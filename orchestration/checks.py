@@ -30,6 +30,11 @@ def _ingest_checks() -> dg.AssetChecksDefinition:
                 description=f"Fails when more than 5% of the rows {system}.{t}'s latest load read were set aside "
                             "in raw._quarantine."))
             plan.append(("quarantine", system, t))
+            specs.append(dg.AssetCheckSpec(
+                "undeclared_columns", asset=raw_key(system, t),
+                description=f"Fails when {system}.{t}'s latest load found columns warehouse/source_tables.py does "
+                            "not declare: they are held back from raw (raw._held_columns) until declared."))
+            plan.append(("held", system, t))
         specs.append(dg.AssetCheckSpec(
             "source_freshness", asset=raw_key(system, tables[0]),
             description=f"Fails when {system} has sent no new or changed rows for longer than expected "
@@ -39,17 +44,20 @@ def _ingest_checks() -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=specs, name="health_ingest", pool=WAREHOUSE_POOL, can_subset=True)
     def health_ingest(context: dg.AssetCheckExecutionContext, llif: LlifHome):
         from warehouse import duck
-        from warehouse.health_checks import freshness, quarantine_share
+        from warehouse.health_checks import freshness, held_columns, quarantine_share
 
         wanted = context.selected_asset_check_keys
+        names = {"quarantine": "quarantine_share", "held": "undeclared_columns", "freshness": "source_freshness"}
         with duck.open_reader(llif.warehouse) as con:
             for kind, system, t in plan:
-                name = "quarantine_share" if kind == "quarantine" else "source_freshness"
+                name = names[kind]
                 key = dg.AssetCheckKey(raw_key(system, t), name)
                 if key not in wanted:
                     continue
                 if kind == "quarantine":
                     yield _result(quarantine_share(con, system, t), asset_key=key.asset_key, check_name=name)
+                elif kind == "held":
+                    yield _result(held_columns(con, system, t), asset_key=key.asset_key, check_name=name)
                 else:
                     yield _result(freshness(con, system), severity=dg.AssetCheckSeverity.WARN,
                                   asset_key=key.asset_key, check_name=name)

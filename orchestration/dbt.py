@@ -32,8 +32,12 @@ def dbt_environment() -> dict[str, str]:
 
 def dbt_resource() -> DbtCliResource:
     os.environ.update(dbt_environment())
-    # the venv's dbt, whether or not the venv is on PATH (make runs it without activating)
-    executable = str(Path(sys.executable).parent / "dbt")
+    # the venv's dbt, whether or not the venv is on PATH (make runs it without activating), by way
+    # of llif-dbt, which makes dbt die with the run's process (orchestration/dbt_child.py); a venv
+    # installed before llif-dbt existed runs dbt directly
+    bin_dir = Path(sys.executable).parent
+    wrapper = bin_dir / "llif-dbt"
+    executable = str(wrapper if wrapper.exists() else bin_dir / "dbt")
     return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir), target="duckdb",
                           dbt_executable=executable)
 

@@ -19,6 +19,7 @@ from orchestration.assets.sources import source_system_specs
 from orchestration.assets.validation import truth_agreement
 from orchestration.checks import health_checks
 from orchestration.jobs import nightly_job, nightly_schedule
+from orchestration.recovery import release_crashed_runs
 from orchestration.resources import build_resources
 
 
@@ -35,7 +36,7 @@ def build_definitions() -> dg.Definitions:
             published_warehouse,
         ],
         asset_checks=[*ml_checks, *health_checks()],
-        sensors=alert_sensors,
+        sensors=[*alert_sensors, release_crashed_runs],
         jobs=[nightly_job],
         schedules=[nightly_schedule],
         resources=build_resources(),

@@ -5,6 +5,8 @@ the same in the Dagster UI, in the alert e-mail and in a test. What each watches
 
 - **quarantine share**: of the rows a table's latest load read, the share set aside (a source
   sending garbage shows here before it shows in the marts);
+- **undeclared columns**: a source table's latest load had columns nobody has declared; they
+  are held back from raw (``raw._held_columns``) until someone decides what they are;
 - **freshness**: the last load of a system that found new or changed rows, against a number of
   days per system (an extract that stopped arriving loads nothing, quietly);
 - **linkage match rate**: the share of person records linked to another record, against last
@@ -87,6 +89,31 @@ def quarantine_share(con, system: str, table: str, limit: float = QUARANTINE_MAX
         return Finding(False, f"{system}.{table}: {rejected:,} of {read:,} rows read in the latest load were set aside "
                               f"({share:.1%}, more than {limit:.0%}); see raw._quarantine for the reasons", figures)
     return Finding(True, f"{system}.{table}: {share:.1%} of the rows read were set aside", figures)
+
+
+def held_columns(con, system: str, table: str) -> Finding:
+    """Fails while the table's latest load found columns the declaration lacks: ingest holds
+    them back from raw (they may identify people; warehouse/source_tables.py), so their data is
+    not in the warehouse until someone declares them."""
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                         "and table_name = '_held_columns'").fetchone()[0]
+    if not exists:
+        return Finding(True, f"{system}.{table}: no undeclared columns", {"held": 0})
+    rows = con.execute("""
+        with latest as (
+            select load_id from raw._load_audit
+            where system = ? and lower(source_table) = ? and rows_read > 0
+            qualify started_at = max(started_at) over ())
+        select distinct source, column_name from raw._held_columns
+        where system = ? and lower(source_table) = ? and load_id in (select load_id from latest)
+        order by 1, 2""", [system, table.lower(), system, table.lower()]).fetchall()
+    if rows:
+        columns = sorted({c for _, c in rows})
+        return Finding(False, f"{system}.{table}: the source has column(s) {columns} that "
+                              f"warehouse/source_tables.py does not declare (in {rows[0][0]}); they are held back "
+                              "from raw until declared (as data, or as identifiers for identity)",
+                       {"held": len(columns), "columns": ", ".join(columns)})
+    return Finding(True, f"{system}.{table}: no undeclared columns", {"held": 0})
 
 
 def freshness(con, system: str, now: dt.datetime | None = None, days: int | None = None) -> Finding:

@@ -8,14 +8,23 @@ How a table is loaded, and why:
   home-care visit table has about ten million rows). Vendor B sends files, not a database:
   each export file is applied once, oldest first, and the audit lists the files applied.
 - **Staged, checked, then upserted in one transaction.** A batch lands in a temporary table;
-  rows with an empty key, a value that is not of its column's type, or a change marker that is
-  missing or not an ISO date-time go to ``raw._quarantine`` with the field and the reason; of
+  rows with an empty key, a value that is not of its column's type, a date that is not a real
+  date in its vendor's form (``DATES`` in source_tables.py, parsed as staging parses it), or a
+  change marker that is missing or not an ISO date-time go to ``raw._quarantine`` with the
+  field and the reason; of
   rows sharing a key, the one with the latest marker (then the last read) is loaded and the
   others are quarantined as superseded. The rest replace their keys in ``raw`` (DELETE then
   INSERT), and the quarantine rows, the identity rows and the audit row commit with them, so
   the high-water mark never moves past rows that did not land. Rejected rows count in the
   audit; nothing is dropped silently. A row whose marker is missing or unreadable is read and
   quarantined again every night until the source fixes it.
+- **Only declared columns, all of them** (``warehouse/source_tables.py`` ``COLUMNS``). A column
+  the source adds is held back from raw (it may identify someone) and listed in
+  ``raw._held_columns``, which fails the ``undeclared_columns`` check until it is declared. A
+  declared column the source lacks (dropped or renamed) stops that table's load before anything
+  is written, so no NULL lands over a good value; the system's other tables load, then
+  ``SchemaDrift`` names every such file, table and column (and the undeclared ones, as a likely
+  rename).
 - **Pseudonymised on the way in** (architecture convention 8). The NI number, names, date of
   birth and title of person-level tables never reach ``raw``: there they become ``ni_token``
   and ``birth_month``, and the values themselves go to ``identity.source_identifiers``.
@@ -31,6 +40,7 @@ import datetime as dt
 import json
 import logging
 import re
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass
@@ -117,6 +127,52 @@ class SourceMissing(IngestError, FileNotFoundError):
     """A source file, export or server database is not where the layout says."""
 
 
+class SourceCorrupt(IngestError):
+    """A source file is empty, or is not a sound SQLite database (its integrity check fails)."""
+
+
+def check_sqlite_file(spec: SourceSystem, path: Path) -> None:
+    """Refuse a vendor database that is empty or damaged, naming it, before anything is read.
+
+    Why: a zero-byte file is a valid empty SQLite database (the night "succeeded" having loaded
+    nothing), and a damaged one either loaded what it could or failed deep in a read with
+    "database disk image is malformed" naming no file (issue 16). ``PRAGMA quick_check`` reads
+    every page (the full ``integrity_check`` also cross-checks every index, several times slower
+    on the ten-million-row visit table) and is what catches garbage written into the middle.
+    """
+    from warehouse.readers import sqlite_connect
+
+    ask = f"ask the {spec.label} team for a sound copy (raw keeps the last good load)"
+    if path.stat().st_size == 0:
+        raise SourceCorrupt(f"llif: the {spec.label} source {path} is empty (0 bytes); nothing was loaded from it; {ask}.")
+    try:
+        con = sqlite_connect(path)
+        try:
+            found = [line for r in con.execute("PRAGMA quick_check(20)").fetchall() for line in str(r[0]).splitlines()
+                     if line.strip() and not line.startswith("*** in database")]
+            tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise SourceCorrupt(f"llif: the {spec.label} source {path} is not a readable SQLite database ({exc}); "
+                            f"nothing was loaded from it; {ask}.") from None
+    if found != ["ok"]:
+        shown = "; ".join(found[:3]) + (f"; and {len(found) - 3} more" if len(found) > 3 else "")
+        raise SourceCorrupt(f"llif: the {spec.label} source {path} fails SQLite's integrity check ({shown}); "
+                            f"nothing was loaded from it; {ask}.")
+    if not tables & set(spec.tables):
+        raise SourceCorrupt(f"llif: the {spec.label} source {path} holds none of the tables ingest loads "
+                            f"({', '.join(spec.tables)}); nothing was loaded from it; {ask}.")
+
+
+class SchemaDrift(IngestError):
+    """A source table's columns or key are not the declared ones (warehouse/source_tables.py).
+
+    The drifted table is not loaded (its rows stay as they were: no NULL over a good value
+    because a column vanished); the system's other tables load; then this is raised naming
+    every drifted table, file and column."""
+
+
 # --------------------------------------------------------------------------------------------
 # public API
 
@@ -180,16 +236,32 @@ def ingest_system(
         key = pseudonym_key if pseudonym_key is not None else (pseudonymise.load_key() if needs_key else b"")
         load_id = f"{system}-{dt.datetime.now(dt.UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}"
         loads: list[TableLoad] = []
+        drifted: list[str] = []
+        stopped: set[str] = set()
         with duck.open_writer(warehouse) as con:
             ensure_schemas(con)
+            if needs_key:
+                check_pseudonym_key(con, key)
             for decl, batch, empty_source in _plan(spec, con, sources_dir, engine, url, homes):
+                if decl.name in stopped:  # a later export of a drifted table must not jump the gap
+                    continue
                 if batch is None:  # vendor B table with no new export: nothing read tonight
                     loads.append(_record_nothing(con, spec, decl, empty_source, load_id))
                     continue
-                loads.append(_load_batch(con, spec, decl, batch, load_id, key, progress))
+                try:
+                    _check_key(spec, decl, batch)
+                    loads.append(_load_batch(con, spec, decl, batch, load_id, key, progress))
+                except SchemaDrift as exc:
+                    log.error("%s", exc)
+                    drifted.append(str(exc))
+                    stopped.add(decl.name)
     finally:
         if engine is not None:
             engine.dispose()
+    if drifted:
+        loaded = sorted({t.source_table for t in loads} - stopped)
+        raise SchemaDrift("\n".join(drifted) + (
+            f"\n(the other {spec.label} tables loaded: {', '.join(loaded)})" if loaded else ""))
     result = SystemLoad(system, load_id, loads, time.perf_counter() - started)
     log.info("%s: %d rows loaded, %d rejected, %d tables in %.1f s", system, result.rows_loaded,
              result.rows_rejected, len(loads), result.seconds)
@@ -227,38 +299,60 @@ class ProgressBars:
         self.bar = None
 
 
+def expected_systems(sources_dir: Path) -> list[str]:
+    """The systems that should have sources: every one live by the world's as-of date (the
+    sources' manifest), whether or not its file is there, so a missing one is an error rather
+    than a system quietly skipped; without a manifest, the systems whose sources exist."""
+    from synthetic_sources.systems.base import GO_LIVE
+
+    try:
+        as_of = json.loads((Path(sources_dir) / MANIFEST).read_text(encoding="utf-8"))["as_of"]
+    except (OSError, ValueError, KeyError):
+        return systems_with_sources(sources_dir)
+    return [system for system in SOURCES if GO_LIVE[system] <= pd.Timestamp(as_of)]
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m warehouse.ingest [SYSTEM ...]``: load LLIF_HOME's sources into its warehouse."""
+    """``python -m warehouse.ingest [SYSTEM ...]``: load LLIF_HOME's sources into its warehouse.
+
+    Every system is tried even when one fails (they are independent), and each failure is
+    printed with what to do; the exit status is 2 if any failed."""
     import argparse
 
     from llif.settings import paths
 
     parser = argparse.ArgumentParser(prog="python -m warehouse.ingest", description=main.__doc__)
-    parser.add_argument("systems", nargs="*", help="default: every system with sources")
+    parser.add_argument("systems", nargs="*", help="default: every system live by the sources' as-of date")
     args = parser.parse_args(argv)
     p = paths()
-    systems = args.systems or systems_with_sources(p.sources)
+    systems = args.systems or expected_systems(p.sources)
     if not systems:
         print(f"llif: no sources in {p.sources}; run `llif sources generate` first.")
         return 2
     bars = ProgressBars()
+    failed = []
     for system in systems:
         try:
             load = ingest_system(system, p.warehouse, progress=bars)
         except (RuntimeError, ValueError, OSError) as exc:  # ours all say what to do
             print(exc)
-            return 2
+            failed.append(system)
+            continue
         except Exception as exc:
             from synthetic_sources.writers.server import SourceServerUnreachable
 
             if not isinstance(exc, SourceServerUnreachable):
                 raise
             print(exc)
-            return 2
+            failed.append(system)
+            continue
         finally:
             bars.close()
         print(f"  {system:<8} {load.rows_loaded:>11,} rows loaded, {load.rows_rejected:,} quarantined "
               f"in {load.seconds:5.1f}s")
+    if failed:
+        print(f"llif: {len(failed)} of {len(systems)} systems not loaded: {', '.join(failed)} (see above)")
+        return 2
     return 0
 
 
@@ -281,11 +375,50 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
         "field VARCHAR, reason VARCHAR, row_values VARCHAR)"
     )
     _run(con,
+        "CREATE TABLE IF NOT EXISTS raw._held_columns (load_id VARCHAR, system VARCHAR, "
+        "source_table VARCHAR, source VARCHAR, column_name VARCHAR, seen_at TIMESTAMP)"
+    )
+    _run(con,
         "CREATE TABLE IF NOT EXISTS identity.source_identifiers (system VARCHAR, "
         "source_table VARCHAR, record_key VARCHAR, ni_raw VARCHAR, ni_clean VARCHAR, "
         "ni_token VARCHAR, first_name VARCHAR, surname VARCHAR, dob_raw VARCHAR, dob DATE, "
         "sex VARCHAR, postcode VARCHAR, _loaded_at TIMESTAMP)"
     )
+
+
+class PseudonymKeyMismatch(IngestError):
+    """The pseudonym key is not the one the warehouse's tokens were made with."""
+
+
+def check_pseudonym_key(con: duckdb.DuckDBPyConnection, key: bytes) -> None:
+    """Refuse a key other than the one the warehouse was built with; record it on first use.
+
+    The fingerprint lives in ``identity._pseudonym_key``. A warehouse built before fingerprints
+    were kept is checked by its own rows instead: the key must give a stored cleaned NI number
+    its stored token. Why refuse: tokens from another key never match the old ones, so the
+    same person would quietly become two (issue 16).
+    """
+    _run(con, "CREATE TABLE IF NOT EXISTS identity._pseudonym_key (fingerprint VARCHAR, first_used_at TIMESTAMP)")
+    mine = pseudonymise.fingerprint(key)
+    stored = [r[0] for r in _run(con, "SELECT DISTINCT fingerprint FROM identity._pseudonym_key").fetchall()]
+    hint = ("set LLIF_PSEUDONYM_KEY (or LLIF_HOME/secrets/pseudonym.key) back to the key this warehouse was "
+            "built with; to change keys on purpose, rebuild the warehouse from the sources with the new one")
+    if stored:
+        if mine not in stored:
+            raise PseudonymKeyMismatch(
+                f"llif: the pseudonym key (fingerprint {mine}) is not the one this warehouse was built with "
+                f"(fingerprint {stored[0]}, identity._pseudonym_key); loading with it would give the same NI "
+                f"numbers new tokens and split people in linkage. {hint}.")
+        return
+    sample = _run(con,
+        "SELECT ni_clean, ni_token FROM identity.source_identifiers "
+        "WHERE ni_clean IS NOT NULL AND ni_token IS NOT NULL ORDER BY system, source_table, record_key LIMIT 1"
+    ).fetchone()
+    if sample is not None and pseudonymise.token(sample[0], key) != sample[1]:
+        raise PseudonymKeyMismatch(
+            f"llif: the pseudonym key (fingerprint {mine}) does not give the tokens already in "
+            f"identity.source_identifiers: this warehouse was built with another key. {hint}.")
+    _run(con, "INSERT INTO identity._pseudonym_key VALUES (?, ?)", [mine, _now()])
 
 
 def _q(name: str) -> str:
@@ -410,17 +543,43 @@ def _check_present(spec: SourceSystem, sources_dir: Path | None, engine, url: st
 
 def _check_key(spec: SourceSystem, decl: SourceTable, batch: Batch) -> None:
     if batch.columns.primary_key and list(batch.columns.primary_key) != list(decl.primary_key):
-        raise IngestError(
+        raise SchemaDrift(
             f"llif: {spec.label} {batch.location} declares primary key {batch.columns.primary_key}, "
             f"but ingest expects {list(decl.primary_key)} (warehouse/source_tables.py); the "
             "source system has changed: update the declaration (and staging) before loading it."
         )
     missing = [c for c in (*decl.primary_key, *([decl.marker] if decl.marker else [])) if c not in batch.columns.names]
     if missing:
-        raise IngestError(
+        raise SchemaDrift(
             f"llif: {spec.label} {batch.location} has no column(s) {missing}, which ingest needs "
             "as key or change marker; the source system has changed: update warehouse/source_tables.py."
         )
+
+
+def _header(batch: Batch) -> list[str]:
+    """The columns the source really has: for a vendor-B file its header line (the batch's
+    columns also hold what the manifest declares, which the file may lack)."""
+    return list(batch.header) if isinstance(batch, CsvBatch) else list(batch.columns.names)
+
+
+def column_drift(spec: SourceSystem, decl: SourceTable, batch: Batch) -> list[str]:
+    """The source's columns against the declaration: raises SchemaDrift when a declared column
+    is missing (naming the file, the column and, as a likely rename, the undeclared ones);
+    returns the undeclared columns, which are held back from raw."""
+    if not decl.columns:
+        return []
+    header = _header(batch)
+    declared = set(decl.columns)
+    extra = [c for c in batch.columns.names if c not in declared]
+    missing = [c for c in decl.columns if c not in header]
+    if missing:
+        renamed = f"; it has undeclared column(s) {extra}: renamed?" if extra else ""
+        where = batch.location if decl.name in batch.location else f"{batch.location} (table {decl.name})"
+        raise SchemaDrift(
+            f"llif: {spec.label} {where} has no column(s) {missing}, declared in "
+            f"warehouse/source_tables.py{renamed} Nothing of {decl.name} was loaded from it (raw keeps its "
+            "last good rows); fix the source, or update the declaration and the staging model.")
+    return extra
 
 
 def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | None,
@@ -437,7 +596,6 @@ def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | 
                 continue
             hwm = _high_water_mark(con, spec.system, decl.name, "server")
             batch = ServerBatch(engine, mask_url(url), spec.database, decl.name, decl.marker, hwm)
-            _check_key(spec, decl, batch)
             yield decl, batch, None
         return
     d = Path(sources_dir)
@@ -451,6 +609,7 @@ def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | 
     else:
         files = [d / f"{spec.database}{SQLITE_SUFFIX}"]
     for path in files:
+        check_sqlite_file(spec, path)
         present = set(sqlite_tables(path))
         for extra in sorted(present - set(spec.tables)):
             log.warning("%s: %s has a table %r that ingest does not declare; not loaded", spec.system, path, extra)
@@ -460,7 +619,6 @@ def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | 
                 continue
             hwm = _high_water_mark(con, spec.system, decl.name, path.stem)
             batch = SqliteBatch(path, decl.name, path.stem, decl.marker, hwm)
-            _check_key(spec, decl, batch)
             yield decl, batch, None
 
 
@@ -513,7 +671,6 @@ def _care_b_plan(spec: SourceSystem, con, folder: Path):
             yield decl, None, newest.name if newest is not None else None
         for path in todo:
             batch = CsvBatch(path, decl.name, entry)
-            _check_key(spec, decl, batch)
             yield decl, batch, None
 
 
@@ -558,6 +715,19 @@ def _stage(con, batch: Batch, raw_names: list[str], progress: Progress | None) -
     return n
 
 
+_STRPTIME = {"dd/mm/yyyy": "%d/%m/%Y", "yyyymmdd": "%Y%m%d", "dd.mm.yyyy": "%d.%m.%Y"}
+
+
+def _date_unreadable(text: str, form: str) -> str:
+    """SQL true when ``text`` (non-empty) is not a real date in ``form``: the same parse as the
+    staging models' (dbt_project/macros/parse_dates.sql), so what passes here parses there."""
+    if form == "iso":
+        return f"TRY_CAST({text} AS TIMESTAMP) IS NULL"
+    if form not in _STRPTIME:
+        raise ValueError(f"llif: unknown date form {form!r} in warehouse/source_tables.py DATES")
+    return f"TRY_STRPTIME({text}, '{_STRPTIME[form]}') IS NULL"
+
+
 def _reject_rows(con, decl: SourceTable, raw_of: dict[str, str], target: dict[str, str],
                  stage_types: dict[str, str], dropped: set[str]) -> None:
     """Fill ``_rejected (_row, field, reason)``: the first thing wrong with each bad row."""
@@ -579,6 +749,12 @@ def _reject_rows(con, decl: SourceTable, raw_of: dict[str, str], target: dict[st
                 f"{c} IS NOT NULL AND ({bad})", _lit(source_name),
                 f"'value ' || CAST({c} AS VARCHAR) || ' is not a valid {want}'",
             ))
+    for source_name, form in decl.dates.items():
+        if source_name in dropped or source_name not in raw_of:
+            continue
+        text = f"NULLIF(trim(CAST({_q(raw_of[source_name])} AS VARCHAR)), '')"
+        checks.append((f"{text} IS NOT NULL AND {_date_unreadable(text, form)}", _lit(source_name),
+                       f"'value ' || {text} || ' is not a date in the form {form}'"))
     if decl.marker is not None:
         m = f"CAST({_q(raw_of[decl.marker])} AS VARCHAR)"
         checks.append((f"{m} IS NULL", _lit(decl.marker), "'change marker is missing'"))
@@ -686,7 +862,12 @@ def _load_batch(con, spec: SourceSystem, decl: SourceTable, batch: Batch, load_i
             f"llif: {batch.location}: columns {clash or names} clash with each other or with "
             "ingest's own columns once lower-cased; rename them in the source or map them here."
         )
-    if person:
+    held = column_drift(spec, decl, batch)
+    for c in held:
+        log.warning("%s: %s has a column %r that warehouse/source_tables.py does not declare; held back "
+                    "from raw (raw._held_columns) until it is declared", system, batch.location, c)
+    dropped |= set(held)
+    if person and not decl.columns:
         for c in names:
             if c not in dropped and c not in decl.primary_key and _IDENTIFYING.search(c) and c not in (
                     person.sex, person.record_key):
@@ -774,6 +955,9 @@ def _load_batch(con, spec: SourceSystem, decl: SourceTable, batch: Batch, load_i
                 _run(con, "INSERT INTO identity.source_identifiers SELECT * FROM _ident")
             _quarantine_rejected(con, system, decl, batch, raw_of, dropped, load_id)
         _quarantine_broken(con, system, decl, batch, load_id)
+        for c in held:
+            _run(con, "INSERT INTO raw._held_columns VALUES (?, ?, ?, ?, ?, ?)",
+                 [load_id, system, decl.name, batch.source, c, now])
         _run(con,
             "INSERT INTO raw._load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [load_id, system, decl.name, batch.source, started, _now(), rows_read + len(batch.broken),

@@ -108,3 +108,14 @@ def ni_tokens(cleaned, key: bytes) -> pd.Series:
     codes, uniques = pd.factorize(s, use_na_sentinel=True)
     table = np.array([token(str(u), key) for u in uniques] + [None], dtype=object)
     return pd.Series(table[codes], dtype=object)
+
+
+FINGERPRINT_TEXT = "llif pseudonym key fingerprint v1"
+
+
+def fingerprint(key: bytes) -> str:
+    """A short public name for ``key`` (an HMAC under it of a fixed text): equal keys give
+    equal fingerprints, and the fingerprint tells nothing of the key. The warehouse keeps the
+    fingerprint of the key it was built with, so a different key is refused instead of giving
+    the same NI number a second token (which would silently split people in linkage)."""
+    return hmac.new(key, FINGERPRINT_TEXT.encode("utf-8"), hashlib.sha256).hexdigest()[:16]

@@ -285,8 +285,11 @@ class CsvBatch(Batch):
         self.location = str(self.path)
         self.broken = []
         declared = manifest_entry.get("columns", {})
-        with open(self.path, encoding="utf-8", newline="") as fh:
+        with open(self.path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
             header = next(csv.reader(fh), None)
+        if header and any(_undecodable(c) for c in header):
+            raise ValueError(f"llif: {self.path}: the header line is not valid UTF-8; nothing of it was loaded. "
+                             "Ask care vendor B to re-send this export in UTF-8.")
         if not header:
             raise ValueError(f"llif: {self.path} is empty (not even a header line); ask care vendor B to re-send it.")
         self.header = header
@@ -300,7 +303,9 @@ class CsvBatch(Batch):
         position = {c: i for i, c in enumerate(self.header)}
         records: list[list[str]] = []
         starts: list[int] = []
-        with open(self.path, encoding="utf-8", newline="") as fh:
+        # bytes that are not UTF-8 survive decoding as lone surrogates, so the one line that has
+        # them is set aside with its line number instead of the whole file failing unnamed
+        with open(self.path, encoding="utf-8", errors="surrogateescape", newline="") as fh:
             reader = csv.reader(fh)
             last = 0
             try:
@@ -308,6 +313,12 @@ class CsvBatch(Batch):
                     start, last = last + 1, reader.line_num
                     if i == 0:
                         continue  # the header
+                    bad = next((j for j, v in enumerate(record) if _undecodable(v)), None)
+                    if bad is not None:
+                        field = self.header[bad] if bad < width else f"field {bad + 1}"
+                        self.broken.append(Broken(
+                            start, f"line is not valid UTF-8 (in {field})", [_shown(v) for v in record]))
+                        continue
                     if len(record) == width:
                         records.append(record)
                         starts.append(start)
@@ -333,6 +344,15 @@ class CsvBatch(Batch):
                 values = pa.nulls(len(starts), pa.string())
             arrays.append(values)
         yield pa.Table.from_arrays(arrays, names=[ROW, *self.columns.names])
+
+
+def _undecodable(text: str) -> bool:
+    """Did decoding with ``surrogateescape`` meet bytes that are not UTF-8?"""
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _shown(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def read_manifest(folder: Path) -> dict:

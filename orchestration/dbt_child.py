@@ -1,0 +1,50 @@
+"""``llif-dbt``: dbt, made to die with the process that started it.
+
+Why: dagster-dbt starts dbt as a plain child process. When the run's process is killed hard
+(``kill -9``, the OOM killer), nothing forwards the stop and dbt lives on as an orphan (parent
+PID 1) that keeps DuckDB's write lock and half of tonight's models (issue 16). Linux's
+"parent-death signal" closes that gap at the kernel: this wrapper asks for SIGKILL when its
+parent goes, then becomes dbt itself (``exec``, same PID, the setting kept), so dagster-dbt sees
+and stops the very dbt process as before.
+
+``LLIF_DBT_EXECUTABLE`` names the program to become (default: the venv's ``dbt`` beside this
+interpreter); the tests use it to stand in a long sleep. Off Linux there is no parent-death
+signal and the wrapper is a plain ``exec``. The umask is set to 077 first: what dbt creates (the
+warehouse's WAL, its run files) is the owner's only (issue 16, point 3).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+from pathlib import Path
+
+PR_SET_PDEATHSIG = 1
+
+
+def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
+    """Ask the kernel to send ``sig`` to this process when its parent ends; False where unsupported."""
+    if not sys.platform.startswith("linux"):
+        return False
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+
+
+def target() -> str:
+    return os.environ.get("LLIF_DBT_EXECUTABLE") or str(Path(sys.executable).parent / "dbt")
+
+
+def main() -> None:
+    parent = os.getppid()
+    set_parent_death_signal()
+    if os.getppid() != parent:  # the parent died before the signal was set: nobody to work for
+        raise SystemExit(1)
+    os.umask(0o077)  # dbt writes the warehouse (identity included) and its WAL: owner-only
+    program = target()
+    os.execv(program, [program, *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()
