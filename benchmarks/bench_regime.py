@@ -54,7 +54,7 @@ keep = [k for k in graph.get_all_asset_keys()
         if k.path[0] not in after and not k.path[-1].startswith("stg_forecast__")]
 result = defs.resolve_job_def("nightly_refresh").execute_in_process(
     instance=dg.DagsterInstance.ephemeral(), asset_selection=keep, tags={"llif/run_date": "2026-11-01"})
-print(json.dumps({"success": result.success}))
+print("LLIF_NIGHT " + json.dumps({"success": result.success}))
 """
 
 
@@ -73,8 +73,9 @@ def _world(home: Path, scale: float, seed: int, changes: list[dict]) -> float:
 def _night(home: Path) -> float:
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", _NIGHT], env=_env(home), cwd=ROOT, capture_output=True, text=True)
-    last = out.stdout.strip().splitlines()[-1:] if out.stdout.strip() else []
-    if out.returncode != 0 or not last or not json.loads(last[0]).get("success"):
+    # the night's own line (Dagster and dbt print to stdout too)
+    last = [line.removeprefix("LLIF_NIGHT ") for line in out.stdout.splitlines() if line.startswith("LLIF_NIGHT ")]
+    if out.returncode != 0 or not last or not json.loads(last[-1]).get("success"):
         tail = "\n".join((out.stderr or "").splitlines()[-40:])
         raise SystemExit(f"the nightly pipeline failed in {home}:\n{tail}")
     return time.perf_counter() - started
