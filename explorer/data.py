@@ -95,8 +95,15 @@ def connect(path: Path | str, retries: int = 4, wait: float = 0.5):
         con.close()
 
 
+# the schema named as a qualifier, quoted or not ("identity".x, [identity].x, main.identity.x),
+# made the default (USE identity, SET schema / search_path), or read through its staging views
+_IDENTITY = re.compile(
+    r"""["`\[]?\bidentity\b["`\]]?\s*\.|\buse\s+["`\[]?identity\b|\b(schema|search_path)\b[^;]*\bidentity\b|stg_identity""",
+    re.IGNORECASE)
+
+
 def _check_sql(sql: str) -> None:
-    if re.search(r"\bidentity\s*\.|stg_identity", sql, re.IGNORECASE):
+    if _IDENTITY.search(sql):
         raise PermissionError("the explorer never reads the restricted identity schema")
 
 

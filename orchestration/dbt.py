@@ -8,6 +8,7 @@ that says so.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -50,3 +51,23 @@ def manifest_path():
             "(make demo, make ui and make test do this for you)"
         )
     return path
+
+
+KEEP_RUN_TARGETS = 3   # each dbt invocation's own target folder (manifest, run results, compiled SQL)
+
+
+def prune_run_targets(target_path: Path, keep: int = KEEP_RUN_TARGETS) -> list[Path]:
+    """Remove all but the newest ``keep`` target folders of the asset that wrote ``target_path``.
+
+    Why: dagster-dbt gives every invocation a folder of its own (``<asset>-<run>-<id>``), about
+    47 MB a night at scale 1.0, and never removes one, so a year of nights fills the disk. The
+    newest few are kept for whoever is debugging a night; the current one is never removed."""
+    target_path = Path(target_path)
+    prefix = target_path.name.split("-")[0]
+    folders = [p for p in target_path.parent.glob(f"{prefix}-*") if p.is_dir() and p != target_path]
+    folders.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    removed = folders[max(keep - 1, 0):]
+    for old in removed:
+        shutil.rmtree(old, ignore_errors=True)
+    return removed
+

@@ -117,6 +117,13 @@ def test_the_explorer_never_reads_identity(warehouse):
         data.read(warehouse, {"x": "select * from identity.person_xref"})
     with pytest.raises(PermissionError):
         data.read(warehouse, {"x": "select * from staging.stg_identity__person_xref"})
+    # quoted, bracketed, catalogue-qualified, or made the default schema
+    for sql in ('select * from "identity".source_identifiers', "select * from [identity].person_xref",
+                'select * from warehouse."IDENTITY" . person_xref', "use identity; select * from person_xref",
+                "set schema = 'identity'", "set search_path = 'identity'"):
+        with pytest.raises(PermissionError):
+            data._check_sql(sql)
+    data._check_sql("select identity_rate, 'identity' as label from marts.fct_linkage")   # words, not the schema
     # no loader's SQL names it either
     source = (ROOT / "explorer" / "data.py").read_text()
     assert "from identity" not in source.lower()

@@ -7,6 +7,7 @@ after forecast/scenario_forecasts because the forecast schema exists only once i
 
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -15,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from orchestration.assets.forecast import SCENARIO_FORECASTS
 from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.dbt import manifest_path, project
+from orchestration.dbt import manifest_path, project, prune_run_targets
 from orchestration.resources import LlifHome
 
 DBT_DOCS = dg.AssetKey(["dbt_docs"])
@@ -62,6 +63,8 @@ def _stream_ending_dbt(invocation):
             invocation.process.kill()
             invocation.process.wait(timeout=10)
         raise
+    target = Path(invocation.target_path)
+    prune_run_targets(target if target.is_absolute() else Path(invocation.project_dir) / target)
 
 
 def _translator() -> LlifTranslator:
