@@ -6,6 +6,7 @@ after forecast/scenario_forecasts because the forecast schema exists only once i
 """
 
 
+import contextlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,8 @@ def _stream_ending_dbt(invocation):
             invocation.process.wait(timeout=10)
         raise
     target = Path(invocation.target_path)
-    prune_run_targets(target if target.is_absolute() else Path(invocation.project_dir) / target)
+    with contextlib.suppress(OSError):   # housekeeping never fails a night
+        prune_run_targets(target if target.is_absolute() else Path(invocation.project_dir) / target)
 
 
 def _translator() -> LlifTranslator:
