@@ -31,6 +31,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "regime.json"
+
+sys.path.insert(0, str(ROOT))
+from benchmarks.bench_refresh import NIGHT_MARK, night_report  # noqa: E402  (how a night child reports)
+
 UNTIL = "2026-10-31"
 
 # which forecast KPI and which warehouse count measure each flow
@@ -54,8 +58,8 @@ keep = [k for k in graph.get_all_asset_keys()
         if k.path[0] not in after and not k.path[-1].startswith("stg_forecast__")]
 result = defs.resolve_job_def("nightly_refresh").execute_in_process(
     instance=dg.DagsterInstance.ephemeral(), asset_selection=keep, tags={"llif/run_date": "2026-11-01"})
-print("LLIF_NIGHT " + json.dumps({"success": result.success}))
-"""
+print(NIGHT_MARK + json.dumps({"success": result.success}))
+""".replace("NIGHT_MARK", repr(NIGHT_MARK))
 
 
 def _env(home: Path) -> dict:
@@ -73,9 +77,7 @@ def _world(home: Path, scale: float, seed: int, changes: list[dict]) -> float:
 def _night(home: Path) -> float:
     started = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", _NIGHT], env=_env(home), cwd=ROOT, capture_output=True, text=True)
-    # the night's own line (Dagster and dbt print to stdout too)
-    last = [line.removeprefix("LLIF_NIGHT ") for line in out.stdout.splitlines() if line.startswith("LLIF_NIGHT ")]
-    if out.returncode != 0 or not last or not json.loads(last[-1]).get("success"):
+    if out.returncode != 0 or NIGHT_MARK not in out.stdout or not night_report(out.stdout).get("success"):
         tail = "\n".join((out.stderr or "").splitlines()[-40:])
         raise SystemExit(f"the nightly pipeline failed in {home}:\n{tail}")
     return time.perf_counter() - started

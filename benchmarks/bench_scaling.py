@@ -43,6 +43,9 @@ RESULTS = ROOT / "benchmarks" / "results" / "scaling.json"
 PEOPLE_AT_SCALE_1 = 34482   # the scale-1.0 world's forecast census (results/forecast.json)
 
 sys.path.insert(0, str(ROOT))
+# the night as bench_refresh runs it (one script, one way to read its result)
+from benchmarks.bench_refresh import _CHILD as _NIGHT_CHILD  # noqa: E402
+from benchmarks.bench_refresh import night_report  # noqa: E402
 
 _FORECAST_CHILD = f"""
 import json, sys, time
@@ -69,19 +72,6 @@ print(json.dumps({{"people": int(inputs.n_people), "setup_seconds": round(setup,
                   "runs_per_replication": len(res.values) + len(res.unconstrained), "person_months": pm}}))
 """
 
-_NIGHT_CHILD = """
-import json
-import dagster as dg
-from llif.dbt_manifest import ensure
-ensure()
-from orchestration.definitions import defs
-result = defs.resolve_job_def("nightly_refresh").execute_in_process(instance=dg.DagsterInstance.ephemeral())
-steps = {}
-for event in result.all_events:
-    if event.event_type_value == "STEP_SUCCESS":
-        steps[event.step_key] = round(event.event_specific_data.duration_ms / 1000, 1)
-print(json.dumps({"success": result.success, "steps": steps}))
-"""
 
 
 def run_child(args: list[str], home: Path | None = None) -> tuple[dict, str]:
@@ -169,7 +159,7 @@ def night_part(scales: list[float], result: dict, keep: Path | None) -> None:
                     row[name], _ = run_child([sys.executable, "-m", "llif", "sources", "advance", "--days", "1"], home)
                 else:
                     timing, out = run_child([sys.executable, "-c", _NIGHT_CHILD], home)
-                    report = json.loads(out.strip().splitlines()[-1])
+                    report = night_report(out)
                     if not report["success"]:
                         raise SystemExit(f"the {name} at scale {scale} failed")
                     row[name] = {**timing, "steps": report["steps"], "slowest_dbt_nodes": _slowest_dbt_nodes(8)}
