@@ -204,7 +204,7 @@ def environment() -> dict[str, str]:
 
 def start(only: list[str] | None = None, host: str | None = None, ports: Ports = Ports()) -> dict[str, subprocess.Popen]:
     env = environment()
-    if only is None or {"dagster-webserver", "dagster-daemon"} & set(only):
+    if not only or {"dagster-webserver", "dagster-daemon"} & set(only):
         create_dagster_storage()
     procs = {}
     for name, cmd in commands(host, ports).items():

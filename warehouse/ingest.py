@@ -303,7 +303,7 @@ def expected_systems(sources_dir: Path) -> list[str]:
     """The systems that should have sources: every one live by the world's as-of date (the
     sources' manifest), whether or not its file is there, so a missing one is an error rather
     than a system quietly skipped; without a manifest, the systems whose sources exist."""
-    from synthetic_sources.systems.base import GO_LIVE
+    from warehouse.reconcile import GO_LIVE  # the warehouse's own record of when each system went live
 
     try:
         as_of = json.loads((Path(sources_dir) / MANIFEST).read_text(encoding="utf-8"))["as_of"]
