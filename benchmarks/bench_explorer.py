@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--scale-up", type=int, default=1, help="repeat every person K times (see the docstring)")
     parser.add_argument("--no-what-if", action="store_true")
     args = parser.parse_args(argv)
-    from llif.settings import paths
+    from contracts.settings import paths
 
     source = Path(args.warehouse) if args.warehouse else (paths().warehouse if paths().warehouse.exists() else DEV)
     with tempfile.TemporaryDirectory() as tmp:

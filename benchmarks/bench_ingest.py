@@ -49,7 +49,7 @@ _CHILD = """
 import json, sys, time
 from pathlib import Path
 from warehouse.ingest import ingest_system, systems_with_sources
-from llif.settings import paths
+from contracts.settings import paths
 p = paths()
 out = {}
 for system in systems_with_sources(p.sources):

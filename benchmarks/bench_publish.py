@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from llif.settings import paths
+from contracts.settings import paths
 from warehouse.published import publish
 
 RESULTS = Path(__file__).resolve().parent / "results" / "publish.json"

@@ -37,7 +37,7 @@ class AuditUnavailable(RuntimeError):
 
 
 def audit_file(home: Path | None = None) -> Path:
-    from llif.settings import paths
+    from contracts.settings import paths
 
     return paths(home).audit
 

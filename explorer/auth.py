@@ -74,7 +74,7 @@ def check_password(password: str, stored: str) -> bool:
 
 
 def accounts_file(home: Path | None = None) -> Path:
-    from llif.settings import paths
+    from contracts.settings import paths
 
     return paths(home).accounts
 
@@ -145,7 +145,7 @@ def authenticate(name: str, password: str, path: Path | None = None) -> User | N
 
 
 def oidc_config_file(home: Path | None = None) -> Path:
-    from llif.settings import paths
+    from contracts.settings import paths
 
     return paths(home).accounts.parent / "explorer_oidc.toml"
 

@@ -273,7 +273,7 @@ def print_pdf(html_path: Path | str, pdf_path: Path | str | None = None, chromiu
 
 
 def main(argv: list[str] | None = None) -> None:
-    from llif.settings import paths
+    from contracts.settings import paths
 
     parser = argparse.ArgumentParser(description="write tonight's planning report (HTML)")
     parser.add_argument("warehouse", nargs="?", default=None)

@@ -440,7 +440,7 @@ if __name__ == "__main__":
 def build_sample_home(home: Path | str, **kwargs) -> Path:
     """A made-up LLIF_HOME as the explorer meets one in production: the sample warehouse built
     and published (``warehouse.published``), which is the copy the explorer reads."""
-    from llif.settings import paths
+    from contracts.settings import paths
     from warehouse.published import publish
 
     p = paths(Path(home))

@@ -22,7 +22,7 @@ MAX_DESCRIPTION = 2000
 
 
 def saved_dir(home: Path | None = None) -> Path:
-    from llif.settings import paths
+    from contracts.settings import paths
 
     return paths(home).scenarios
 

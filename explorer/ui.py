@@ -28,7 +28,7 @@ def warehouse_path() -> Path:
     on a half-refreshed night. Tests may point a session at another file."""
     if "warehouse_path" in st.session_state:
         return Path(st.session_state["warehouse_path"])
-    from llif.settings import paths
+    from contracts.settings import paths
     from warehouse.published import current
 
     p = paths()

@@ -2,7 +2,7 @@
 
 Plain functions, called by the alert sensors (``orchestration/alerts.py``) that the
 dagster-daemon runs, so an alert needs no UI open and no one watching. Settings come from the
-environment (``llif.settings.ServiceSettings``): ``LLIF_SMTP_HOST`` and ``LLIF_ALERT_TO`` at
+environment (``contracts.settings.ServiceSettings``): ``LLIF_SMTP_HOST`` and ``LLIF_ALERT_TO`` at
 least; ``LLIF_ALERT_WEBHOOK`` for a JSON POST (Teams, Slack or any incident tool's inbound hook).
 A sending failure is raised, never swallowed: the sensor's tick then fails and shows in Dagster.
 """
@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
 
-from llif.settings import ServiceSettings, service_settings
+from contracts.settings import ServiceSettings, service_settings
 
 
 class AlertNotConfigured(RuntimeError):

@@ -104,7 +104,7 @@ def _sources(args) -> int:
         result = api.generate(
             scale=args.scale, seed=args.seed, until=args.until, replace=args.replace, servers=servers, progress=True
         )
-        from llif.settings import paths
+        from contracts.settings import paths
 
         p = paths()
         print(f"llif: world generated to {result.as_of.date()} in {result.seconds:.0f}s")

@@ -47,7 +47,7 @@ def _address(target: str) -> tuple[str, str, int]:
 def check_target(target: str, timeout: float = 5.0, login: bool = True) -> Checked:
     """Raise ConnectionCheckFailed with what to set unless ``target`` answers (and lets dbt in)."""
     if target == "duckdb":
-        from llif.settings import paths
+        from contracts.settings import paths
 
         path = paths().warehouse
         return Checked(target, str(path), f"llif: target duckdb: the embedded warehouse {path}"

@@ -15,8 +15,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from contracts.settings import paths
 from llif.dbt_manifest import DBT_DIR
-from llif.settings import paths
 
 
 class DocsFailed(RuntimeError):

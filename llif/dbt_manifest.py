@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from llif.settings import IN_CHECKOUT, dbt_project_dir, paths
+from contracts.settings import IN_CHECKOUT, dbt_project_dir, paths
 
 DBT_DIR = dbt_project_dir()
 

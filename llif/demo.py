@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from llif.settings import paths
+from contracts.settings import paths
 
 
 def run(scale: float = 1.0, seed: int | None = None, replications: int | None = None) -> int:

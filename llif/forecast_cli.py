@@ -73,7 +73,7 @@ def _inputs(args):
 
     path = Path(args.warehouse) if args.warehouse else None
     if path is None:
-        from llif.settings import paths
+        from contracts.settings import paths
 
         path = paths().warehouse
     if not path.exists():
@@ -128,7 +128,7 @@ def run_forecast_command(args) -> int:
             return 2
         tables_for = None
         if args.tables == "production":
-            from llif.settings import paths
+            from contracts.settings import paths
             from models_ml.forecast_tables import production_tables
 
             tables_for = production_tables(paths().backtest_models, retrain=args.retrain)

@@ -26,7 +26,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from llif.settings import PROJECT_ROOT
+from contracts.settings import PROJECT_ROOT
 
 
 def _tracked_files(root: Path) -> list[Path]:

@@ -27,7 +27,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from llif.settings import PROJECT_ROOT, paths, service_settings
+from contracts.settings import PROJECT_ROOT, paths, service_settings
 
 SERVICES = ("dagster-webserver", "dagster-daemon", "mlflow", "explorer", "dbt-docs")
 

@@ -1,7 +1,7 @@
 """MLflow for llif: where runs live, how they are tagged, and the champion/challenger registry.
 
 Convention 7: SQLite tracking and an absolute artifact location, both under LLIF_HOME and both
-taken from llif.settings (never from environment variables here), so a home directory carries
+taken from contracts.settings (never from environment variables here), so a home directory carries
 its whole model history with it. Every registered model has at most one ``champion`` (what
 everything downstream loads) and one ``challenger`` (last night's training, until the gate
 decides).
@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from llif.settings import PROJECT_ROOT, Paths, paths
+from contracts.settings import PROJECT_ROOT, Paths, paths
 
 EXPERIMENT = "llif-transition-models"
 CHAMPION = "champion"
@@ -30,7 +30,7 @@ class Tracking:
 
     @classmethod
     def from_paths(cls, p: Paths | None = None, experiment: str = EXPERIMENT) -> "Tracking":
-        from llif.settings import service_settings
+        from contracts.settings import service_settings
 
         p = p or paths()  # SQLite under LLIF_HOME unless the operator set LLIF_MLFLOW_TRACKING_URI
         return cls(service_settings().mlflow_tracking_uri(p), Path(p.mlartifacts).resolve().as_uri(), experiment)

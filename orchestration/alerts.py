@@ -33,7 +33,7 @@ def _failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, 
 
 
 def _configured() -> str | None:
-    from llif.settings import service_settings
+    from contracts.settings import service_settings
 
     s = service_settings()
     if (s.smtp_host and s.alert_to) or s.alert_webhook:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from llif.settings import PACKAGED_DBT_PROJECT, dbt_project_dir, paths
+from contracts.settings import PACKAGED_DBT_PROJECT, dbt_project_dir, paths
 
 DBT_DIR = dbt_project_dir()
 

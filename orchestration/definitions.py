@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from llif.settings import paths
+from contracts.settings import paths
 from orchestration.alerts import alert_sensors
 from orchestration.assets.dbt import build_dbt_assets
 from orchestration.assets.forecast import forecast_assets

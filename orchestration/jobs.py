@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from llif.settings import service_settings
+from contracts.settings import service_settings
 from orchestration.night import RUN_DATE_TAG, TIMEZONE, WEEKLY_TAG
 
 nightly_job = dg.define_asset_job(

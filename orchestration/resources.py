@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from llif.settings import paths
+from contracts.settings import paths
 
 
 class LlifHome(dg.ConfigurableResource):

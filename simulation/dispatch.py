@@ -7,7 +7,7 @@ result comes back tagged with its replication numbers. So the same forecast is t
 bit for bit whatever runs it; ``tests/test_dispatch.py`` checks that with a local Dask cluster
 and local Ray.
 
-The choice is a setting (``llif.settings.dispatch_settings``: ``LLIF_DISPATCH`` =
+The choice is a setting (``contracts.settings.dispatch_settings``: ``LLIF_DISPATCH`` =
 ``local`` | ``dask`` | ``ray``, ``LLIF_DISPATCH_ADDRESS`` for an existing cluster), so the
 nightly job and ``llif forecast run`` take it without a code change; ``docs/dispatch.md`` says
 how to point it at a cluster. Dagster stays the orchestrator: the forecast asset is one step
@@ -58,7 +58,7 @@ class Dispatch:
 
 def from_settings() -> Dispatch:
     """The dispatch the environment asks for (``LLIF_DISPATCH``, ``LLIF_DISPATCH_ADDRESS``)."""
-    from llif.settings import dispatch_settings
+    from contracts.settings import dispatch_settings
 
     backend, address = dispatch_settings()
     return Dispatch(backend, address)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from llif.settings import Paths
-from llif.settings import paths as llif_paths
+from contracts.settings import Paths
+from contracts.settings import paths as llif_paths
 from synthetic_sources.systems.base import SYSTEMS, DefectRates
 from synthetic_sources.truth_store import TruthStore
 from synthetic_sources.world import ConfigError, WorldConfig, continue_world, simulate_world
@@ -107,7 +107,7 @@ def _home_is_empty(p: Paths) -> bool:
 
 
 def _server_urls_for(manifest: dict, overrides: dict[str, str]) -> dict[str, str]:
-    from llif.settings import server_url
+    from contracts.settings import server_url
 
     urls = {}
     for system, stored in manifest.get("servers", {}).items():

@@ -102,7 +102,7 @@ EXPECTED_CHARTS = {  # at least this many charts with a forecast and ML tables
 
 @pytest.mark.parametrize("page", [p for p, _, _ in PAGES])
 def test_every_page_renders_with_a_forecast_and_speaks_plainly(page, full_home, monkeypatch):
-    monkeypatch.setenv("LLIF_HOME", str(full_home))  # the path comes from llif.settings, as in production
+    monkeypatch.setenv("LLIF_HOME", str(full_home))  # the path comes from contracts.settings, as in production
     at = _run(page)
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]

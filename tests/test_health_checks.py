@@ -77,8 +77,8 @@ def test_the_alert_reaches_an_smtp_server(tmp_path):
     aiosmtpd = pytest.importorskip("aiosmtpd.controller")
     from aiosmtpd.handlers import Message
 
+    from contracts.settings import ServiceSettings
     from llif import alerts
-    from llif.settings import ServiceSettings
 
     got = []
 

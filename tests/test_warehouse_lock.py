@@ -94,7 +94,7 @@ def test_dbt_waits_for_the_file_too():
     that holds the file when the build starts."""
     import yaml
 
-    from llif.settings import dbt_project_dir
+    from contracts.settings import dbt_project_dir
 
     profile = yaml.safe_load((Path(dbt_project_dir()) / "profiles.yml").read_text())
     retries = profile["llif"]["outputs"]["duckdb"]["retries"]

@@ -56,7 +56,7 @@ def test_the_wheel_carries_the_dbt_project_scenarios_and_workspace(installed):
     out = json.loads(_run(py, tmp, """
         import json, llif, orchestration.dbt as d
         from llif import services
-        from llif.settings import paths
+        from contracts.settings import paths
         from simulation.scenarios import shipped_scenarios
         from orchestration.definitions import defs
         keys = [k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()]

@@ -217,7 +217,7 @@ def ingest_system(
     if sources_dir is not None and url is not None:
         raise ValueError(f"llif: ingest {system}: give sources_dir or url, not both.")
     if sources_dir is None and url is None:
-        from llif.settings import paths, server_url
+        from contracts.settings import paths, server_url
 
         url = server_url(system) if spec.server else None
         if url is None:
@@ -319,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
     printed with what to do; the exit status is 2 if any failed."""
     import argparse
 
-    from llif.settings import paths
+    from contracts.settings import paths
 
     parser = argparse.ArgumentParser(prog="python -m warehouse.ingest", description=main.__doc__)
     parser.add_argument("systems", nargs="*", help="default: every system live by the sources' as-of date")

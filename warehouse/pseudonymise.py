@@ -36,7 +36,7 @@ class PseudonymKeyError(RuntimeError):
 
 
 def key_path(home: Path | None = None) -> Path:
-    from llif.settings import paths
+    from contracts.settings import paths
 
     return paths(home).home / KEY_FILE
 

@@ -53,7 +53,7 @@ class ValidationResult:
 
 def has_truth(home: Path) -> bool:
     """The same test ``synthetic_sources.api.load_truth`` makes before reading."""
-    from llif.settings import paths
+    from contracts.settings import paths
     from synthetic_sources.truth_store import TruthStore
 
     return TruthStore(paths(Path(home)).truth).exists()

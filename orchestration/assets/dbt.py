@@ -104,8 +104,8 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
               description="The dbt docs site (every model, column, test and the lineage, with tonight's catalogue) "
                           "as one static page, LLIF_HOME/dbt_docs/index.html; served by `make ui`.")
     def dbt_docs(llif: LlifHome) -> dg.MaterializeResult:
+        from contracts.settings import paths
         from llif.dbt_docs import build_docs
-        from llif.settings import paths
 
         page = build_docs(llif.warehouse, paths(llif.root).dbt_docs)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)),

@@ -55,8 +55,8 @@ class BacktestConfig(dg.Config):
     can_subset=False,   # one run: the scenarios' differences from the baseline need its random numbers
 )
 def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: ForecastConfig):
+    from contracts.settings import paths
     from explorer.scenario_store import nightly_scenarios
-    from llif.settings import paths
     from simulation.forecast_inputs import build_forecast_inputs
     from simulation.inputs import save_inputs
     from simulation.outputs import write_forecast
@@ -113,7 +113,7 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
 def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestConfig) -> dg.MaterializeResult:
     import mlflow
 
-    from llif.settings import paths
+    from contracts.settings import paths
     from models_ml.forecast_tables import production_tables
     from simulation.backtest import run_backtests, write_backtest
     from warehouse import duck
@@ -159,8 +159,8 @@ def _series_markdown(table) -> str:
           description="Tonight's printable report: HTML (interactive charts) and the same printed to PDF by "
                       "headless Chromium: the overview, the main charts and the scenario comparison.")
 def nightly_report(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
+    from contracts.settings import paths
     from explorer.report import PdfUnavailable, build_report, print_pdf
-    from llif.settings import paths
 
     out = build_report(llif.warehouse, paths(llif.root).reports)
     metadata = {"path": dg.MetadataValue.path(str(out)), "size_kb": round(out.stat().st_size / 1024)}

@@ -27,7 +27,7 @@ GATE_TOLERANCE = 0.01  # relative held-out log loss a challenger may lose (docs/
 
 
 def _tracking(llif: LlifHome):
-    from llif.settings import paths
+    from contracts.settings import paths
     from models_ml.tracking import Tracking
 
     return Tracking.from_paths(paths(llif.root))

@@ -21,7 +21,7 @@ PUBLISHED = dg.AssetKey(["published", "warehouse"])
           description="What the explorer reads: a copy of tonight's marts, models and forecasts (never identity), "
                       "switched to in one step once the whole night has succeeded.")
 def published_warehouse(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
-    from llif.settings import paths
+    from contracts.settings import paths
     from warehouse.published import publish
 
     p = paths(llif.root)
