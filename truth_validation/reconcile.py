@@ -62,13 +62,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-GO_LIVE = {
-    "crm": pd.Timestamp("1998-01-01"),
-    "assets": pd.Timestamp("2003-01-01"),
-    "care_a": pd.Timestamp("2009-01-01"),
-    "care_b": pd.Timestamp("2014-01-01"),
-    "domcare": pd.Timestamp("2015-01-01"),
-}
+from contracts.sources import source_systems
+
+# when each system started keeping records, as its source contract says
+GO_LIVE = {name: spec.go_live for name, spec in source_systems().items()}
 HOUSING_STATES = ("general_needs", "sheltered", "extra_care", "temporary")
 CARE_STATES = ("residential_care", "nursing_care")
 AWAY_STATES = ("hospital", "hospice")
