@@ -226,9 +226,9 @@ class SqliteBatch(Batch):
         # spawn, not fork: the parent holds DuckDB's threads, which a forked child must not inherit
         import multiprocessing
 
-        from llif.shutdown import pool_ends_with_caller
+        from contracts.shutdown import pool_ends_with_caller
 
-        # a stopped ingest ends its readers at once (llif/shutdown.py)
+        # a stopped ingest ends its readers at once (contracts/shutdown.py)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool, \
                 pool_ends_with_caller(pool):
             pending = set()

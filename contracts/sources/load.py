@@ -35,7 +35,7 @@ _TABLE_KEYS = {"primary_key", "columns", "dates", "person", "change_marker"}
 _PERSON_KEYS = {"record_key", "ni", "first_name", "surname", "dob", "dob_format", "sex", "sex_codes",
                 "key_prefixed_by_source", "extra_identifiers"}
 _LAYOUT_KEYS = {"kind", "path", "export_file", "manifest", "suffix"}
-DBT_ROLES = ("person_records", "care_stays")
+DBT_ROLES = ("person_records", "person_record_key", "care_stays")
 
 
 def read_contract(path: Path) -> SourceSystem:
