@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from contracts.settings import IN_CHECKOUT, dbt_project_dir, paths
-from contracts.sources import contract_folders, dbt_source_systems
+from contracts.settings import IN_CHECKOUT, dbt_project_dir
+from contracts.sources import contract_folders
+from orchestration.dbt_child import dbt_environment
 
 DBT_DIR = dbt_project_dir()
 
@@ -21,8 +21,9 @@ def ensure(force: bool = False) -> Path:
     sources = sorted(p.stat().st_mtime for p in inputs if p.suffix in {".sql", ".yml", ".yaml"} and "target" not in p.parts)
     if manifest.exists() and not force and (not IN_CHECKOUT or (sources and manifest.stat().st_mtime >= sources[-1])):
         return manifest  # up to date, or a wheel's (parsed when it was built; its folder may be read-only)
-    env = {"LLIF_WAREHOUSE": str(paths().warehouse), "LLIF_HOME": str(paths().home),
-           "LLIF_SOURCE_SYSTEMS": json.dumps(dbt_source_systems(), sort_keys=True)}
+    env = dbt_environment()
+    env.pop("DBT_TARGET_PATH")  # the manifest goes into the project (--target-path below), where Dagster reads it
+    env.pop("DBT_LOG_PATH")
     dbt = Path(sys.executable).parent / "dbt"
     result = subprocess.run(
         [str(dbt), "parse", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR), "--target", "duckdb", "--quiet",

@@ -7,16 +7,14 @@ that says so.
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
 import sys
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-from contracts.settings import PACKAGED_DBT_PROJECT, dbt_project_dir, paths
-from contracts.sources import dbt_source_systems
+from contracts.settings import PACKAGED_DBT_PROJECT, dbt_project_dir
+from orchestration.dbt_child import dbt_environment  # noqa: F401  (the environment dbt runs in; tests read it)
 
 DBT_DIR = dbt_project_dir()
 
@@ -25,24 +23,19 @@ DBT_DIR = dbt_project_dir()
 project = DbtProject(project_dir=DBT_DIR, packaged_project_dir=PACKAGED_DBT_PROJECT, target="duckdb")
 
 
-def dbt_environment() -> dict[str, str]:
-    """What dbt reads: where the warehouse is, and where dbt's own run files go: under LLIF_HOME,
-    never into the project (an installed wheel's folder may be read-only, and a checkout is code)."""
-    p = paths()
-    return {"LLIF_WAREHOUSE": str(p.warehouse), "LLIF_HOME": str(p.home),
-            "DBT_TARGET_PATH": str(p.home / "dbt" / "target"), "DBT_LOG_PATH": str(p.home / "dbt" / "logs"),
-            # every source contract's systems, a provider's own included (macros/source_systems.sql)
-            "LLIF_SOURCE_SYSTEMS": json.dumps(dbt_source_systems(), sort_keys=True)}
-
-
 def dbt_resource() -> DbtCliResource:
-    os.environ.update(dbt_environment())
+    """dbt as the nightly runs it. Its environment (where the warehouse is, the source systems)
+    is built by the wrapper it runs through, ``llif-dbt`` (``dbt_environment``), for that dbt
+    process alone: nothing here changes this process's environment."""
     # the venv's dbt, whether or not the venv is on PATH (make runs it without activating), by way
     # of llif-dbt, which makes dbt die with the run's process (orchestration/dbt_child.py); a venv
     # installed before llif-dbt existed runs dbt directly
     bin_dir = Path(sys.executable).parent
     wrapper = bin_dir / "llif-dbt"
-    executable = str(wrapper if wrapper.exists() else bin_dir / "dbt")
+    if not wrapper.exists():
+        raise FileNotFoundError(f"llif: {wrapper} is missing; reinstall llif into this environment "
+                                "(`make install`, or `pip install -e .`) so the nightly runs dbt through it.")
+    executable = str(wrapper)
     return DbtCliResource(project_dir=project, profiles_dir=str(project.profiles_dir), target="duckdb",
                           dbt_executable=executable)
 

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from contracts.settings import dbt_project_dir, paths
+from orchestration.dbt_child import dbt_environment
 
 DBT_DIR = dbt_project_dir()
 
@@ -36,7 +37,7 @@ def build_docs(warehouse: Path | None = None, out_dir: Path | None = None, targe
         cmd = [str(dbt), "docs", "generate", "--static", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),
                "--target", target, "--target-path", work, "--log-path", work,
                "--quiet"]
-        env = {**os.environ, "LLIF_WAREHOUSE": str(warehouse), "LLIF_HOME": str(p.home)}
+        env = {**os.environ, **dbt_environment(), "LLIF_WAREHOUSE": str(warehouse)}
         # its own process group: a stopped run takes dbt down with it (contracts.shutdown)
         from contracts.shutdown import run_child
 
