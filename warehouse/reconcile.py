@@ -62,6 +62,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.vocabulary import states as V
+
 GO_LIVE = {
     "crm": pd.Timestamp("1998-01-01"),
     "assets": pd.Timestamp("2003-01-01"),
@@ -69,9 +71,9 @@ GO_LIVE = {
     "care_b": pd.Timestamp("2014-01-01"),
     "domcare": pd.Timestamp("2015-01-01"),
 }
-HOUSING_STATES = ("general_needs", "sheltered", "extra_care", "temporary")
-CARE_STATES = ("residential_care", "nursing_care")
-AWAY_STATES = ("hospital", "hospice")
+HOUSING_STATES = V.HOUSING_STATES
+CARE_STATES = V.CARE_HOME_STATES
+AWAY_STATES = V.HEALTH_STATES
 VENDOR_SYSTEM = {"A": "care_a", "B": "care_b"}
 TIMELINE = "marts.fct_person_month"
 XREF = "identity.person_xref"
