@@ -19,7 +19,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from contracts.vocabulary.states import CARE_HOME_STATES, HEALTH_STATES, LIVE_STATES, STATES
+from contracts.vocabulary.states import CARE_HOME_STATES, HEALTH_STATES, HOUSING_STATES, LIVE_STATES, STATES
 from synthetic_sources import life_tables
 
 WINDOW_MONTHS = 36
@@ -692,8 +692,7 @@ def _t04_routes(ctx: _Context) -> TargetResult:
 
 
 def _t05_voids(ctx: _Context) -> TargetResult:
-    housing = ("general_needs", "sheltered", "extra_care", "temporary")
-    units, avail = _units_available(ctx, housing)
+    units, avail = _units_available(ctx, HOUSING_STATES)
     voids = ctx.table("voids", ["unit_id", "start_date", "end_date"])
     voids = voids[voids["unit_id"].isin(units["unit_id"])]
     vs = _days(voids["start_date"], nat=np.iinfo(np.int64).max)
