@@ -151,6 +151,8 @@ def test_the_explorer_titles_every_kpi_with_the_catalogues_label():
         assert unit, k.name
         assert not any(j.lower() in f"{title} {unit}".lower().split() for j in words.JARGON), k.name
     assert words.STATE_LABELS is states.STATE_LABELS
+    # the explorer's own stems are for measures it composes, never a second label for a KPI
+    assert not set(words.MEASURE_LABELS) & set(kpis.KPI)
 
 
 def test_unit_costs_are_one_table_read_by_the_engine_and_the_form():
