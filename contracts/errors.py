@@ -8,7 +8,8 @@ what a page or a job catches to say "not now"; the two kinds keep their standard
 ``except FileNotFoundError`` and ``except RuntimeError`` still catch what they caught.
 
 ``LlifError`` is the base of them all: an error llif raises on purpose, whose message says
-what to do.
+what to do (``warehouse.pseudonymise.PseudonymKeyError`` stands on it too; ingest's
+``IngestError`` should, when its module next changes).
 """
 
 from __future__ import annotations

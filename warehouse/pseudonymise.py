@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.errors import LlifError
 from contracts.vocabulary.ni_numbers import NEVER_ISSUED_PREFIXES, NI_FULL
 
 KEY_ENV = "LLIF_PSEUDONYM_KEY"
@@ -31,7 +32,7 @@ _NI = NI_FULL
 _NEVER_ISSUED = NEVER_ISSUED_PREFIXES
 
 
-class PseudonymKeyError(RuntimeError):
+class PseudonymKeyError(LlifError, RuntimeError):
     """The key cannot be read or is unsafe; the message says what to do."""
 
 
