@@ -36,6 +36,7 @@ demo: $(STAMP)
 test: $(DEV_STAMP)
 	$(PY) -m llif.dbt_manifest >/dev/null
 	$(VENV)/bin/ruff check --quiet .
+	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(PY) -m pytest -q --durations=25
 
 test-fast: $(DEV_STAMP)

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> dict:
     from models_ml import segments as S
     from models_ml import tracking as T
     from models_ml import transitions as M
-    from models_ml import validation as V
+    from truth_validation import segments as V
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", required=True, help="an LLIF_HOME holding warehouse.duckdb (copied, not changed)")

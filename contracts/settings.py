@@ -35,6 +35,11 @@ class Paths:
         return self.home / "sources"
 
     @property
+    def source_contracts(self) -> Path:
+        """A provider's own source contracts (``*.yaml``), added to or replacing those llif ships."""
+        return self.home / "contracts" / "sources"
+
+    @property
     def truth(self) -> Path:
         """The synthetic world's ground truth: tests, validation and benchmarks only."""
         return self.home / "truth"

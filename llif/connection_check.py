@@ -79,8 +79,8 @@ def check_target(target: str, timeout: float = 5.0, login: bool = True) -> Check
 
 
 def _dbt_login(target: str, kind: str, address: str, todo: str) -> None:
+    from contracts.shutdown import run_child
     from llif.dbt_manifest import DBT_DIR
-    from llif.shutdown import run_child
 
     dbt = Path(sys.executable).parent / "dbt"
     done = run_child([str(dbt), "debug", "--connection", "--project-dir", str(DBT_DIR), "--profiles-dir", str(DBT_DIR),

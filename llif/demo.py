@@ -93,10 +93,10 @@ def _nightly_refresh(replications: int | None = None) -> list[str]:
     The terminal gets one line per step; Dagster's full log (and anything libraries or worker
     processes print) goes to ``LLIF_HOME/logs/nightly-<time>.log``, named before the run starts.
     """
+    from contracts.shutdown import sigterm_interrupts
     from llif.dbt_manifest import ensure
     from llif.progress import StageLines, log_file, progress_logger, quiet_run
     from llif.services import open_instance
-    from llif.shutdown import sigterm_interrupts
 
     sigterm_interrupts()  # SIGTERM stops the night as Ctrl-C does: steps end, dbt and workers with them
     ensure()

@@ -287,7 +287,7 @@ def build_segments(con, previous: pd.DataFrame | SegmentModel | None = None, tru
     """Segment every person of ml_person_features.
 
     ``previous``: last night's assignments (``read_previous_segments``) or model, to keep labels.
-    ``truth``: person_key -> true_segment (``models_ml.validation.true_segments``), only to
+    ``truth``: person_key -> true_segment (``truth_validation.segments.true_segments``), only to
     publish the adjusted Rand index; it never influences the fit. ``k`` forces the number of
     segments (tests), skipping the evidence.
     """

@@ -1,6 +1,6 @@
 """Sensors the dagster-daemon runs: an alert when a night fails, or finishes with failed checks.
 
-Thin: they gather what failed from the run's events and call ``llif.alerts`` (e-mail, webhook).
+Thin: they gather what failed from the run's events and call ``orchestration.alert_messages`` (e-mail, webhook).
 They tick every 15 seconds, so an alert goes out well within a minute of the failure. Without
 an alert channel configured they skip with a message saying what to set (visible on the
 sensor's page in the UI) rather than fail every tick.
@@ -46,8 +46,8 @@ def _configured() -> str | None:
                        description="E-mails (and posts to the webhook) when any run fails: which step, why, "
                                    "and which checks failed.")
 def run_failure_alert(context: dg.RunFailureSensorContext):
-    from llif.alerts import run_failure_alert as compose
-    from llif.alerts import send
+    from orchestration.alert_messages import run_failure_alert as compose
+    from orchestration.alert_messages import send
 
     why = _configured()
     if why:
@@ -63,8 +63,8 @@ def run_failure_alert(context: dg.RunFailureSensorContext):
                       minimum_interval_seconds=ALERT_INTERVAL_SECONDS, default_status=dg.DefaultSensorStatus.RUNNING,
                       description="E-mails when a run succeeded but some of its asset checks failed.")
 def check_failure_alert(context: dg.RunStatusSensorContext):
-    from llif.alerts import check_failure_alert as compose
-    from llif.alerts import send
+    from orchestration.alert_messages import check_failure_alert as compose
+    from orchestration.alert_messages import send
 
     run = context.dagster_run
     failed = _failed_checks(context.instance, run.run_id)

@@ -32,7 +32,7 @@ def _ingest_checks() -> dg.AssetChecksDefinition:
             plan.append(("quarantine", system, t))
             specs.append(dg.AssetCheckSpec(
                 "undeclared_columns", asset=raw_key(system, t),
-                description=f"Fails when {system}.{t}'s latest load found columns warehouse/source_tables.py does "
+                description=f"Fails when {system}.{t}'s latest load found columns its source contract (contracts/sources/systems/) does "
                             "not declare: they are held back from raw (raw._held_columns) until declared."))
             plan.append(("held", system, t))
         specs.append(dg.AssetCheckSpec(

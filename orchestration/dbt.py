@@ -7,6 +7,7 @@ that says so.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 
 from contracts.settings import PACKAGED_DBT_PROJECT, dbt_project_dir, paths
+from contracts.sources import dbt_source_systems
 
 DBT_DIR = dbt_project_dir()
 
@@ -28,7 +30,9 @@ def dbt_environment() -> dict[str, str]:
     never into the project (an installed wheel's folder may be read-only, and a checkout is code)."""
     p = paths()
     return {"LLIF_WAREHOUSE": str(p.warehouse), "LLIF_HOME": str(p.home),
-            "DBT_TARGET_PATH": str(p.home / "dbt" / "target"), "DBT_LOG_PATH": str(p.home / "dbt" / "logs")}
+            "DBT_TARGET_PATH": str(p.home / "dbt" / "target"), "DBT_LOG_PATH": str(p.home / "dbt" / "logs"),
+            # every source contract's systems, a provider's own included (macros/source_systems.sql)
+            "LLIF_SOURCE_SYSTEMS": json.dumps(dbt_source_systems(), sort_keys=True)}
 
 
 def dbt_resource() -> DbtCliResource:

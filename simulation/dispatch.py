@@ -86,7 +86,7 @@ def _local(work, init, batches, processes, initializer, local_work, mp_context) 
         for b in batches:
             yield work(init, b)
         return
-    from llif.shutdown import pool_ends_with_caller
+    from contracts.shutdown import pool_ends_with_caller
 
     if initializer is None or local_work is None:
         initializer, local_work = _set_local_init, _run_local_init

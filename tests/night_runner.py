@@ -12,8 +12,8 @@ import sys
 if __name__ == "__main__":
     import dagster as dg
 
+    from contracts.shutdown import sigterm_interrupts
     from llif.dbt_manifest import ensure
-    from llif.shutdown import sigterm_interrupts
 
     sigterm_interrupts()  # as llif demo: SIGTERM stops the steps the way Ctrl-C does
     ensure()

@@ -78,7 +78,7 @@ def test_the_alert_reaches_an_smtp_server(tmp_path):
     from aiosmtpd.handlers import Message
 
     from contracts.settings import ServiceSettings
-    from llif import alerts
+    from orchestration import alert_messages as alerts
 
     got = []
 

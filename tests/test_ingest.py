@@ -19,12 +19,14 @@ import duckdb
 import pandas as pd
 import pytest
 
+from contracts.sources import source_systems
 from synthetic_sources import api
 from synthetic_sources.writers import read_care_b_latest, read_embedded_table
 from synthetic_sources.writers.server import SourceServerUnreachable
 from warehouse import pseudonymise, readers
 from warehouse.ingest import SourceMissing, ingest_system, systems_with_sources
-from warehouse.source_tables import SOURCES
+
+SOURCES = source_systems()
 
 SCALE = 0.02
 SEED = 11
@@ -553,7 +555,7 @@ def test_a_rewritten_export_is_applied_again(world, tmp_path):
 
 
 def test_a_changed_key_declaration_stops_the_load(world, tmp_path, monkeypatch):
-    from warehouse import source_tables
+    from contracts import sources as source_tables
 
     decl = SOURCES["assets"].tables["SCHEME"]
     monkeypatch.setitem(SOURCES["assets"].tables, "SCHEME",

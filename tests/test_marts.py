@@ -5,7 +5,7 @@ whole dbt project is built on DuckDB (staging, intermediate, marts, snapshots an
 Then: every model builds and every test passes; the marts and intermediate views hold no NI
 number, name or full date of birth; fct_person_month has one row per person and month; the
 timeline agrees with the world's truth on >= 98% of the person-months the sources hold
-(warehouse/reconcile.py, which documents the rule); and every intermediate and mart model
+(truth_validation/reconcile.py, which documents the rule); and every intermediate and mart model
 compiles for SQL Server into SQL the portability scanner accepts.
 
 dbt runs as a subprocess of the virtualenv's `dbt` with the project's profiles.yml; target/
@@ -289,7 +289,7 @@ def test_metrics_add_up_to_their_sources(build, warehouse):
 
 
 def test_timeline_agrees_with_the_truth_where_the_sources_hold_it(build, warehouse, home):
-    from warehouse import reconcile
+    from truth_validation import reconcile
 
     result = reconcile.reconcile(warehouse, home)
     print(result.summary())
@@ -307,7 +307,7 @@ def test_timeline_agrees_with_the_truth_where_the_sources_hold_it(build, warehou
 
 def test_reconciliation_maps_keys_and_counts_only_what_the_sources_hold():
     """The rule itself, on a hand-made world of three people."""
-    from warehouse import reconcile
+    from truth_validation import reconcile
 
     months = pd.to_datetime(["2005-01-01", "2005-02-01", "2016-01-01", "2016-02-01"])
     truth = {

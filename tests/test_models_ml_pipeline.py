@@ -48,7 +48,7 @@ def tracking(world):
 @pytest.fixture(scope="module")
 def segmented(world):
     from models_ml import segments as S
-    from models_ml import validation as V
+    from truth_validation import segments as V
 
     home, path, _ = world
     with duckdb.connect(str(path)) as con:

@@ -93,7 +93,7 @@ def quarantine_share(con, system: str, table: str, limit: float = QUARANTINE_MAX
 
 def held_columns(con, system: str, table: str) -> Finding:
     """Fails while the table's latest load found columns the declaration lacks: ingest holds
-    them back from raw (they may identify people; warehouse/source_tables.py), so their data is
+    them back from raw (they may identify people; its source contract (contracts/sources/systems/)), so their data is
     not in the warehouse until someone declares them."""
     exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
                          "and table_name = '_held_columns'").fetchone()[0]
@@ -110,7 +110,7 @@ def held_columns(con, system: str, table: str) -> Finding:
     if rows:
         columns = sorted({c for _, c in rows})
         return Finding(False, f"{system}.{table}: the source has column(s) {columns} that "
-                              f"warehouse/source_tables.py does not declare (in {rows[0][0]}); they are held back "
+                              f"its source contract (contracts/sources/systems/) does not declare (in {rows[0][0]}); they are held back "
                               "from raw until declared (as data, or as identifiers for identity)",
                        {"held": len(columns), "columns": ", ".join(columns)})
     return Finding(True, f"{system}.{table}: no undeclared columns", {"held": 0})

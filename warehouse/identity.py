@@ -32,7 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from synthetic_sources.defects import NICKNAMES, formal_names
+from contracts.reference import formal_names, nicknames
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +151,13 @@ def _nickname_maps() -> tuple[dict[str, list[str]], dict[str, str]]:
 
     The canonical form (the alphabetically first formal name of a nickname, else the name) is
     only for blocking and for a loose similarity level; the exact nickname level uses the
-    whole list, so Dai matches both David and Dafydd.
+    whole list, so Bill matches both William and Billy's other formal names. The list is
+    published reference data (contracts/reference/README.md), not the synthetic world's.
     """
-    inverse = {k.upper(): sorted(v.upper() for v in vs) for k, vs in formal_names().items()}
+    inverse = {k: list(v) for k, v in formal_names().items()}
     forms = {n: sorted({n, *f}) for n, f in inverse.items()}
-    for formal in NICKNAMES:
-        forms.setdefault(formal.upper(), [formal.upper()])
+    for formal in nicknames():
+        forms.setdefault(formal, [formal])
     canon = {n: f[0] for n, f in inverse.items()}
     return forms, canon
 

@@ -9,7 +9,7 @@ How a table is loaded, and why:
   each export file is applied once, oldest first, and the audit lists the files applied.
 - **Staged, checked, then upserted in one transaction.** A batch lands in a temporary table;
   rows with an empty key, a value that is not of its column's type, a date that is not a real
-  date in its vendor's form (``DATES`` in source_tables.py, parsed as staging parses it), or a
+  date in its vendor's form (``dates`` in its source contract, parsed as staging parses it), or a
   change marker that is missing or not an ISO date-time go to ``raw._quarantine`` with the
   field and the reason; of
   rows sharing a key, the one with the latest marker (then the last read) is loaded and the
@@ -18,7 +18,7 @@ How a table is loaded, and why:
   the high-water mark never moves past rows that did not land. Rejected rows count in the
   audit; nothing is dropped silently. A row whose marker is missing or unreadable is read and
   quarantined again every night until the source fixes it.
-- **Only declared columns, all of them** (``warehouse/source_tables.py`` ``COLUMNS``). A column
+- **Only declared columns, all of them** (``columns`` in its source contract, contracts/sources/systems/). A column
   the source adds is held back from raw (it may identify someone) and listed in
   ``raw._held_columns``, which fails the ``undeclared_columns`` check until it is declared. A
   declared column the source lacks (dropped or renamed) stops that table's load before anything
@@ -52,13 +52,20 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from synthetic_sources.writers.embedded import (
-    CARE_A_FOLDER,
-    CARE_B_FOLDER,
-    MANIFEST,
-    SQLITE_SUFFIX,
-    export_files,
+from contracts.sources import (
+    CSV_EXPORTS,
+    DATE_FORMS,
+    ISO_DATE_TIME,
+    JSONL_EXPORTS,
+    SQLITE_PER_SITE,
+    PersonTable,
+    SourceSystem,
+    SourceTable,
+    source_system,
+    source_systems,
 )
+from contracts.sources.model import SOURCES_MANIFEST
+from contracts.sources.servers import SourceServerUnreachable, check_reachable, mask_url, parse_url, server_engine
 from warehouse import duck, pseudonymise
 from warehouse.readers import (
     INTEGER,
@@ -67,13 +74,13 @@ from warehouse.readers import (
     TEXT,
     Batch,
     CsvBatch,
+    JsonlBatch,
     ServerBatch,
     SqliteBatch,
     read_manifest,
     server_tables,
     sqlite_tables,
 )
-from warehouse.source_tables import ISO_DATE_TIME, SOURCES, PersonTable, SourceSystem, SourceTable, source_system
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +91,7 @@ ISO_MARKER = r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,9})?)?"
 META_COLUMNS = ("_source", "_load_id", "_loaded_at")
 TOKEN_COLUMNS = (("ni_token", "VARCHAR"), ("birth_month", "DATE"))
 # A column a vendor adds to a person-level table is kept out of raw if its name suggests it
-# identifies someone, until it is declared in source_tables.py one way or the other.
+# identifies someone, until it is declared in its source contract one way or the other.
 _IDENTIFYING = re.compile(r"name|birth|dob|ni_?n|nino|national|title|address|postcode|phone|email|nhs", re.I)
 
 Progress = Callable[[str, str, int, "int | None"], None]
@@ -166,7 +173,7 @@ def check_sqlite_file(spec: SourceSystem, path: Path) -> None:
 
 
 class SchemaDrift(IngestError):
-    """A source table's columns or key are not the declared ones (warehouse/source_tables.py).
+    """A source table's columns or key are not the declared ones (its source contract).
 
     The drifted table is not loaded (its rows stay as they were: no NULL over a good value
     because a column vanished); the system's other tables load; then this is raised naming
@@ -180,17 +187,28 @@ class SchemaDrift(IngestError):
 def systems_with_sources(sources_dir: Path) -> list[str]:
     """The systems whose embedded sources exist (before its go-live a system writes nothing)."""
     d = Path(sources_dir)
-    found = []
-    for system, spec in SOURCES.items():
-        if system == "care_a":
-            present = any((d / CARE_A_FOLDER).glob(f"*{SQLITE_SUFFIX}"))
-        elif system == "care_b":
-            present = (d / CARE_B_FOLDER / MANIFEST).exists()
-        else:
-            present = (d / f"{spec.database}{SQLITE_SUFFIX}").exists()
-        if present:
-            found.append(system)
-    return found
+    return [system for system, spec in source_systems().items() if _embedded_present(spec, d)]
+
+
+def _embedded_present(spec: SourceSystem, d: Path) -> bool:
+    """Is anything of the system where its contract's layout says (files, or an export)?"""
+    where = d / spec.layout.path
+    if spec.layout.kind == SQLITE_PER_SITE:
+        return any(where.glob(f"*{spec.layout.suffix}"))
+    if spec.layout.kind == CSV_EXPORTS and spec.layout.manifest:
+        return (where / spec.layout.manifest).exists()
+    if spec.layout.is_export_folder:
+        return bool(_export_files(spec, where))
+    return where.exists()
+
+
+def _export_files(spec: SourceSystem, folder: Path, table: str | None = None) -> list[Path]:
+    """A system's export files (of one table), oldest first, named as its layout says."""
+    if not folder.is_dir():
+        return []
+    found = [(parsed[1], p) for p in folder.iterdir() if (parsed := spec.layout.parse_export(p.name))
+             and (table is None or parsed[0] == table)]
+    return [p for _, p in sorted(found)]
 
 
 def ingest_system(
@@ -222,12 +240,13 @@ def ingest_system(
         url = server_url(system) if spec.server else None
         if url is None:
             sources_dir = paths().sources
-    if homes is not None and system != "care_a":
-        raise ValueError(f"llif: ingest {system}: only care vendor A has homes (one file each).")
+    if homes is not None and spec.layout.kind != SQLITE_PER_SITE:
+        raise ValueError(f"llif: ingest {system}: only a system with one database per site has homes "
+                         f"({spec.label}'s layout is {spec.layout.kind}).")
     if url is not None and spec.server is None:
         raise ValueError(
-            f"llif: {spec.label} has no server form (the vendor keeps one SQLite file per care "
-            "home); ingest it from the sources folder."
+            f"llif: {spec.label} has no server form (its contract, {spec.origin}, names none); "
+            "ingest it from the sources folder."
         )
     engine = _server_engine(system, url) if url is not None else None
     try:
@@ -245,7 +264,7 @@ def ingest_system(
             for decl, batch, empty_source in _plan(spec, con, sources_dir, engine, url, homes):
                 if decl.name in stopped:  # a later export of a drifted table must not jump the gap
                     continue
-                if batch is None:  # vendor B table with no new export: nothing read tonight
+                if batch is None:  # an export table with no new export: nothing read tonight
                     loads.append(_record_nothing(con, spec, decl, empty_source, load_id))
                     continue
                 try:
@@ -303,13 +322,11 @@ def expected_systems(sources_dir: Path) -> list[str]:
     """The systems that should have sources: every one live by the world's as-of date (the
     sources' manifest), whether or not its file is there, so a missing one is an error rather
     than a system quietly skipped; without a manifest, the systems whose sources exist."""
-    from warehouse.reconcile import GO_LIVE  # the warehouse's own record of when each system went live
-
     try:
-        as_of = json.loads((Path(sources_dir) / MANIFEST).read_text(encoding="utf-8"))["as_of"]
+        as_of = json.loads((Path(sources_dir) / SOURCES_MANIFEST).read_text(encoding="utf-8"))["as_of"]
     except (OSError, ValueError, KeyError):
         return systems_with_sources(sources_dir)
-    return [system for system in SOURCES if GO_LIVE[system] <= pd.Timestamp(as_of)]
+    return [system for system, spec in source_systems().items() if spec.go_live <= pd.Timestamp(as_of)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -334,15 +351,7 @@ def main(argv: list[str] | None = None) -> int:
     for system in systems:
         try:
             load = ingest_system(system, p.warehouse, progress=bars)
-        except (RuntimeError, ValueError, OSError) as exc:  # ours all say what to do
-            print(exc)
-            failed.append(system)
-            continue
-        except Exception as exc:
-            from synthetic_sources.writers.server import SourceServerUnreachable
-
-            if not isinstance(exc, SourceServerUnreachable):
-                raise
+        except (RuntimeError, ValueError, OSError, SourceServerUnreachable) as exc:  # ours all say what to do
             print(exc)
             failed.append(system)
             continue
@@ -476,24 +485,8 @@ def _raw_columns(con, table: str) -> dict[str, str]:
 def _server_engine(system: str, url: str):
     """An engine for the system's server, after failing fast (and saying what to do) if the
     server is down or refuses us."""
-    import sqlalchemy as sa
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.pool import NullPool
-
-    from synthetic_sources.writers.server import check_reachable
-
     check_reachable(system, url)  # SourceServerUnreachable names the system and host
-    u = make_url(url)
-    backend = u.get_backend_name()
-    if backend == "postgresql":
-        u = u.set(drivername="postgresql+psycopg")
-        args = {"connect_timeout": 5}
-    elif backend in ("mysql", "mariadb"):
-        u = u.set(drivername=f"{backend}+pymysql")
-        args = {"connect_timeout": 5, "charset": "utf8mb4"}
-    else:
-        raise ValueError(f"llif: {system}: a server URL must be PostgreSQL or MariaDB, not {backend!r}.")
-    return sa.create_engine(u, poolclass=NullPool, connect_args=args)
+    return server_engine(parse_url(system, url), 5)
 
 
 def _generate_hint(system: str, server: bool = False) -> str:
@@ -505,8 +498,6 @@ def _generate_hint(system: str, server: bool = False) -> str:
 
 def _check_present(spec: SourceSystem, sources_dir: Path | None, engine, url: str | None,
                    homes: list[str] | None = None) -> None:
-    from synthetic_sources.writers.server import mask_url
-
     if engine is not None:
         with engine.connect() as con:
             if not server_tables(con, spec.database):
@@ -517,49 +508,49 @@ def _check_present(spec: SourceSystem, sources_dir: Path | None, engine, url: st
                 )
         return
     d = Path(sources_dir)
-    if spec.system == "care_a":
-        if not any((d / CARE_A_FOLDER).glob(f"*{SQLITE_SUFFIX}")):
+    layout = spec.layout
+    where = d / layout.path
+    if layout.kind == SQLITE_PER_SITE:
+        if not any(where.glob(f"*{layout.suffix}")):
             raise SourceMissing(
-                f"llif: no {spec.label} home databases in {d / CARE_A_FOLDER}; "
-                f"{_generate_hint(spec.system)}."
+                f"llif: no {spec.label} site databases in {where}; {_generate_hint(spec.system)}."
             )
-        missing = [h for h in homes or [] if not (d / CARE_A_FOLDER / f"{h}{SQLITE_SUFFIX}").exists()]
+        missing = [h for h in homes or [] if not (where / f"{h}{layout.suffix}").exists()]
         if missing:
             raise SourceMissing(
-                f"llif: {spec.label} has no home database {missing[0]}{SQLITE_SUFFIX} in "
-                f"{d / CARE_A_FOLDER}; check the home's name, or {_generate_hint(spec.system)}."
+                f"llif: {spec.label} has no home database {missing[0]}{layout.suffix} in "
+                f"{where}; check the home's name, or {_generate_hint(spec.system)}."
             )
-    elif spec.system == "care_b":
-        if not (d / CARE_B_FOLDER / MANIFEST).exists():
+    elif layout.is_export_folder:
+        if not _embedded_present(spec, d):
+            what = f"with a {layout.manifest}" if layout.manifest else f"with exports named {layout.export_file}"
             raise SourceMissing(
-                f"llif: no {spec.label} export folder with a {MANIFEST} at {d / CARE_B_FOLDER}; "
-                f"{_generate_hint(spec.system)}."
+                f"llif: no {spec.label} export folder {what} at {where}; {_generate_hint(spec.system)}."
             )
-    else:
-        path = d / f"{spec.database}{SQLITE_SUFFIX}"
-        if not path.exists():
-            raise SourceMissing(f"llif: the {spec.label} source {path} is missing; {_generate_hint(spec.system)}.")
+    elif not where.exists():
+        raise SourceMissing(f"llif: the {spec.label} source {where} is missing; {_generate_hint(spec.system)}.")
 
 
 def _check_key(spec: SourceSystem, decl: SourceTable, batch: Batch) -> None:
     if batch.columns.primary_key and list(batch.columns.primary_key) != list(decl.primary_key):
         raise SchemaDrift(
             f"llif: {spec.label} {batch.location} declares primary key {batch.columns.primary_key}, "
-            f"but ingest expects {list(decl.primary_key)} (warehouse/source_tables.py); the "
+            f"but ingest expects {list(decl.primary_key)} ({spec.origin}); the "
             "source system has changed: update the declaration (and staging) before loading it."
         )
     missing = [c for c in (*decl.primary_key, *([decl.marker] if decl.marker else [])) if c not in batch.columns.names]
     if missing:
         raise SchemaDrift(
             f"llif: {spec.label} {batch.location} has no column(s) {missing}, which ingest needs "
-            "as key or change marker; the source system has changed: update warehouse/source_tables.py."
+            f"as key or change marker; the source system has changed: update its contract, {spec.origin}."
         )
 
 
 def _header(batch: Batch) -> list[str]:
-    """The columns the source really has: for a vendor-B file its header line (the batch's
-    columns also hold what the manifest declares, which the file may lack)."""
-    return list(batch.header) if isinstance(batch, CsvBatch) else list(batch.columns.names)
+    """The columns the source really has: for an export file its header line, or the keys its
+    JSON lines hold (the batch's columns also hold what the manifest or contract declares, which
+    the file may lack)."""
+    return list(batch.header) if isinstance(batch, (CsvBatch, JsonlBatch)) else list(batch.columns.names)
 
 
 def column_drift(spec: SourceSystem, decl: SourceTable, batch: Batch) -> list[str]:
@@ -577,7 +568,7 @@ def column_drift(spec: SourceSystem, decl: SourceTable, batch: Batch) -> list[st
         where = batch.location if decl.name in batch.location else f"{batch.location} (table {decl.name})"
         raise SchemaDrift(
             f"llif: {spec.label} {where} has no column(s) {missing}, declared in "
-            f"warehouse/source_tables.py{renamed} Nothing of {decl.name} was loaded from it (raw keeps its "
+            f"{spec.origin}{renamed} Nothing of {decl.name} was loaded from it (raw keeps its "
             "last good rows); fix the source, or update the declaration and the staging model.")
     return extra
 
@@ -586,8 +577,6 @@ def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | 
           homes: list[str] | None = None):
     """(declaration, batch or None, source) for every table and source to load tonight."""
     if engine is not None:
-        from synthetic_sources.writers.server import mask_url
-
         with engine.connect() as c:
             present = set(server_tables(c, spec.database))
         for decl in spec.tables.values():
@@ -599,15 +588,15 @@ def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | 
             yield decl, batch, None
         return
     d = Path(sources_dir)
-    if spec.system == "care_b":
-        yield from _care_b_plan(spec, con, d / CARE_B_FOLDER)
+    if spec.layout.is_export_folder:
+        yield from _exports_plan(spec, con, d / spec.layout.path)
         return
-    if spec.system == "care_a":
-        files = sorted((d / CARE_A_FOLDER).glob(f"*{SQLITE_SUFFIX}"))
+    if spec.layout.kind == SQLITE_PER_SITE:
+        files = sorted((d / spec.layout.path).glob(f"*{spec.layout.suffix}"))
         if homes is not None:
             files = [f for f in files if f.stem in set(homes)]
     else:
-        files = [d / f"{spec.database}{SQLITE_SUFFIX}"]
+        files = [d / spec.layout.path]
     for path in files:
         check_sqlite_file(spec, path)
         present = set(sqlite_tables(path))
@@ -622,46 +611,48 @@ def _plan(spec: SourceSystem, con, sources_dir: Path | None, engine, url: str | 
             yield decl, batch, None
 
 
-def _care_b_plan(spec: SourceSystem, con, folder: Path):
-    """Vendor B's export files not yet applied, oldest first, table by table.
+def _exports_plan(spec: SourceSystem, con, folder: Path):
+    """An export folder's files not yet applied, oldest first, table by table.
 
     A file is applied once; only the newest applied file may be applied again, when the
-    vendor has rewritten it since (re-running a night rewrites that night's files). A file
-    the manifest lists but that is missing stops the table: applying later files over the gap
-    would lose the missing night's changes without anyone knowing.
+    vendor has rewritten it since (re-running a night rewrites that night's files). Where the
+    vendor sends a manifest, a file it lists but that is missing stops the table: applying later
+    files over the gap would lose the missing night's changes without anyone knowing.
     """
-    manifest = read_manifest(folder)
-    exports = sorted(manifest.get("exports", []), key=lambda e: e["date"])
+    layout = spec.layout
+    manifest = read_manifest(folder, layout.manifest, spec.label) if layout.manifest else None
+    exports = sorted((manifest or {}).get("exports", []), key=lambda e: e["date"])
     for decl in spec.tables.values():
-        entry = manifest.get("tables", {}).get(decl.name)
+        entry = manifest.get("tables", {}).get(decl.name) if manifest is not None else {}
         if entry is None:
-            log.warning("care_b: the export manifest lists no table %r; skipped", decl.name)
+            log.warning("%s: the export manifest lists no table %r; skipped", spec.system, decl.name)
             continue
-        files = [p for _, p in export_files(folder.parent, decl.name)]
+        files = _export_files(spec, folder, decl.name)
         loaded = dict(_run(con,
-            "SELECT source, max(finished_at) FROM raw._load_audit WHERE system = 'care_b' "
-            "AND source_table = ? AND source <> 'server' GROUP BY source", [decl.name]).fetchall())
+            "SELECT source, max(finished_at) FROM raw._load_audit WHERE system = ? "
+            "AND source_table = ? AND source <> 'server' GROUP BY source", [spec.system, decl.name]).fetchall())
         names = {p.name for p in files}
         for e in exports:
             if decl.name not in e.get("rows", {}):
                 continue
-            expected = f"{decl.name}_{e['date'].replace('-', '')}.csv"
+            expected = layout.export_name(decl.name, e["date"].replace("-", ""))
             if expected not in names and expected not in loaded:
                 raise SourceMissing(
-                    f"llif: care vendor B's manifest lists the export {folder / expected} "
+                    f"llif: {spec.label}'s manifest lists the export {folder / expected} "
                     f"({e['rows'][decl.name]} rows of {decl.name} on {e['date']}) but the file is "
                     "missing; ask the vendor to re-send that night's export (nothing of "
                     f"{decl.name} was loaded past it)."
                 )
         applied = [p for p in files if p.name in loaded]
-        newest = max(applied, key=lambda p: p.name) if applied else None
+        newest = max(applied, key=lambda p: layout.parse_export(p.name)[1]) if applied else None
         todo = [p for p in files if p.name not in loaded]
-        late = [p for p in todo if newest is not None and p.name < newest.name]
+        late = [p for p in todo if newest is not None
+                and layout.parse_export(p.name)[1] < layout.parse_export(newest.name)[1]]
         if late:
             raise IngestError(
-                f"llif: care vendor B's export {late[0]} is older than {newest.name}, which is "
+                f"llif: {spec.label}'s export {late[0]} is older than {newest.name}, which is "
                 "already loaded; applying it now would overwrite newer rows. Move it out of the "
-                f"export folder, or rebuild raw.care_b__{decl.name.lower()} from all the exports."
+                f"export folder, or rebuild raw.{decl.raw_name(spec.system)} from all the exports."
             )
         if newest is not None:
             changed = dt.datetime.fromtimestamp(newest.stat().st_mtime, dt.UTC).replace(tzinfo=None)
@@ -670,7 +661,10 @@ def _care_b_plan(spec: SourceSystem, con, folder: Path):
         if not todo:
             yield decl, None, newest.name if newest is not None else None
         for path in todo:
-            batch = CsvBatch(path, decl.name, entry)
+            if layout.kind == JSONL_EXPORTS:
+                batch = JsonlBatch(path, decl.name, decl.columns, decl.primary_key, spec.label)
+            else:
+                batch = CsvBatch(path, decl.name, entry, spec.label)
             yield decl, batch, None
 
 
@@ -715,7 +709,6 @@ def _stage(con, batch: Batch, raw_names: list[str], progress: Progress | None) -
     return n
 
 
-_STRPTIME = {"dd/mm/yyyy": "%d/%m/%Y", "yyyymmdd": "%Y%m%d", "dd.mm.yyyy": "%d.%m.%Y"}
 
 
 def _date_unreadable(text: str, form: str) -> str:
@@ -723,9 +716,9 @@ def _date_unreadable(text: str, form: str) -> str:
     staging models' (dbt_project/macros/parse_dates.sql), so what passes here parses there."""
     if form == "iso":
         return f"TRY_CAST({text} AS TIMESTAMP) IS NULL"
-    if form not in _STRPTIME:
-        raise ValueError(f"llif: unknown date form {form!r} in warehouse/source_tables.py DATES")
-    return f"TRY_STRPTIME({text}, '{_STRPTIME[form]}') IS NULL"
+    if not DATE_FORMS.get(form):
+        raise ValueError(f"llif: unknown date form {form!r} (a source contract's dates)")
+    return f"TRY_STRPTIME({text}, '{DATE_FORMS[form]}') IS NULL"
 
 
 def _reject_rows(con, decl: SourceTable, raw_of: dict[str, str], target: dict[str, str],
@@ -864,7 +857,7 @@ def _load_batch(con, spec: SourceSystem, decl: SourceTable, batch: Batch, load_i
         )
     held = column_drift(spec, decl, batch)
     for c in held:
-        log.warning("%s: %s has a column %r that warehouse/source_tables.py does not declare; held back "
+        log.warning("%s: %s has a column %r that its contract does not declare; held back "
                     "from raw (raw._held_columns) until it is declared", system, batch.location, c)
     dropped |= set(held)
     if person and not decl.columns:
@@ -922,7 +915,7 @@ def _load_batch(con, spec: SourceSystem, decl: SourceTable, batch: Batch, load_i
         source_rows = f"_stage JOIN _tok USING ({ROW})"
     else:
         source_rows = f"_stage ANTI JOIN _rejected USING ({ROW})"
-    scope = " AND t._source = ?" if spec.system == "care_a" else ""
+    scope = " AND t._source = ?" if spec.layout.kind == SQLITE_PER_SITE else ""  # one site's rows
     params_scope = [batch.source] if scope else []
 
     _run(con, "BEGIN TRANSACTION")

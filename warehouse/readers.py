@@ -1,9 +1,9 @@
-"""Reading one source table's new rows as Arrow chunks: SQLite files, vendor B's CSV exports,
-PostgreSQL and MariaDB.
+"""Reading one source table's new rows as Arrow chunks: SQLite files, CSV and JSON-lines export
+files, PostgreSQL and MariaDB.
 
 Every reader yields the same thing, whatever the storage: Arrow tables with a ``_row`` column
 (where the row is in the source, for the quarantine: SQLite's rowid, the CSV file's line, or
-the position in the server's answer) followed by the source's columns under their own names.
+the JSON-lines file's line, or the position in the server's answer) followed by the source's columns under their own names.
 Values are typed as the source declares them (INTEGER -> int64, REAL -> float64, TEXT ->
 string); a chunk in which a column holds something else (SQLite does not enforce its types)
 carries that column as text instead, and ingest then rejects the rows that do not convert.
@@ -226,9 +226,9 @@ class SqliteBatch(Batch):
         # spawn, not fork: the parent holds DuckDB's threads, which a forked child must not inherit
         import multiprocessing
 
-        from llif.shutdown import pool_ends_with_caller
+        from contracts.shutdown import pool_ends_with_caller
 
-        # a stopped ingest ends its readers at once (llif/shutdown.py)
+        # a stopped ingest ends its readers at once (contracts/shutdown.py)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool, \
                 pool_ends_with_caller(pool):
             pending = set()
@@ -267,7 +267,7 @@ def _read_rowid_range(path: str, table: str, names: list[str], kinds: list[str],
 
 
 # --------------------------------------------------------------------------------------------
-# care vendor B's CSV exports
+# export files (care vendor B's CSV; any vendor's JSON lines)
 
 
 class CsvBatch(Batch):
@@ -278,8 +278,9 @@ class CsvBatch(Batch):
     exports are small (a night's delta, or one full export of a few hundred thousand rows).
     """
 
-    def __init__(self, path: Path, table: str, manifest_entry: dict):
+    def __init__(self, path: Path, table: str, manifest_entry: dict, label: str = "the vendor"):
         self.path = Path(path)
+        self.label = label
         self.source_table = table
         self.source = self.path.name
         self.location = str(self.path)
@@ -289,9 +290,9 @@ class CsvBatch(Batch):
             header = next(csv.reader(fh), None)
         if header and any(_undecodable(c) for c in header):
             raise ValueError(f"llif: {self.path}: the header line is not valid UTF-8; nothing of it was loaded. "
-                             "Ask care vendor B to re-send this export in UTF-8.")
+                             f"Ask {self.label} to re-send this export in UTF-8.")
         if not header:
-            raise ValueError(f"llif: {self.path} is empty (not even a header line); ask care vendor B to re-send it.")
+            raise ValueError(f"llif: {self.path} is empty (not even a header line); ask {self.label} to re-send it.")
         self.header = header
         names = list(declared) + [c for c in header if c not in declared]
         self.columns = SourceColumns(
@@ -328,7 +329,7 @@ class CsvBatch(Batch):
             except csv.Error as exc:
                 raise ValueError(
                     f"llif: {self.path} cannot be read past line {last + 1} ({exc}); nothing of "
-                    f"it was loaded. Ask care vendor B to re-send this export."
+                    f"it was loaded. Ask {self.label} to re-send this export."
                 ) from None
         if not records:
             return
@@ -355,15 +356,79 @@ def _shown(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def read_manifest(folder: Path) -> dict:
-    path = Path(folder) / "manifest.json"
+def read_manifest(folder: Path, name: str = "manifest.json", label: str = "the vendor") -> dict:
+    path = Path(folder) / name
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(
-            f"llif: care vendor B's export manifest {path} is not valid JSON ({exc}); ask the "
+            f"llif: {label}'s export manifest {path} is not valid JSON ({exc}); ask the "
             "vendor to re-send it, or regenerate the sources."
         ) from None
+
+
+class JsonlBatch(Batch):
+    """One JSON-lines export file (an object per line), applied whole like a CSV export.
+
+    The vendor sends no manifest, so the columns are the contract's (all read as text, typed by
+    staging as for the CSV exports) plus any key a line has that the contract does not declare
+    (held back by ingest). A key a line leaves out is NULL there. A line that is not a JSON
+    object is set aside with its line number; the rest of the file loads.
+    """
+
+    def __init__(self, path: Path, table: str, columns: tuple[str, ...], primary_key: tuple[str, ...],
+                 label: str = "the vendor"):
+        self.path = Path(path)
+        self.source_table = table
+        self.source = self.path.name
+        self.location = str(self.path)
+        self.label = label
+        self.broken = []
+        self._records: list[tuple[int, dict]] = []
+        seen: dict[str, None] = {}
+        try:
+            text = self.path.read_bytes().decode("utf-8", "surrogateescape")
+        except OSError as exc:
+            raise ValueError(f"llif: {self.path} cannot be read ({exc}); ask {label} to re-send it.") from None
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            if _undecodable(line):
+                self.broken.append(Broken(number, "line is not valid UTF-8", [_shown(line)]))
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                self.broken.append(Broken(number, f"line is not valid JSON ({exc.msg})", [line]))
+                continue
+            if not isinstance(record, dict):
+                self.broken.append(Broken(number, "line is not a JSON object", [line]))
+                continue
+            seen.update(dict.fromkeys(record))
+            self._records.append((number, record))
+        self.header = [c for c in seen]
+        names = list(columns) + [c for c in seen if c not in columns]
+        self.columns = SourceColumns(names, [TEXT] * len(names), list(primary_key))
+
+    def chunks(self) -> Iterator[pa.Table]:
+        if not self._records:
+            return
+        arrays = [pa.array([n for n, _ in self._records], pa.int64())]
+        for name in self.columns.names:
+            arrays.append(pa.array([_json_text(r.get(name)) for _, r in self._records], pa.string()))
+        yield pa.Table.from_arrays(arrays, names=[ROW, *self.columns.names])
+
+
+def _json_text(value) -> str | None:
+    """A JSON value as the text staging parses: numbers and booleans as written, "" as NULL
+    (as in the CSV exports), a nested value as its JSON."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,21 +1,18 @@
 {#-
     The timeline's fixed vocabulary: source systems' go-live dates, the first month of the
     timeline, the states and their precedence. One definition, used by every intermediate and
-    mart model (and mirrored in warehouse/reconcile.py, which checks the timeline).
+    mart model (and mirrored in truth_validation/reconcile.py, which checks the timeline).
 
-    Go-live dates (shared/design/domain.md): before a system's go-live it holds nothing, so
+    Go-live dates (each system's source contract, by way of source_systems()): before a
+    system's go-live it holds nothing, so
     absence of its records then is unknown, not "none". Override with the var `marts_go_live`
     (a mapping system -> 'yyyy-mm-dd') and `marts_timeline_start`.
 -#}
 
 {% macro marts_go_live_dates() -%}
-    {{ return(var('marts_go_live', {
-        'crm': '1998-01-01',
-        'assets': '2003-01-01',
-        'care_a': '2009-01-01',
-        'care_b': '2014-01-01',
-        'domcare': '2015-01-01',
-    })) }}
+    {%- set dates = {} -%}
+    {%- for s in llif.source_systems() %}{% do dates.update({s.system: s.go_live}) %}{% endfor -%}
+    {{ return(var('marts_go_live', dates)) }}
 {%- endmacro %}
 
 {#- a system's go-live day as a DATE expression -#}

@@ -105,7 +105,7 @@ def build_dbt_assets() -> list[dg.AssetsDefinition]:
                           "as one static page, LLIF_HOME/dbt_docs/index.html; served by `make ui`.")
     def dbt_docs(llif: LlifHome) -> dg.MaterializeResult:
         from contracts.settings import paths
-        from llif.dbt_docs import build_docs
+        from orchestration.dbt_docs import build_docs
 
         page = build_docs(llif.warehouse, paths(llif.root).dbt_docs)
         return dg.MaterializeResult(metadata={"path": dg.MetadataValue.path(str(page)),

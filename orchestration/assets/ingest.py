@@ -18,7 +18,7 @@ WAREHOUSE_POOL = "warehouse"
 
 def raw_tables(system: str) -> list[str]:
     """The raw tables a system's ingest writes, as dbt's sources name them."""
-    from warehouse.source_tables import source_system
+    from contracts.sources import source_system
 
     return [name.lower() for name in source_system(system).tables]
 
@@ -135,7 +135,7 @@ def ingest_assets(sources: Path) -> list:
 
 def person_table_keys() -> list[dg.AssetKey]:
     """The raw tables linkage depends on: the person-level table of each system that holds people."""
-    from warehouse.source_tables import source_system
+    from contracts.sources import source_system
 
     return [
         raw_key(s, name.lower())

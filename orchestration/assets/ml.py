@@ -44,9 +44,9 @@ def _tags(context: AssetExecutionContext) -> dict[str, str]:
                       "ml.segments, ml.segment_profiles, ml.segment_pathways.")
 def segments(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
     from models_ml import segments as S
-    from models_ml import validation as V
+    from truth_validation import segments as V
+    from truth_validation.warehouse import has_truth
     from warehouse import duck
-    from warehouse.validation import has_truth
 
     with duck.open_writer(llif.warehouse) as con:
         truth = V.true_segments(con, llif.root / "truth") if has_truth(llif.root) else None

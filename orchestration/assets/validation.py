@@ -20,8 +20,8 @@ TIMELINE = dg.AssetKey(["marts", "fct_person_month"])
     pool=WAREHOUSE_POOL,
 )
 def truth_agreement(context: AssetExecutionContext, llif: LlifHome):
+    from truth_validation.warehouse import validate_against_truth
     from warehouse import duck
-    from warehouse.validation import validate_against_truth
 
     with duck.open_writer(llif.warehouse) as con:
         result = validate_against_truth(con, llif.root)

@@ -12,15 +12,13 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from contracts.sources import source_system
+
 SYSTEMS = ("crm", "assets", "care_a", "care_b", "domcare")
 
-GO_LIVE = {
-    "crm": pd.Timestamp("1998-01-01"),
-    "assets": pd.Timestamp("2003-01-01"),
-    "care_a": pd.Timestamp("2009-01-01"),
-    "care_b": pd.Timestamp("2014-01-01"),
-    "domcare": pd.Timestamp("2015-01-01"),
-}
+# when each system went live, as its source contract says (the world writes what ingest reads)
+CONTRACTS = {name: source_system(name) for name in SYSTEMS}
+GO_LIVE = {name: spec.go_live for name, spec in CONTRACTS.items()}
 
 
 @dataclass(frozen=True)

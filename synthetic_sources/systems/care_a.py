@@ -28,12 +28,12 @@ import pandas as pd
 from synthetic_sources import keyed_random as kr
 from synthetic_sources.defects import compound_key, format_date
 from synthetic_sources.systems import _care_common as cc
-from synthetic_sources.systems.base import GO_LIVE, DefectRates, SystemExtract, TableSpec
+from synthetic_sources.systems.base import CONTRACTS, GO_LIVE, DefectRates, SystemExtract, TableSpec
 
 SYSTEM = "care_a"
 GO = GO_LIVE[SYSTEM]
-DATE_FORMAT = "%d/%m/%Y"
-MARKER = "LastModified"
+DATE_FORMAT = CONTRACTS[SYSTEM].person_table().person.dob_format
+MARKER = CONTRACTS[SYSTEM].tables["Stay"].marker
 
 CARE_TYPE = {"residential": "RES", "nursing": "NUR"}
 STAY_TYPE = {"permanent": "PERM", "respite": "RESP", "reablement": "REAB"}
@@ -46,13 +46,7 @@ SCORE_MEAN = np.array([15.0, 32.0, 55.0, 80.0])
 SCORE_SD = 8.0
 TEST_RESIDENT_NO = 900001
 
-TABLE_KEYS = {
-    "Home": ["HomeCode"],
-    "Resident": ["ResidentNo"],
-    "Stay": ["StayId"],
-    "Assessment": ["AssessmentId"],
-    "Transfer": ["TransferId"],
-}
+TABLE_KEYS = {name: list(t.primary_key) for name, t in CONTRACTS[SYSTEM].tables.items()}
 
 
 def home_databases(schemes: pd.DataFrame) -> pd.DataFrame:

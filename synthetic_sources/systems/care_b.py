@@ -27,14 +27,14 @@ import pandas as pd
 from synthetic_sources import keyed_random as kr
 from synthetic_sources.defects import compound_key, format_date, time_of_day
 from synthetic_sources.systems import _care_common as cc
-from synthetic_sources.systems.base import GO_LIVE, DefectRates, SystemExtract, TableSpec
+from synthetic_sources.systems.base import CONTRACTS, GO_LIVE, DefectRates, SystemExtract, TableSpec
 
 SYSTEM = "care_b"
-DATABASE = "care_b"
+DATABASE = CONTRACTS[SYSTEM].database
 GO = GO_LIVE[SYSTEM]
-DATE_FORMAT = "%Y%m%d"
+DATE_FORMAT = CONTRACTS[SYSTEM].person_table().person.dob_format
 TS_FORMAT = "%Y-%m-%dT%H:%M:%S"
-MARKER = "updated_at"
+MARKER = CONTRACTS[SYSTEM].tables["placement"].marker
 
 CARE_LEVEL = {"residential": "RESIDENTIAL", "nursing": "NURSING"}
 PLACEMENT_TYPE = {"permanent": "LONG_TERM", "respite": "RESPITE", "reablement": "REABLEMENT"}
@@ -51,12 +51,7 @@ CLIENT_START = 100001
 TEST_CLIENT = 900001
 PLACEMENT_START = 50001
 
-TABLE_KEYS = {
-    "home": ["home_code"],
-    "client": ["client_ref"],
-    "placement": ["placement_id"],
-    "movement_event": ["event_id"],
-}
+TABLE_KEYS = {name: list(t.primary_key) for name, t in CONTRACTS[SYSTEM].tables.items()}
 
 
 def homes(schemes: pd.DataFrame) -> pd.DataFrame:

@@ -42,11 +42,11 @@ import pandas as pd
 from synthetic_sources import defects
 from synthetic_sources import keyed_random as kr
 from synthetic_sources.systems.assets import prop_refs
-from synthetic_sources.systems.base import GO_LIVE, DefectRates, SystemExtract, TableSpec
+from synthetic_sources.systems.base import CONTRACTS, GO_LIVE, DefectRates, SystemExtract, TableSpec
 
 SYSTEM = "crm"
 GO = GO_LIVE[SYSTEM]
-MARKER = "last_updated"
+MARKER = CONTRACTS[SYSTEM].tables["contact"].marker
 REVIEW_MONTHS = 6
 WELLBEING_FROM = pd.Timestamp("2016-01-01")
 NI_BETTER_FROM = pd.Timestamp("2005-01-01")

@@ -27,13 +27,13 @@ import pandas as pd
 from synthetic_sources import keyed_random as kr
 from synthetic_sources.defects import compound_key
 from synthetic_sources.systems import _care_common as cc
-from synthetic_sources.systems.base import GO_LIVE, DefectRates, SystemExtract, TableSpec
+from synthetic_sources.systems.base import CONTRACTS, GO_LIVE, DefectRates, SystemExtract, TableSpec
 
 SYSTEM = "domcare"
-DATABASE = "domcare"
+DATABASE = CONTRACTS[SYSTEM].database
 GO = GO_LIVE[SYSTEM]
-DOB_FORMAT = "%d.%m.%Y"
-MARKER = "last_updated"
+DOB_FORMAT = CONTRACTS[SYSTEM].person_table().person.dob_format
+MARKER = CONTRACTS[SYSTEM].tables["package"].marker
 
 TEAM = {"east": "EAST", "central": "CENTRAL", "west": "WEST"}
 CARER_BASE = {"EAST": 1000, "CENTRAL": 2000, "WEST": 3000}
@@ -66,12 +66,7 @@ MISSED = 0.012
 VISIT_ID_PACKAGE = 1_000_000
 CORRECTION_MAX_DAYS = 60  # defects.late_and_corrected corrects within 60 days
 
-TABLE_KEYS = {
-    "service_user": ["service_user_id"],
-    "package": ["package_id"],
-    "suspension": ["suspension_id"],
-    "visit": ["visit_id"],
-}
+TABLE_KEYS = {name: list(t.primary_key) for name, t in CONTRACTS[SYSTEM].tables.items()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,19 +16,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from contracts.sources.servers import system_label
 from synthetic_sources.systems.base import SYSTEMS, SystemExtract, TableSpec
 
 INTEGER, REAL, TEXT = "INTEGER", "REAL", "TEXT"
 KINDS = (INTEGER, REAL, TEXT)
 MODES = ("create", "upsert")
 
-SYSTEM_NAMES = {
-    "crm": "CRM",
-    "assets": "asset management",
-    "care_a": "care vendor A",
-    "care_b": "care vendor B",
-    "domcare": "domiciliary care",
-}
 
 # Database and table names become file names, schema names and MariaDB database names, so
 # they must be safe in all of them (PostgreSQL cuts identifiers at 63 bytes).
@@ -51,10 +45,6 @@ class TableWrite:
     location: str  # file path, or masked URL plus schema.table
     rows: int  # rows in the extract's frame
     changed: int | None  # rows inserted or updated; None where the storage cannot tell
-
-
-def system_label(system: str) -> str:
-    return SYSTEM_NAMES.get(system, system)
 
 
 def check_mode(mode: str) -> None:

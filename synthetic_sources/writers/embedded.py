@@ -17,13 +17,14 @@ import csv
 import json
 import logging
 import os
-import re
 import sqlite3
 import time
 from pathlib import Path
 
 import pandas as pd
 
+from contracts.sources import source_system
+from contracts.sources.servers import system_label
 from synthetic_sources.systems.base import SystemExtract, TableSpec
 from synthetic_sources.writers._common import (
     INTEGER,
@@ -38,18 +39,19 @@ from synthetic_sources.writers._common import (
     index_name,
     infer_kind,
     kind_of_declared,
-    system_label,
     typed_frame,
 )
 
 log = logging.getLogger(__name__)
 
-CARE_A_FOLDER = "care_a"
-CARE_B_FOLDER = "care_b_exports"
-MANIFEST = "manifest.json"
-SQLITE_SUFFIX = ".sqlite"
-
-_EXPORT_FILE = re.compile(r"^(?P<table>[A-Za-z_][A-Za-z0-9_]*)_(?P<stamp>\d{8})\.csv$")
+# Where each system's files go is its source contract's layout (contracts/sources/systems/):
+# the synthetic world writes what ingest will read.
+_CARE_A = source_system("care_a").layout
+_CARE_B = source_system("care_b").layout
+CARE_A_FOLDER = _CARE_A.path
+CARE_B_FOLDER = _CARE_B.path
+MANIFEST = _CARE_B.manifest
+SQLITE_SUFFIX = _CARE_A.suffix
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,12 +386,12 @@ def _export_files(folder: Path, table: str | None = None, before: str | None = N
         return []
     out = []
     for path in folder.iterdir():
-        m = _EXPORT_FILE.match(path.name)
-        if not m or (table is not None and m["table"] != table):
+        m = _CARE_B.parse_export(path.name)
+        if not m or (table is not None and m[0] != table):
             continue
-        if before is not None and m["stamp"] >= before:
+        if before is not None and m[1] >= before:
             continue
-        out.append((m["stamp"], path))
+        out.append((m[1], path))
     return sorted(out)
 
 
@@ -490,7 +492,7 @@ def _write_care_b(
     rows_written = {}
     for table, (database, spec) in tables.items():
         where = f"care_b {database}.{table}"
-        path = folder / f"{table}_{stamp}.csv"
+        path = folder / _CARE_B.export_name(table, stamp)
         entry = manifest["tables"].get(table)
         baseline = None
         if entry is not None and _export_files(folder, table, before=stamp):

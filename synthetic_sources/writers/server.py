@@ -15,15 +15,22 @@ stops and says what to start.
 from __future__ import annotations
 
 import logging
-import math
-import socket
 import time
 
 import pandas as pd
-import sqlalchemy as sa
-from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.engine import URL, Connection, Engine
 
+from contracts.sources import source_system
+from contracts.sources.servers import (  # noqa: F401  (SourceServerUnreachable and check_reachable: re-exported)
+    DEFAULT_PORTS,
+    SourceServerUnreachable,
+    check_reachable,
+    is_pg,
+    mask_url,
+    parse_url,
+    server_engine,
+    system_label,
+)
 from synthetic_sources.systems.base import SystemExtract, TableSpec
 from synthetic_sources.writers._common import (
     TEXT,
@@ -36,16 +43,12 @@ from synthetic_sources.writers._common import (
     index_name,
     infer_kind,
     kind_of_declared,
-    system_label,
     typed_frame,
 )
 from synthetic_sources.writers.embedded import _reconcile_columns
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
-# Systems whose real counterpart has no server (vendor A keeps a file per care home).
-NO_SERVER_FORM = {"care_a"}
 # MariaDB cannot index TEXT, so key and change-marker text columns are VARCHAR; their bytes
 # (4 per character in utf8mb4) must fit InnoDB's 3072-byte key limit.
 _MARIADB_KEY_BYTES = 3072
@@ -54,141 +57,6 @@ _MARIADB_KEY_BYTES = 3072
 _MARIADB_COLLATION = "utf8mb4_nopad_bin"
 _MYSQL_TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE", "TEXT": "TEXT"}
 _PG_TYPES = {"INTEGER": "BIGINT", "REAL": "DOUBLE PRECISION", "TEXT": "TEXT"}
-
-
-class SourceServerUnreachable(Exception):
-    """A source system's server cannot be reached or refuses us; the message says what to do."""
-
-    def __init__(self, message: str, *, system: str, host: str | None, port: int | None):
-        super().__init__(message)
-        self.system = system
-        self.host = host
-        self.port = port
-
-
-# --------------------------------------------------------------------------------------------
-# URLs
-
-
-def mask_url(url: str | URL) -> str:
-    """The URL as it may appear in logs and errors: password replaced by ``***``."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not a URL at all: show nothing that could be a secret
-        return "<unparseable URL>"
-
-
-def _parse(system: str, url: str | URL) -> URL:
-    """Parse and complete a server URL (default drivers: psycopg 3, PyMySQL)."""
-    try:
-        u = make_url(url)
-    except Exception:
-        raise ValueError(
-            f"llif: the {system_label(system)} server URL {mask_url(url)} is not a database URL; "
-            f"give one like postgresql+psycopg://user@host:5432/db or "
-            f"mysql+pymysql://user@host:3306/ with --server {system}=... ."
-        ) from None
-    backend = u.get_backend_name()
-    driver = u.get_driver_name() if "+" in u.drivername else None
-    if backend == "postgresql":
-        if driver not in (None, "psycopg"):
-            raise ValueError(
-                f"llif: the {system_label(system)} server URL {mask_url(u)} asks for driver "
-                f"{driver!r}; llif writes PostgreSQL through psycopg 3: use postgresql+psycopg://."
-            )
-        return u.set(drivername="postgresql+psycopg")
-    if backend in ("mysql", "mariadb"):
-        if driver not in (None, "pymysql"):
-            raise ValueError(
-                f"llif: the {system_label(system)} server URL {mask_url(u)} asks for driver "
-                f"{driver!r}; llif writes MariaDB through PyMySQL: use mysql+pymysql://."
-            )
-        return u.set(drivername=f"{backend}+pymysql")
-    raise ValueError(
-        f"llif: the {system_label(system)} server URL {mask_url(u)} is for {backend!r}; source "
-        "systems can be held on PostgreSQL (postgresql+psycopg://) or MariaDB (mysql+pymysql://)."
-    )
-
-
-def _is_pg(u: URL) -> bool:
-    return u.get_backend_name() == "postgresql"
-
-
-def _engine(u: URL, timeout_s: float) -> Engine:
-    if _is_pg(u):
-        args = {"connect_timeout": max(2, math.ceil(timeout_s))}
-    else:
-        # No FOUND_ROWS flag: MariaDB then reports 0 for an upsert that changed nothing, 1 for
-        # an insert and 2 for an update, which is how write_server counts changed rows.
-        args = {"connect_timeout": timeout_s, "client_flag": 0, "charset": "utf8mb4"}
-    return sa.create_engine(u, poolclass=NullPool, connect_args=args)
-
-
-def _where(u: URL) -> tuple[str | None, int | None, str]:
-    host = u.host
-    port = u.port or DEFAULT_PORTS.get(u.get_backend_name())
-    return host, port, f"{host}:{port}" if host else "its local socket"
-
-
-def _reason(exc: BaseException, u: URL) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    text = " ".join(str(orig).split()) or type(orig).__name__
-    if u.password and len(str(u.password)) >= 3:
-        text = text.replace(str(u.password), "***")
-    return text[:300]
-
-
-# --------------------------------------------------------------------------------------------
-# public API
-
-
-def check_reachable(system: str, url: str, timeout_s: float = 5) -> None:
-    """Fail fast, naming the system and host, if its server cannot be reached or used.
-
-    A plain TCP connect first, because it fails in milliseconds on a refused port and is
-    bounded by ``timeout_s`` on a silent one, where a driver may wait much longer; then a real
-    login, to catch a wrong user, password or database before any work starts.
-    """
-    label = system_label(system)
-    u = _parse(system, url)
-    host, port, at = _where(u)
-    hint = (
-        f"Check the URL given with --server {system}=... (or LLIF_{system.upper()}_URL) "
-        "or start the server."
-    )
-    start = time.monotonic()
-    if host:
-        try:
-            socket.create_connection((host, port), timeout=timeout_s).close()
-        except socket.timeout:
-            reason = f"no answer within {timeout_s:g} s"
-        except ConnectionRefusedError:
-            reason = "connection refused"
-        except socket.gaierror:
-            reason = f"unknown host {host}"
-        except OSError as exc:
-            reason = exc.strerror or type(exc).__name__
-        else:
-            reason = None
-        if reason is not None:
-            raise SourceServerUnreachable(
-                f"llif: cannot reach the {label} server at {at} ({reason}). {hint}",
-                system=system, host=host, port=port,
-            )
-    remaining = max(1.0, timeout_s - (time.monotonic() - start))
-    engine = _engine(u, remaining)
-    try:
-        with engine.connect() as con:
-            con.exec_driver_sql("SELECT 1")
-    except Exception as exc:
-        raise SourceServerUnreachable(
-            f"llif: the {label} server at {at} did not let llif in as {mask_url(u)} "
-            f"({_reason(exc, u)}). Check the user, password and database in the URL given with "
-            f"--server {system}=... (or LLIF_{system.upper()}_URL).",
-            system=system, host=host, port=port,
-        ) from None
-    finally:
-        engine.dispose()
 
 
 def write_server(
@@ -204,16 +72,16 @@ def write_server(
     """
     check_mode(mode)
     check_extract(extract)
-    if extract.system in NO_SERVER_FORM:
+    if source_system(extract.system).server is None:  # the real vendor keeps files only
         raise ValueError(
             f"llif: {system_label(extract.system)} has no server form: the real vendor keeps one "
             "SQLite file per care home. Write it with write_embedded."
         )
-    u = _parse(extract.system, url)
+    u = parse_url(extract.system, url)
     check_reachable(extract.system, url, timeout_s)
-    engine = _engine(u, timeout_s)
+    engine = server_engine(u, timeout_s)
     try:
-        dialect = _Postgres(engine, u) if _is_pg(u) else _MariaDB(engine, u)
+        dialect = _Postgres(engine, u) if is_pg(u) else _MariaDB(engine, u)
         if mode == "create" and not overwrite:
             existing = dialect.existing_tables(extract)
             if existing:
@@ -234,10 +102,10 @@ def read_server_table(url: str, database: str, table: str) -> pd.DataFrame:
     """One server source table, typed as every reader types it (Int64, float64, str)."""
     check_name("database", database, "read_server_table")
     check_name("table", table, "read_server_table")
-    u = _parse("source", url)
-    engine = _engine(u, 5)
+    u = parse_url("source", url)
+    engine = server_engine(u, 5)
     try:
-        dialect = _Postgres(engine, u) if _is_pg(u) else _MariaDB(engine, u)
+        dialect = _Postgres(engine, u) if is_pg(u) else _MariaDB(engine, u)
         with engine.connect() as con:
             columns = dialect.columns(con, database, table)
             if not columns:

@@ -1,4 +1,4 @@
-{#- Care-home stays from both vendors in one vocabulary, with the asset system's scheme of the
+{#- Care-home stays from both vendors (and any a provider adds by contract) in one vocabulary, with the asset system's scheme of the
     home (matched by postcode) and the person_key of the resident or client.
 
     End dates fit for a timeline (the vendors keep contradictions, never corrected):
@@ -188,11 +188,74 @@ b_unified as (
 
 ),
 
+-- systems added by contract ------------------------------------------------------------------
+{#- A care-home system a provider connects by its source contract alone (dbt.care_stays names
+    its staging model, docs/onboarding.md): the model gives conformed stays (source_stay_key,
+    home_key, home_postcode, person_record_key, care_type, stay_kind, admission_date,
+    discharge_date, admission_source, discharge_destination, updated_at); the end dates get the
+    generic fixes (an end before the start, or after the person's next admission, is taken as
+    that admission, else the admission day), flagged. -#}
+{%- set added = [] %}
+{%- for s in llif.source_systems() if s.get('care_stays') %}{% do added.append(s) %}{% endfor %}
+{%- for s in added %}
+
+{{ s.system }}_stays as (
+
+    select
+        stays.*,
+        lead(stays.admission_date) over (
+            partition by stays.person_record_key order by stays.admission_date, stays.source_stay_key
+        ) as next_admission_date
+    from {{ ref(s.care_stays) }} as stays
+
+),
+
+{{ s.system }}_unified as (
+
+    select
+        {{ dbt.concat(["'" ~ s.system ~ ":'", 'g.source_stay_key']) }} as care_stay_id,
+        '{{ s.system }}' as source_system,
+        g.source_stay_key,
+        g.home_key,
+        g.person_record_key,
+        xref.person_key,
+        care_home_schemes.scheme_id,
+        g.care_type,
+        g.stay_kind,
+        g.admission_date,
+        g.discharge_date as recorded_discharge_date,
+        case
+            when g.discharge_date < g.admission_date
+                then coalesce(g.next_admission_date, g.admission_date)
+            when g.discharge_date > g.next_admission_date
+                then g.next_admission_date
+            else g.discharge_date
+        end as discharge_date,
+        g.admission_source,
+        g.discharge_destination,
+        cast(null as {{ dbt.type_int() }}) as latest_dependency_score,
+        {{ llif.flag('g.discharge_date < g.admission_date') }} as is_end_before_start,
+        {{ llif.flag('g.discharge_date > g.next_admission_date') }} as has_overlap,
+        {{ llif.flag('g.discharge_date < g.admission_date or g.discharge_date > g.next_admission_date') }} as is_discharge_estimated
+    from {{ s.system }}_stays as g
+    left join care_home_schemes
+        on g.home_postcode = care_home_schemes.postcode
+    left join xref
+        on xref.system = '{{ s.system }}'
+        and g.person_record_key = xref.record_key
+
+),
+{%- endfor %}
+
 unioned as (
 
     select * from a_unified
     union all
     select * from b_unified
+    {%- for s in added %}
+    union all
+    select * from {{ s.system }}_unified
+    {%- endfor %}
 
 )
 

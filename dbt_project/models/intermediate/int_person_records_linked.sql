@@ -1,55 +1,25 @@
-{#- Every person-level source record of the four systems, with the person_key linkage gave it
+{#- Every person-level source record of every system that keeps people (the source contracts), with the person_key linkage gave it
     and the few attributes marts may carry (sex, month of birth, a usable NI token or not).
     A record linkage has not seen yet (keyed after last night's link) has no person_key. -#}
 with
 
 records as (
 
+    {#- one block per system that keeps people (its source contract's dbt.person_records) -#}
+    {%- for s in llif.source_systems() if s.get('person_records') %}
+    {% if not loop.first %}union all
+
+    {% endif -%}
     select
-        'crm' as system,
-        'contact' as source_table,
-        record_key,
+        '{{ s.system }}' as system,
+        '{{ s.person_table }}' as source_table,
+        {{ s.person_record_key }} as record_key,
         sex,
         birth_month,
         has_ni_token,
         created_date
-    from {{ ref('stg_crm__contacts') }}
-
-    union all
-
-    select
-        'care_a' as system,
-        'Resident' as source_table,
-        resident_key as record_key,
-        sex,
-        birth_month,
-        has_ni_token,
-        created_date
-    from {{ ref('stg_care_a__residents') }}
-
-    union all
-
-    select
-        'care_b' as system,
-        'client' as source_table,
-        record_key,
-        sex,
-        birth_month,
-        has_ni_token,
-        created_date
-    from {{ ref('stg_care_b__clients') }}
-
-    union all
-
-    select
-        'domcare' as system,
-        'service_user' as source_table,
-        record_key,
-        sex,
-        birth_month,
-        has_ni_token,
-        created_date
-    from {{ ref('stg_domcare__service_users') }}
+    from {{ ref(s.person_records) }}
+    {%- endfor %}
 
 ),
 

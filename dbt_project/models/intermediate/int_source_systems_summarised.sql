@@ -27,6 +27,11 @@ changes as (
     select 'domcare' as system, max(updated_at) as last_change_at from {{ ref('stg_domcare__packages') }}
     union all
     select 'domcare' as system, max(updated_at) as last_change_at from {{ ref('stg_domcare__suspensions') }}
+    {#- a care-home system added by its contract: its stays (docs/onboarding.md) #}
+    {%- for s in llif.source_systems() if s.get('care_stays') %}
+    union all
+    select '{{ s.system }}' as system, max(updated_at) as last_change_at from {{ ref(s.care_stays) }}
+    {%- endfor %}
 
 ),
 

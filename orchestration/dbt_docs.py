@@ -15,8 +15,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from contracts.settings import paths
-from llif.dbt_manifest import DBT_DIR
+from contracts.settings import dbt_project_dir, paths
+
+DBT_DIR = dbt_project_dir()
 
 
 class DocsFailed(RuntimeError):
@@ -36,8 +37,8 @@ def build_docs(warehouse: Path | None = None, out_dir: Path | None = None, targe
                "--target", target, "--target-path", work, "--log-path", work,
                "--quiet"]
         env = {**os.environ, "LLIF_WAREHOUSE": str(warehouse), "LLIF_HOME": str(p.home)}
-        # its own process group: a stopped run takes dbt down with it (llif.shutdown)
-        from llif.shutdown import run_child
+        # its own process group: a stopped run takes dbt down with it (contracts.shutdown)
+        from contracts.shutdown import run_child
 
         result = run_child(cmd, env=env, timeout=timeout)
         page = Path(work) / "static_index.html"

@@ -62,15 +62,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.sources import source_systems
 from contracts.vocabulary import states as V
 
-GO_LIVE = {
-    "crm": pd.Timestamp("1998-01-01"),
-    "assets": pd.Timestamp("2003-01-01"),
-    "care_a": pd.Timestamp("2009-01-01"),
-    "care_b": pd.Timestamp("2014-01-01"),
-    "domcare": pd.Timestamp("2015-01-01"),
-}
+# when each system started keeping records, as its source contract says
+GO_LIVE = {name: spec.go_live for name, spec in source_systems().items()}
 HOUSING_STATES = V.HOUSING_STATES
 CARE_STATES = V.CARE_HOME_STATES
 AWAY_STATES = V.HEALTH_STATES

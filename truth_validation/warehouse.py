@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from truth_validation.reconcile import TIMELINE, XREF, compare
 from warehouse.identity import evaluate_linkage
-from warehouse.reconcile import TIMELINE, XREF, compare
 
 TABLE = "validation.truth_agreement"
 

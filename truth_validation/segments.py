@@ -14,10 +14,10 @@ import pandas as pd
 
 def true_segments(con, truth_dir: Path) -> pd.DataFrame:
     """person_key -> true_segment (1-6; 0 for household members, whom the world does not
-    segment), via identity.person_xref and the truth's source records (warehouse.reconcile's
+    segment), via identity.person_xref and the truth's source records (truth_validation.reconcile's
     rule: a key belongs to the true person behind most of its records)."""
     from synthetic_sources.truth_store import TruthStore
-    from warehouse.reconcile import person_map
+    from truth_validation.reconcile import person_map
 
     store = TruthStore(Path(truth_dir))
     people = store.load("people", ["person_id", "segment"])
