@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.reference import formal_names, nicknames
+from contracts.vocabulary import ni_numbers as _ni
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,6 @@ U_MAX_PAIRS = 3e6
 # HMRC's format (a suffix that does not distinguish people), the prefixes never issued, the
 # placeholder numbers and date of birth that belong to nobody: the vocabulary's NI rules
 # (contracts/vocabulary/ni_numbers.py), which the synthetic world issues numbers by too.
-from contracts.vocabulary import ni_numbers as _ni  # noqa: E402 - kept with the constants it defines
-
 _NI_FULL = _ni.NI_FULL
 _NI_STEM = _ni.NI_STEM
 _NI_BAD_PREFIXES = _ni.NEVER_ISSUED_PREFIXES
