@@ -29,21 +29,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+# the warehouse's errors are the ones every layer raises (contracts/errors.py); the ones this
+# module raises carry a message fit for a planner
+from contracts.errors import WarehouseBusy, WarehouseMissing, WarehouseUnavailable
+from contracts.vocabulary.states import PLACES
+
 SUMMARY_COLUMNS = ("scenario", "month", "kpi", "measure", "service", "area", "mean", "median",
                    "lo50", "hi50", "lo80", "hi80", "lo95", "hi95", "mean_lo", "mean_hi")
-
-
-class WarehouseUnavailable(Exception):
-    """The warehouse cannot be read now; ``str()`` is a message fit for a planner."""
-
-
-class WarehouseMissing(WarehouseUnavailable):
-    pass
-
-
-class WarehouseBusy(WarehouseUnavailable):
-    pass
-
 
 _LOCK_WORDS = ("lock", "being used by another process", "conflicting", "resource temporarily unavailable")
 
@@ -205,8 +197,7 @@ def _rename_bands(df: pd.DataFrame) -> pd.DataFrame:
 # occupied_extra_care_flats, waiting_residential_care, cost_local_authority; places are named
 # by their kind of unit. This maps them to (measure, service); ``measure:service[:area]`` is
 # accepted too, for area-level figures.
-PLACE_SERVICES = {"general_needs_units": "general_needs", "sheltered_units": "sheltered", "extra_care_flats": "extra_care",
-                  "temporary_units": "temporary", "residential_beds": "residential_care", "nursing_beds": "nursing_care"}
+PLACE_SERVICES = {p.resource: p.state for p in PLACES}
 _PREFIXES = ("mean_wait_months", "people_need", "occupied", "capacity", "needed", "waiting", "admissions", "people", "cost")
 
 

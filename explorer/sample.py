@@ -23,10 +23,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-AREAS = ("Cardiff", "Newport", "Bridgend", "Caerphilly")
-STATES = ("general_needs", "sheltered", "extra_care", "temporary", "community", "residential_care",
-          "nursing_care", "hospital", "hospice", "moved_out", "died")
-LIVE = STATES[:9]
+from contracts.vocabulary.areas import AREA_CODE
+
+AREAS = ("Cardiff", "Newport", "Bridgend", "Caerphilly")   # the sample's four areas, of the eight
 
 # Monthly chances of moving, by state (the rest stay). Rough, only to give the Sankey some shape.
 MOVES = {
@@ -46,7 +45,7 @@ START_MIX = {"general_needs": 0.55, "sheltered": 0.1, "extra_care": 0.05, "tempo
 SEGMENTS = ("Working-age long-term tenants", "Older tenants ageing in place", "Short-term and homeless households",
             "Frail, hospital to care home")
 
-AREA_CODES = {"Cardiff": "CDF", "Newport": "NWP", "Bridgend": "BGD", "Caerphilly": "CPH"}
+AREA_CODES = {name: AREA_CODE[name] for name in AREAS}
 SCHEMES = [  # id, name, type, area, capacity, residential, nursing
     ("S0001", "MAES Y COED ESTATE", "general_needs", "Cardiff", 140, 0, 0),
     ("S0002", "TIR CELYN ESTATE", "general_needs", "Newport", 120, 0, 0),

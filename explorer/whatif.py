@@ -14,18 +14,13 @@ from dataclasses import dataclass, field
 
 import yaml
 
-# the engine's defaults (simulation/inputs.py DEFAULT_COSTS), shown on the form; the engine's own
-# values are used when it can be imported
-COSTS = {
-    "residential_week": ("Residential care home, a resident-week", 850.0),
-    "nursing_week": ("Nursing care home, a resident-week", 1050.0),
-    "home_care_hour": ("Home care, an hour", 25.0),
-    "extra_care_week": ("Extra care (care and support), a resident-week", 200.0),
-    "hospital_admission": ("Emergency hospital admission", 2000.0),
-    "delayed_bed_day": ("Hospital bed day while waiting to leave", 500.0),
-    "hospice_day": ("Hospice in-patient day", 500.0),
-    "void_week": ("Empty home (lost rent), a week", 110.0),
-}
+from contracts.vocabulary import states as V
+from contracts.vocabulary.areas import AREA_TABLE
+from contracts.vocabulary.costs import UNIT_COSTS
+
+# the unit costs a planner may change on the form: key -> (label, default), from the one table
+# the engine reads too (contracts/vocabulary/costs.py); the two assumptions are not on the form
+COSTS = {c.key: (c.label, c.default) for c in UNIT_COSTS if c.on_form}
 
 CAPACITY_SERVICES = {
     "": "No change to places",
@@ -36,10 +31,10 @@ CAPACITY_SERVICES = {
     "sheltered": "Sheltered flats",
 }
 
-AREAS = {"": "All areas", "CDF": "Cardiff", "VOG": "Vale of Glamorgan", "RCT": "Rhondda Cynon Taf", "BGD": "Bridgend",
-         "NWP": "Newport", "CPH": "Caerphilly", "MTD": "Merthyr Tydfil", "NPT": "Neath Port Talbot"}
+AREAS = {"": "All areas", **{a.code: a.name for a in AREA_TABLE}}
 
-HOME_STATES = ["general_needs", "sheltered", "extra_care", "temporary", "community"]
+HOME_STATES = list(V.HOME_STATES)
+CARE_HOME_STATES = list(V.CARE_HOME_STATES)
 RESERVED_NAMES = {"baseline", "unconstrained"}
 
 
@@ -70,11 +65,8 @@ def slug(name: str) -> str:
 
 
 def default_costs() -> dict[str, float]:
-    try:
-        from simulation.inputs import DEFAULT_COSTS
-    except Exception:  # the engine is not installed: show the domain's defaults
-        return {k: v for k, (_, v) in COSTS.items()}
-    return {k: float(DEFAULT_COSTS.get(k, v)) for k, (_, v) in COSTS.items()}
+    """The form's starting values: the defaults of the costs on the form."""
+    return {k: v for k, (_, v) in COSTS.items()}
 
 
 def _pct(errors: list[str], label: str, value, low: float, high: float) -> float:
@@ -142,10 +134,10 @@ def build(w: WhatIf, months: list[str] | None = None) -> tuple[dict | None, list
     ch = _pct(errors, "Moves into care homes from home", w.care_home_moves_pct, -90, 200)
     if ch:
         transitions.append({"from": ["community", "general_needs", "sheltered", "extra_care"],
-                            "to": ["residential_care", "nursing_care"], "multiply": round(1 + ch / 100, 4), "age_min": 65})
+                            "to": CARE_HOME_STATES, "multiply": round(1 + ch / 100, 4), "age_min": 65})
     ha = _pct(errors, "Emergency hospital admissions", w.hospital_admissions_pct, -90, 200)
     if ha:
-        rule = {"from": HOME_STATES + ["residential_care", "nursing_care"], "to": ["hospital"],
+        rule = {"from": HOME_STATES + CARE_HOME_STATES, "to": ["hospital"],
                 "multiply": round(1 + ha / 100, 4)}
         if w.hospital_winter_only:
             rule["months_of_year"] = [12, 1, 2]

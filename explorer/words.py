@@ -11,6 +11,11 @@ deficiency and in greyscale print.
 
 from __future__ import annotations
 
+from contracts.vocabulary.kpis import KPI, SUM
+from contracts.vocabulary.states import NEED_LEVEL_LABELS as NEED_LEVEL_LABELS  # re-exported: the pages read words.*
+from contracts.vocabulary.states import PLACE_OF_STATE, SCHEME_TYPE_LABELS, STATE_LABELS
+from contracts.vocabulary.states import STATES as STATES
+
 OKABE_ITO = {
     "orange": "#E69F00",
     "sky_blue": "#56B4E9",
@@ -25,24 +30,8 @@ OKABE_ITO = {
 SEQUENCE = [OKABE_ITO[k] for k in ("blue", "orange", "green", "vermillion", "sky_blue", "purple", "yellow", "black", "grey")]
 HEAT_SCALE = "cividis"
 
-STATES = (
-    "general_needs", "sheltered", "extra_care", "temporary", "community",
-    "residential_care", "nursing_care", "hospital", "hospice", "moved_out", "died",
-)
-
-STATE_LABELS = {
-    "general_needs": "General-needs home",
-    "sheltered": "Sheltered housing",
-    "extra_care": "Extra-care housing",
-    "temporary": "Temporary accommodation",
-    "community": "Own home, with home care",
-    "residential_care": "Residential care home",
-    "nursing_care": "Nursing care home",
-    "hospital": "Hospital",
-    "hospice": "Hospice",
-    "moved_out": "Moved away",
-    "died": "Died",
-}
+# The states, their labels, the scheme types' and the need levels' are the vocabulary's
+# (contracts/vocabulary/states.py); this module adds how they look.
 
 # A colour per state, so one state looks the same on every chart. Eleven states, eight
 # Okabe-Ito colours: the two ways of leaving share grey and black, the two care homes share
@@ -61,14 +50,6 @@ STATE_COLOURS = {
     "died": OKABE_ITO["black"],
 }
 
-SCHEME_TYPE_LABELS = {
-    "general_needs": "General-needs estate",
-    "sheltered": "Sheltered scheme",
-    "extra_care": "Extra-care scheme",
-    "temporary": "Temporary accommodation",
-    "care_home": "Care home",
-}
-
 NEED_TYPE_LABELS = {
     "general": "General housing",
     "homeless": "Homeless households",
@@ -76,8 +57,6 @@ NEED_TYPE_LABELS = {
     "sheltered": "Sheltered housing",
     "extra_care": "Extra-care housing",
 }
-
-NEED_LEVEL_LABELS = {0: "No known care need", 1: "Low (under 5 hours a week)", 2: "Medium (5-15 hours)", 3: "High (over 15 hours)"}
 
 SYSTEM_LABELS = {
     "crm": "Housing system (CRM)",
@@ -87,38 +66,21 @@ SYSTEM_LABELS = {
     "domcare": "Home care",
 }
 
-# Forecast measures: the codes the engine writes, in planners' words and units.
+# Measures the explorer composes with a service or an area that the KPI catalogue does not name
+# (an area's figures, the capacity outlook's derived columns): a title stem and a unit. Every
+# KPI the engine writes takes its words from the catalogue (``kpi``).
 MEASURE_LABELS = {
     "occupied": ("Places in use in", "places"),
     "people": ("People in", "people"),
     "people_need": ("People with care need level", "people"),
     "mean_wait_months": ("Average wait for", "months"),
-    "care_home_admissions": ("Admissions to care homes", "admissions a month"),
-    "care_home_admissions_from_hospital": ("Admissions to care homes straight from hospital", "admissions a month"),
-    "hospital_admissions": ("Emergency hospital admissions", "admissions a month"),
-    "hospice_admissions": ("Admissions to a hospice", "admissions a month"),
-    "hospital_bed_days": ("Hospital bed days", "days a month"),
-    "hospice_bed_days": ("Hospice bed days", "days a month"),
-    "home_care_people": ("People receiving home care", "people"),
-    "home_care_hours_unmet": ("Home-care hours needed but not delivered", "hours in the month"),
-    "home_care_waiting": ("People waiting for home care", "people"),
-    "arrivals": ("New people arriving", "people a month"),
-    "moved_out": ("People moving away", "people a month"),
-    "lets": ("Homes let", "lets a month"),
-    "voids": ("Empty homes", "homes"),
-    "tenancy_ends": ("Tenancies ending", "a month"),
-    "churn_rate": ("Share of homes changing hands", "share a month"),
     "needed": ("People who would need", "people"),
     "capacity": ("Places available in", "places"),
     "waiting": ("Waiting for", "people waiting"),
-    "delayed_discharges": ("People waiting in hospital to leave (delayed discharges)", "people"),
-    "delayed_bed_days": ("Hospital days beyond the third week of a stay (delays)", "days in the month"),
     "admissions": ("Admissions to", "admissions a month"),
-    "home_care_hours": ("Home-care hours delivered", "hours in the month"),
     "cost": ("Cost", "£ a month"),
     "utilisation": ("Share of places in use", "% of places"),
     "population": ("People known to us", "people"),
-    "deaths": ("Deaths", "deaths a month"),
 }
 
 SERVICE_LABELS = {
@@ -166,8 +128,39 @@ def scenario(name: str) -> str:
     return SCENARIO_LABELS.get(name, name.replace("_", " ").replace("-", " ").capitalize())
 
 
+def _unit(unit: str, aggregation: str) -> str:
+    """A catalogue unit as a chart's axis reads it: flows are counted per month, money in pounds."""
+    unit = "£" if unit == "GBP" else unit
+    return f"{unit} a month" if aggregation == SUM else unit
+
+
+def kpi(name: str) -> tuple[str, str] | None:
+    """(Plain title, unit) of a KPI in the catalogue (contracts/vocabulary/kpis.py), else None."""
+    k = KPI.get(name)
+    if k is None:
+        return None
+    return k.label[0].upper() + k.label[1:], _unit(k.unit, k.aggregation)
+
+
+def _kpi_name(kpi_measure: str, kpi_service: str | None) -> list[str]:
+    """The catalogue names a (measure, service) pair may stand for (places go by their pool)."""
+    if not kpi_service or kpi_service in ("total", "all"):
+        return [kpi_measure, f"{kpi_measure}_total"] if kpi_service else [kpi_measure]
+    names = [f"{kpi_measure}_{kpi_service}"]
+    if kpi_service in PLACE_OF_STATE:
+        names.append(f"{kpi_measure}_{PLACE_OF_STATE[kpi_service].resource}")
+    return names
+
+
 def measure(kpi_measure: str, kpi_service: str | None = None) -> tuple[str, str]:
-    """(Plain title, unit) of a forecast measure and service, e.g. ("Waiting for extra-care housing", "people waiting")."""
+    """(Plain title, unit) of a forecast measure and service, e.g. ("Extra-care waiting list", "people").
+
+    A pair that names a catalogue KPI takes the catalogue's words; others (an explorer-derived
+    measure such as utilisation) are composed from ``MEASURE_LABELS`` and the service's name."""
+    for name in _kpi_name(kpi_measure, kpi_service):
+        found = kpi(name)
+        if found is not None:
+            return found
     title, unit = MEASURE_LABELS.get(kpi_measure, (kpi_measure.replace("_", " ").capitalize(), ""))
     if kpi_service and kpi_service not in ("total", "all"):
         name = service(kpi_service)

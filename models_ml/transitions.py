@@ -37,6 +37,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 from scipy.optimize import minimize
 
+from contracts.vocabulary.states import CARE_HOME_STATES
 from models_ml import features as F
 from models_ml import segments as S
 from models_ml import tracking as T
@@ -54,7 +55,6 @@ OUTCOMES: dict[str, str] = {
     "need_rise": "has_need_rise_next_12_months",
     "tenancy_end": "has_tenancy_end_next_12_months",
 }
-CARE_HOME_STATES = ("residential_care", "nursing_care")
 
 
 @dataclass(frozen=True)

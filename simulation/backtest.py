@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from contracts.vocabulary.states import CARE_HOME_STATES, HOME_STATES, HOUSING_STATES
 from simulation.costs import cost_by_payer
 from simulation.engine import KPIS
 from simulation.forecast_inputs import build_forecast_inputs
@@ -29,11 +30,19 @@ from simulation.replications import run_forecast
 from simulation.scenarios import baseline
 from simulation.stays import stay_months
 
-WAITING_SERIES = ("waiting_general_needs", "waiting_sheltered", "waiting_extra_care", "waiting_temporary")
+WAITING_SERIES = tuple(f"waiting_{s}" for s in HOUSING_STATES)
 KEY_SERIES = (*(f"people_{s}" for s in LIVE_STATES), "people_total", "deaths", "hospital_admissions",
               "care_home_admissions", "arrivals", *WAITING_SERIES, "home_care_hours", "delayed_bed_days",
               "cost_total")
-HOME_STATES_SQL = "('general_needs', 'sheltered', 'extra_care', 'temporary', 'community')"
+
+
+def _sql_list(values) -> str:
+    """A tuple of state names as an SQL ``in`` list: ('a', 'b')."""
+    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+HOME_STATES_SQL = _sql_list(HOME_STATES)
+CARE_HOME_STATES_SQL = _sql_list(CARE_HOME_STATES)
 
 
 def _months(start, months: int) -> pd.DatetimeIndex:
@@ -47,15 +56,15 @@ def actual_series(con, start, months: int, costs: dict | None = None) -> pd.Data
     index = _months(start, months)
     first, last = index[0].date(), index[-1].date()
     states = ", ".join(f"count(*) filter (where state = '{s}') as people_{s}" for s in LIVE_STATES)
-    live = ", ".join(f"'{s}'" for s in LIVE_STATES)
+    live = _sql_list(LIVE_STATES)
     df = con.execute(f"""
         select month_start, {states},
-               count(*) filter (where state in ({live})) as people_total,
+               count(*) filter (where state in {live}) as people_total,
                count(*) filter (where state = 'died') as deaths,
                sum(is_hospital_admission) as hospital_admissions,
                count(*) filter (where is_care_home_admission = 1
-                                and state in ('residential_care', 'nursing_care')) as care_home_admissions,
-               count(*) filter (where is_first_month = 1 and state in ({live})) as arrivals,
+                                and state in {CARE_HOME_STATES_SQL}) as care_home_admissions,
+               count(*) filter (where is_first_month = 1 and state in {live}) as arrivals,
                sum(case when state in {HOME_STATES_SQL} then coalesce(weekly_care_hours, 0) else 0 end)
                    as weekly_hours,
                sum(is_hospice_admission) as hospice_admissions

@@ -31,6 +31,7 @@ import mesa
 import numpy as np
 from scipy.stats import nbinom, poisson
 
+from contracts.vocabulary.kpis import ENGINE_KPIS
 from simulation.costs import COST_INPUTS, cost_by_payer
 from simulation.inputs import (
     COMMUNITY,
@@ -70,25 +71,11 @@ UNKNOWN_AGE = -(10 ** 7)
 STREAMS = ("arrivals", "transitions", "rationing", "parameters")
 
 _PLACE_LABELS = [PLACE_KIND_LABEL[s] for s in PLACE_STATES]
-_CONSTRAINED_LABELS = ("general_needs", "sheltered", "extra_care", "temporary", "residential_care", "nursing_care")
-
-KPIS: tuple[str, ...] = (
-    *(f"people_{s}" for s in STATES[:N_LIVE]),
-    "people_total", *(f"people_need_{n}" for n in range(4)),
-    "arrivals", "deaths", "moved_out",
-    *(f"admissions_{s}" for s in ("general_needs", "sheltered", "extra_care", "temporary",
-                                   "residential_care", "nursing_care")),
-    "care_home_admissions", "care_home_admissions_from_hospital",
-    "hospital_admissions", "hospice_admissions",
-    "hospital_bed_days", "delayed_discharges", "delayed_bed_days", "hospice_bed_days",
-    *(f"occupied_{k}" for k in _PLACE_LABELS),
-    *(f"capacity_{k}" for k in _PLACE_LABELS),
-    *(f"waiting_{s}" for s in _CONSTRAINED_LABELS),
-    *(f"mean_wait_months_{s}" for s in _CONSTRAINED_LABELS),
-    "home_care_people", "home_care_hours", "home_care_hours_unmet", "home_care_waiting",
-    "lets", "voids", "tenancy_ends", "churn_rate",
-    "cost_nhs", "cost_local_authority", "cost_provider", "cost_charity", "cost_total",
-)
+# What a replication writes, month by month: the KPI catalogue's engine rows, in its order (the
+# order indexes ``out``; contracts/vocabulary/kpis.py). Blocks of the same measure are written
+# as slices from their first KPI (people per live state, need levels, one per pool in the order
+# of PLACE_STATES); tests/test_vocabulary.py checks the catalogue keeps them contiguous.
+KPIS: tuple[str, ...] = ENGINE_KPIS
 K = {k: i for i, k in enumerate(KPIS)}
 
 _AGE_LUT = np.array([len(AGE_BANDS) - 1] + [

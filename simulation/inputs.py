@@ -20,6 +20,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.vocabulary import states as V
+from contracts.vocabulary.areas import AREA_TEAM, TEAMS
+from contracts.vocabulary.costs import default_costs
 from simulation.lattice import (
     LIVE_STATES,
     NEED_COLUMNS,
@@ -56,11 +59,12 @@ SHELTERED = STATE_CODE["sheltered"]
 GENERAL_NEEDS = STATE_CODE["general_needs"]
 COMMUNITY = STATE_CODE["community"]
 
-# States whose people hold a place (a flat, a unit, a bed) in one of the provider's pools.
-PLACE_STATES: tuple[int, ...] = (GENERAL_NEEDS, SHELTERED, EXTRA_CARE, TEMPORARY, RESIDENTIAL, NURSING)
-HOUSING_STATES: tuple[int, ...] = (GENERAL_NEEDS, SHELTERED, EXTRA_CARE, TEMPORARY)
-# States where home care is delivered (in hospital a package is suspended).
-HOME_STATES: tuple[int, ...] = (GENERAL_NEEDS, SHELTERED, EXTRA_CARE, TEMPORARY, COMMUNITY)
+# The vocabulary's groups of states, as codes: whose people hold a place (a flat, a unit, a
+# bed) in one of the provider's pools; the housing ones; where home care is delivered (in
+# hospital a package is suspended).
+PLACE_STATES: tuple[int, ...] = tuple(STATE_CODE[s] for s in V.PLACE_STATES)
+HOUSING_STATES: tuple[int, ...] = tuple(STATE_CODE[s] for s in V.HOUSING_STATES)
+HOME_STATES: tuple[int, ...] = tuple(STATE_CODE[s] for s in V.HOME_STATES)
 # Capacity binds in every pool: the stock is finite, and historical moves in were what the
 # stock allowed, so an unconstrained general-needs estate would drift past its own size.
 DEFAULT_CONSTRAINED: tuple[int, ...] = (GENERAL_NEEDS, SHELTERED, EXTRA_CARE, TEMPORARY, RESIDENTIAL, NURSING)
@@ -70,26 +74,9 @@ SEXES_CODE = {"F": 0, "M": 1}
 # in temporary accommodation; a care-home bed is refilled at once).
 DEFAULT_RELET_MONTHS = {GENERAL_NEEDS: 2.0, SHELTERED: 2.0, EXTRA_CARE: 1.8, TEMPORARY: 0.9, RESIDENTIAL: 0.0,
                         NURSING: 0.0}
-# The provider's three home-care teams and the areas they cover (domain: "3 area teams").
-AREA_TEAM = {"CDF": "east", "VOG": "east", "NWP": "east", "CPH": "east",
-             "RCT": "central", "BGD": "central", "MTD": "central", "NPT": "west"}
-TEAMS: tuple[str, ...] = ("east", "central", "west")
-
-# domain.md, unit costs 2024-25. nursing_nhs_week is the NHS-funded nursing care element
-# (Wales FNC, about £236 a week), paid out of the nursing fee; hospice_nhs_share the NHS part of
-# hospice in-patient days (the rest charity) - both assumptions, both overridable.
-DEFAULT_COSTS: dict[str, float] = {
-    "residential_week": 850.0,
-    "nursing_week": 1050.0,
-    "nursing_nhs_week": 236.0,
-    "home_care_hour": 25.0,
-    "extra_care_week": 200.0,
-    "hospital_admission": 2000.0,
-    "delayed_bed_day": 500.0,
-    "hospice_day": 500.0,
-    "hospice_nhs_share": 0.3,
-    "void_week": 110.0,
-}
+# The home-care teams and the areas they cover (AREA_TEAM, TEAMS) and the unit costs are the
+# vocabulary's (contracts/vocabulary/areas.py, costs.py); every cost is overridable by a scenario.
+DEFAULT_COSTS: dict[str, float] = default_costs()
 
 
 @dataclass

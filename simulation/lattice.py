@@ -23,15 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-STATES: tuple[str, ...] = (
-    "general_needs", "sheltered", "extra_care", "temporary", "community",
-    "residential_care", "nursing_care", "hospital", "hospice", "moved_out", "died",
-)
-ABSORBING: tuple[str, ...] = ("moved_out", "died")
-LIVE_STATES: tuple[str, ...] = tuple(s for s in STATES if s not in ABSORBING)
-STATE_CODE = {s: i for i, s in enumerate(STATES)}
+# the states and need levels are the vocabulary's (their order gives the codes)
+from contracts.vocabulary.states import LIVE_STATES, NEED_LEVELS, STATES
 
-NEED_LEVELS: tuple[int, ...] = (0, 1, 2, 3)
+STATE_CODE = {s: i for i, s in enumerate(STATES)}
 
 # Age bands: lower edges in whole years; the last band is open. Unknown age gets its own band
 # (people known only to care can lack a usable month of birth).

@@ -18,32 +18,21 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from contracts.vocabulary import kpis as catalogue
+from contracts.vocabulary.states import PLACES
 from simulation.engine import KPIS
 from simulation.replications import ForecastResults
 
 STATS = ("mean", "median", "p2_5", "p10", "p25", "p75", "p90", "p97_5", "mean_ci_low", "mean_ci_high")
 _Q = np.array([0.5, 0.025, 0.10, 0.25, 0.75, 0.90, 0.975])
-RESOURCES = {  # label, occupied KPI, capacity KPI, waiting KPI, plain name
-    "general_needs_units": ("waiting_general_needs", "general-needs homes"),
-    "sheltered_units": ("waiting_sheltered", "sheltered flats"),
-    "extra_care_flats": ("waiting_extra_care", "extra-care flats"),
-    "temporary_units": ("waiting_temporary", "temporary accommodation"),
-    "residential_beds": ("waiting_residential_care", "residential care-home beds"),
-    "nursing_beds": ("waiting_nursing_care", "nursing care-home beds"),
-}
-NEEDED_KPIS = tuple(f"needed_{r}" for r in RESOURCES) + ("needed_home_care_hours",)
+# each pool's KPI stem -> (its waiting KPI, its plain name), from the vocabulary's places
+RESOURCES = {p.resource: (f"waiting_{p.state}", p.name) for p in PLACES}
+# what the unconstrained run adds (the catalogue's "needed" rows, in the order of RESOURCES)
+NEEDED_KPIS = catalogue.NEEDED_KPIS
 # KPIs that count what happens in a month (admissions, bed days, hours, lets, cost): a year's
-# value is the sum of its months. The others are month-end stocks (people, waiting, capacity).
-FLOW_KPIS = (
-    "arrivals", "deaths", "moved_out",
-    *(f"admissions_{s}" for s in ("general_needs", "sheltered", "extra_care", "temporary",
-                                   "residential_care", "nursing_care")),
-    "care_home_admissions", "care_home_admissions_from_hospital", "hospital_admissions", "hospice_admissions",
-    "hospital_bed_days", "delayed_bed_days", "hospice_bed_days",
-    "home_care_hours", "home_care_hours_unmet", "lets", "tenancy_ends",
-    "cost_nhs", "cost_local_authority", "cost_provider", "cost_charity", "cost_total",
-    "needed_home_care_hours",
-)
+# value is the sum of its months (the catalogue's aggregation "sum"). The others are month-end
+# stocks (people, waiting, capacity) or averages.
+FLOW_KPIS = catalogue.FLOW_KPIS
 
 
 def _band_stats(arr: np.ndarray) -> np.ndarray:

@@ -39,7 +39,9 @@ from simulation.inputs import (
     RESIDENTIAL,
     SimulationInputs,
 )
+from simulation.lattice import STATES
 from simulation.scenarios import RunPlan
+from simulation.units import PLACE_KIND_LABEL
 
 
 class Person(mesa.Agent):
@@ -326,8 +328,8 @@ class ReferenceModel(mesa.Model):
         out[K["arrivals"], t] = sum(1 for p in self.new_people if p.live)
         out[K["deaths"], t] = sum(1 for p in movers if p.state == DIED)
         out[K["moved_out"], t] = sum(1 for p in movers if p.state == MOVED_OUT)
-        for s, name in zip(PLACE_STATES, ("general_needs", "sheltered", "extra_care", "temporary",
-                                          "residential_care", "nursing_care")):
+        for s in PLACE_STATES:
+            name = STATES[s]
             out[K[f"admissions_{name}"], t] = self.admissions[s]
             waiting = [p for p in self.people if p.queue == s and (p.live or p.state == WAITING)]
             out[K[f"waiting_{name}"], t] = len(waiting)
@@ -349,8 +351,8 @@ class ReferenceModel(mesa.Model):
         out[K["hospice_bed_days"], t] = self.hospice.bed_days(self.within_hospice, h_enter, out[HOSPICE, t] - h_enter,
                                                              h_leave, dim)
         occ = self.occupancy() / self.pool_ppu
-        for s, label in zip(PLACE_STATES, ("general_needs_units", "sheltered_units", "extra_care_flats",
-                                          "temporary_units", "residential_beds", "nursing_beds")):
+        for s in PLACE_STATES:
+            label = PLACE_KIND_LABEL[s]
             out[K[f"occupied_{label}"], t] = occ[self.pool_state == s].sum()
             out[K[f"capacity_{label}"], t] = self.cap_units[self.pool_state == s, t].sum()
         weeks = dim / 7.0

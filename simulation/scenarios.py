@@ -54,6 +54,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from contracts.vocabulary.states import SCHEME_TYPES
 from simulation.inputs import (
     DEFAULT_CONSTRAINED,
     DEFAULT_COSTS,
@@ -67,7 +68,8 @@ from simulation.inputs import (
 )
 from simulation.lattice import AGE_BANDS, AGE_EDGES, LIVE_STATES, STATE_CODE, STATES
 
-UNIT_TYPES = ("general_needs", "sheltered", "extra_care", "temporary", "care_home")
+# a capacity change names the kind of scheme it changes (the vocabulary's scheme types)
+UNIT_TYPES = SCHEME_TYPES
 TOP_KEYS = {"name", "description", "capacity", "transitions", "arrivals", "costs", "rationing"}
 
 

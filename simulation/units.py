@@ -17,12 +17,11 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.inputs import N_STATES, NURSING, RESIDENTIAL
+from contracts.vocabulary.states import PLACES
+from simulation.inputs import N_STATES
+from simulation.lattice import STATE_CODE
 
-PLACE_KIND_LABEL = {  # KPI label of each pool state
-    0: "general_needs_units", 1: "sheltered_units", 2: "extra_care_flats", 3: "temporary_units",
-    RESIDENTIAL: "residential_beds", NURSING: "nursing_beds",
-}
+PLACE_KIND_LABEL = {STATE_CODE[p.state]: p.resource for p in PLACES}  # KPI stem of each pool state
 
 
 _M1, _M2, _G = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB), np.uint64(0x9E3779B97F4A7C15)

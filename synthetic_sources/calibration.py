@@ -19,29 +19,17 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
+from contracts.vocabulary.states import CARE_HOME_STATES, HEALTH_STATES, HOUSING_STATES, LIVE_STATES, STATES
 from synthetic_sources import life_tables
 
 WINDOW_MONTHS = 36
 
-# Order matters: the first nine are the states a living person can be in.
-STATES = (
-    "general_needs",
-    "sheltered",
-    "extra_care",
-    "temporary",
-    "community",
-    "residential_care",
-    "nursing_care",
-    "hospital",
-    "hospice",
-    "moved_out",
-    "died",
-)
+# The vocabulary's states; order matters: the live ones come first (codes up to the last live).
 _CODE = {s: i for i, s in enumerate(STATES)}
-_LIVE_MAX = _CODE["hospice"]
-_CARE_CODES = (_CODE["residential_care"], _CODE["nursing_care"])
-_TRANSIENT_CODES = (_CODE["hospital"], _CODE["hospice"])
-CARE_STATES = ("residential_care", "nursing_care")
+_LIVE_MAX = _CODE[LIVE_STATES[-1]]
+_CARE_CODES = tuple(_CODE[s] for s in CARE_HOME_STATES)
+_TRANSIENT_CODES = tuple(_CODE[s] for s in HEALTH_STATES)
+CARE_STATES = CARE_HOME_STATES
 SETTLED_TENANCY_TYPES = ("general_needs", "sheltered", "extra_care")
 LET_ROUTES = ("register", "homeless", "transfer")
 DEATH_PLACES = ("hospital", "home", "care_home", "hospice")
@@ -704,8 +692,7 @@ def _t04_routes(ctx: _Context) -> TargetResult:
 
 
 def _t05_voids(ctx: _Context) -> TargetResult:
-    housing = ("general_needs", "sheltered", "extra_care", "temporary")
-    units, avail = _units_available(ctx, housing)
+    units, avail = _units_available(ctx, HOUSING_STATES)
     voids = ctx.table("voids", ["unit_id", "start_date", "end_date"])
     voids = voids[voids["unit_id"].isin(units["unit_id"])]
     vs = _days(voids["start_date"], nat=np.iinfo(np.int64).max)

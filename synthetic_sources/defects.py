@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from contracts.vocabulary.ni_numbers import PLACEHOLDER_DOB, PLACEHOLDER_NI_STEMS
 from synthetic_sources import keyed_random as kr
 from synthetic_sources.systems.base import DefectRates
 
@@ -456,16 +457,20 @@ def name_as_recorded(
 # ---------------------------------------------------------------------------------------------
 # test and dummy records
 
+# the placeholder NI number and date of birth trainers key (contracts/vocabulary/ni_numbers.py:
+# linkage knows them as belonging to nobody)
+_DUMMY_NI = PLACEHOLDER_NI_STEMS[0] + "A"
+_DUMMY_DOB = PLACEHOLDER_DOB
 _DUMMIES = [
     # first, surname, ni, dob, sex
-    ("TEST", "TEST", "AA000000A", "1900-01-01", "M"),
-    ("Dummy", "Person", None, "1900-01-01", "F"),
-    ("Mickey", "Mouse", "AA000000A", "1928-11-18", "M"),
-    ("Test", "Tenant", "AA000000A", "1900-01-01", "F"),
-    ("Donald", "Duck", None, "1900-01-01", "M"),
-    ("Minnie", "Mouse", "AA000000A", "1900-01-01", "F"),
-    ("Training", "Record", None, "1900-01-01", "M"),
-    ("Do Not", "Use", "AA000000A", "1900-01-01", "F"),
+    ("TEST", "TEST", _DUMMY_NI, _DUMMY_DOB, "M"),
+    ("Dummy", "Person", None, _DUMMY_DOB, "F"),
+    ("Mickey", "Mouse", _DUMMY_NI, "1928-11-18", "M"),
+    ("Test", "Tenant", _DUMMY_NI, _DUMMY_DOB, "F"),
+    ("Donald", "Duck", None, _DUMMY_DOB, "M"),
+    ("Minnie", "Mouse", _DUMMY_NI, _DUMMY_DOB, "F"),
+    ("Training", "Record", None, _DUMMY_DOB, "M"),
+    ("Do Not", "Use", _DUMMY_NI, _DUMMY_DOB, "F"),
 ]
 
 

@@ -63,12 +63,13 @@ import numpy as np
 import pandas as pd
 
 from contracts.sources import source_systems
+from contracts.vocabulary import states as V
 
 # when each system started keeping records, as its source contract says
 GO_LIVE = {name: spec.go_live for name, spec in source_systems().items()}
-HOUSING_STATES = ("general_needs", "sheltered", "extra_care", "temporary")
-CARE_STATES = ("residential_care", "nursing_care")
-AWAY_STATES = ("hospital", "hospice")
+HOUSING_STATES = V.HOUSING_STATES
+CARE_STATES = V.CARE_HOME_STATES
+AWAY_STATES = V.HEALTH_STATES
 VENDOR_SYSTEM = {"A": "care_a", "B": "care_b"}
 TIMELINE = "marts.fct_person_month"
 XREF = "identity.person_xref"

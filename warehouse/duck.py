@@ -30,14 +30,8 @@ from pathlib import Path
 
 import duckdb
 
-
-class WarehouseBusy(RuntimeError):
-    """Another process holds the warehouse file."""
-
-
-class WarehouseMissing(FileNotFoundError):
-    """A reader asked for a warehouse that has not been built yet."""
-
+# one definition for every layer (contracts/errors.py); callers may keep naming duck.WarehouseBusy
+from contracts.errors import WarehouseBusy, WarehouseMissing
 
 WAIT_ENV = "LLIF_WAREHOUSE_WAIT_SECONDS"
 DEFAULT_WAIT_SECONDS = 300.0

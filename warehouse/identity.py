@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.reference import formal_names, nicknames
+from contracts.vocabulary import ni_numbers as _ni
 
 log = logging.getLogger(__name__)
 
@@ -49,16 +50,14 @@ MIN_RECORDS_FOR_MODEL = 200
 # u probabilities from this many random pairs: enough for stable estimates of rare levels.
 U_MAX_PAIRS = 3e6
 
-# HMRC's format: two prefix letters (D, F, I, Q, U, V never; O never second), six digits, a
-# suffix A-D. The suffix does not distinguish people (HMRC allocates the number by its first
-# eight characters), so an NI keyed without its suffix still identifies the person.
-_NI_FULL = re.compile(r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$")
-_NI_STEM = re.compile(r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]?$")
-_NI_BAD_PREFIXES = ("BG", "GB", "KN", "NK", "NT", "TN", "ZZ")
-# Numbers that systems' trainers key when they have none: they belong to nobody.
-PLACEHOLDER_NI_STEMS = frozenset({"AA000000", "AB123456", "QQ123456"})
-# A placeholder date of birth (systems that require one get 01/01/1900): unknown, not a date.
-PLACEHOLDER_DOBS = (pd.Timestamp("1900-01-01"),)
+# HMRC's format (a suffix that does not distinguish people), the prefixes never issued, the
+# placeholder numbers and date of birth that belong to nobody: the vocabulary's NI rules
+# (contracts/vocabulary/ni_numbers.py), which the synthetic world issues numbers by too.
+_NI_FULL = _ni.NI_FULL
+_NI_STEM = _ni.NI_STEM
+_NI_BAD_PREFIXES = _ni.NEVER_ISSUED_PREFIXES
+PLACEHOLDER_NI_STEMS = frozenset(_ni.PLACEHOLDER_NI_STEMS)
+PLACEHOLDER_DOBS = (pd.Timestamp(_ni.PLACEHOLDER_DOB),)
 
 # Names trainers and testers use for records that belong to nobody.
 _TEST_WORDS = frozenset({"TEST", "TESTING", "DUMMY", "TRAINING", "TRAINEE", "DONOTUSE", "UNKNOWN"})

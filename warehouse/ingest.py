@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from contracts.errors import LlifError
 from contracts.sources import (
     CSV_EXPORTS,
     DATE_FORMS,
@@ -126,7 +127,7 @@ class SystemLoad:
         return sum(t.rows_rejected for t in self.tables)
 
 
-class IngestError(RuntimeError):
+class IngestError(LlifError, RuntimeError):
     """A source cannot be loaded as it stands; the message names it and what to do."""
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 import secrets
 import stat
 from pathlib import Path
@@ -20,18 +19,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from contracts.errors import LlifError
+from contracts.vocabulary.ni_numbers import NEVER_ISSUED_PREFIXES, NI_FULL
+
 KEY_ENV = "LLIF_PSEUDONYM_KEY"
 KEY_FILE = Path("secrets") / "pseudonym.key"
 TOKEN_LENGTH = 32  # hex characters of the HMAC-SHA256 kept (128 bits)
 MIN_KEY_LENGTH = 16
 
-# HMRC's format: two prefix letters (first not D F I Q U V, second not D F I O Q U V), six
-# digits, suffix A-D; some prefixes were never issued.
-_NI = re.compile(r"^[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$")
-_NEVER_ISSUED = ("BG", "GB", "KN", "NK", "NT", "TN", "ZZ")
+# HMRC's format and the prefixes never issued: the vocabulary's (contracts/vocabulary/ni_numbers.py)
+_NI = NI_FULL
+_NEVER_ISSUED = NEVER_ISSUED_PREFIXES
 
 
-class PseudonymKeyError(RuntimeError):
+class PseudonymKeyError(LlifError, RuntimeError):
     """The key cannot be read or is unsafe; the message says what to do."""
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from contracts.errors import LlifError
 from contracts.sources.model import (
     DATE_FORMS,
     EXPORT_KINDS,
@@ -25,7 +26,7 @@ from contracts.sources.model import (
 )
 
 
-class ContractError(ValueError):
+class ContractError(LlifError, ValueError):
     """A source contract is not well formed; the message names the file and the field."""
 
 

@@ -2,31 +2,23 @@
     Small code lists shared by more than one system, kept in one place.
 -#}
 
-{#- a local authority's name (CRM, upper case) -> the asset system's three-letter area code -#}
+{#- a local authority's name (CRM, upper case) -> the asset system's three-letter area code;
+    the areas are the vocabulary's (contracts/vocabulary/areas.py, generated into
+    macros/vocabulary.sql) -#}
 {% macro area_code_from_name(expression) -%}
     case upper(trim({{ expression }}))
-        when 'CARDIFF' then 'CDF'
-        when 'VALE OF GLAMORGAN' then 'VOG'
-        when 'RHONDDA CYNON TAF' then 'RCT'
-        when 'BRIDGEND' then 'BGD'
-        when 'NEWPORT' then 'NWP'
-        when 'CAERPHILLY' then 'CPH'
-        when 'MERTHYR TYDFIL' then 'MTD'
-        when 'NEATH PORT TALBOT' then 'NPT'
+    {%- for area in llif.vocabulary_areas() %}
+        when '{{ area.name | upper }}' then '{{ area.code }}'
+    {%- endfor %}
     end
 {%- endmacro %}
 
 {#- the three-letter area code -> the local authority's name as the world and planners write it -#}
 {% macro area_name_from_code(expression) -%}
     case upper(trim({{ expression }}))
-        when 'CDF' then 'Cardiff'
-        when 'VOG' then 'Vale of Glamorgan'
-        when 'RCT' then 'Rhondda Cynon Taf'
-        when 'BGD' then 'Bridgend'
-        when 'NWP' then 'Newport'
-        when 'CPH' then 'Caerphilly'
-        when 'MTD' then 'Merthyr Tydfil'
-        when 'NPT' then 'Neath Port Talbot'
+    {%- for area in llif.vocabulary_areas() %}
+        when '{{ area.code }}' then '{{ area.name }}'
+    {%- endfor %}
     end
 {%- endmacro %}
 

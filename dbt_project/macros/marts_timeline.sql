@@ -39,13 +39,9 @@
     {{ llif.marts_date(var('marts_timeline_start', '1998-01-01')) }}
 {%- endmacro %}
 
-{#- states in order of precedence at month end: died > hospice > hospital > nursing_care >
-    residential_care > extra_care > sheltered > temporary > general_needs > community >
-    moved_out. A lower rank wins. -#}
-{% macro marts_states() -%}
-    {{ return(['died', 'hospice', 'hospital', 'nursing_care', 'residential_care', 'extra_care',
-               'sheltered', 'temporary', 'general_needs', 'community', 'moved_out']) }}
-{%- endmacro %}
+{#- marts_states(): the states in order of precedence at month end (died > hospice > hospital >
+    nursing_care > ... > moved_out; a lower rank wins) is generated from the vocabulary
+    (contracts/vocabulary/states.py STATE_PRECEDENCE) into macros/vocabulary.sql. -#}
 
 {% macro marts_state_rank(state_column) -%}
     case {{ state_column }}

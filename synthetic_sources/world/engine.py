@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from contracts.vocabulary.states import STATES, UNIT_TYPE_STATE, UNIT_TYPES
+
 from ..life_tables import qx_by_year
 from . import params as P
 from .columns import Columns
@@ -28,16 +30,15 @@ from .geography import AREA_TEAM, AREA_WEIGHTS, postcodes
 from .identity import first_names, surnames
 from .stock import build_stock
 
-GN, SH, XC, TMP, COMM, RES, NUR, HOSP, HOSPICE, MOVED, DIED = range(11)
-STATE_NAMES = (
+# the vocabulary's states, in their order (the codes below are their indices)
+STATE_NAMES = STATES
+GN, SH, XC, TMP, COMM, RES, NUR, HOSP, HOSPICE, MOVED, DIED = (STATES.index(s) for s in (
     "general_needs", "sheltered", "extra_care", "temporary", "community", "residential_care",
-    "nursing_care", "hospital", "hospice", "moved_out", "died",
-)
+    "nursing_care", "hospital", "hospice", "moved_out", "died"))
 NOT_SIMULATED = -2  # household members: their state follows the household
 ABSENT = -1
 
-UNIT_TYPES = ("general_needs", "sheltered", "extra_care", "temporary", "residential", "nursing")
-UNIT_STATE = np.array([GN, SH, XC, TMP, RES, NUR])
+UNIT_STATE = np.array([STATES.index(UNIT_TYPE_STATE[u]) for u in UNIT_TYPES])
 
 ROLE_LEAD, ROLE_MEMBER, ROLE_OUTSIDE = 0, 1, 2
 ORIGINS = ("initial", "register", "homeless", "transfer_in", "referral", "outside_care", "member")

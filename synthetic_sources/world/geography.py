@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-AREAS = (
-    "Cardiff",
-    "Vale of Glamorgan",
-    "Rhondda Cynon Taf",
-    "Bridgend",
-    "Newport",
-    "Caerphilly",
-    "Merthyr Tydfil",
-    "Neath Port Talbot",
-)
+from contracts.vocabulary.areas import AREA_NAMES, AREA_TABLE, TEAMS
+
+# The areas and their home-care teams are the vocabulary's (contracts/vocabulary/areas.py); the
+# world indexes areas in that order.
+AREAS = AREA_NAMES
 # Share of the provider's homes in each area (Cardiff largest).
 AREA_WEIGHTS = np.array([0.30, 0.08, 0.14, 0.10, 0.14, 0.10, 0.06, 0.08])
 
@@ -28,9 +23,8 @@ POSTCODE_DISTRICTS = (
     ("SA10", "SA11", "SA12", "SA13"),
 )
 
-# Home-care area teams.
-TEAMS = ("east", "central", "west")
-AREA_TEAM = np.array([0, 0, 1, 1, 0, 0, 1, 2])
+# each area's home-care team, as an index into TEAMS
+AREA_TEAM = np.array([TEAMS.index(a.team) for a in AREA_TABLE])
 
 _LETTERS = np.array(list("ABDEFGHJLNPQRSTUWXY"))
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from contracts.vocabulary.ni_numbers import PREFIXES
+
 MALE_FIRST = (
     "David", "John", "William", "Robert", "Richard", "Thomas", "Gareth", "Rhys", "Dylan", "Owen",
     "Evan", "Edward", "Michael", "Peter", "Huw", "Ieuan", "Aled", "Dafydd", "Gwyn", "Emyr",
@@ -36,12 +38,8 @@ SURNAMES = (
 _SURNAME_P = 1.0 / (np.arange(len(SURNAMES)) + 3.0) ** 0.9
 _SURNAME_P /= _SURNAME_P.sum()
 
-_NI_PREFIXES = tuple(
-    a + b
-    for a in "ABCEGHJKLMNOPRSTWXYZ"
-    for b in "ABCEGHJKLMNPRSTWXYZ"
-    if a + b not in {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
-)
+# the prefixes HMRC issues, in alphabetical order: the same rules linkage checks numbers by
+_NI_PREFIXES = PREFIXES
 _NI_SPACE = len(_NI_PREFIXES) * 1_000_000
 _NI_MULT = 2_654_435_761  # a prime that does not divide the NI space: a bijection on it
 

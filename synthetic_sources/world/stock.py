@@ -27,7 +27,6 @@ _SUFFIX = {
     "care_home": "Care Home",
 }
 
-SCHEME_TYPES = ("general_needs", "sheltered", "extra_care", "temporary", "care_home")
 
 
 @dataclass
