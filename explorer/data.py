@@ -32,6 +32,7 @@ import pandas as pd
 # the warehouse's errors are the ones every layer raises (contracts/errors.py); the ones this
 # module raises carry a message fit for a planner
 from contracts.errors import WarehouseBusy, WarehouseMissing, WarehouseUnavailable
+from contracts.forecast import BANDS, LATEST_RUN_SQL, SCHEMA, TABLES, qualified
 from contracts.vocabulary.states import PLACES
 
 SUMMARY_COLUMNS = ("scenario", "month", "kpi", "measure", "service", "area", "mean", "median",
@@ -160,37 +161,13 @@ def latest_complete_month(path) -> pd.Timestamp | None:
 # --------------------------------------------------------------------------------------------
 # forecasts (schema `forecast`, written by simulation/outputs.py)
 
-# simulation/outputs.py names the statistics p2_5 .. p97_5 and mean_ci_low/high; other spellings
-# are accepted so a rename there degrades to a still-working page rather than a blank one.
-_BAND_PATTERNS = {
-    "lo50": [r"^p25$", r"^lo_?50$", r"^q0?_?25$"],
-    "hi50": [r"^p75$", r"^hi_?50$", r"^q0?_?75$"],
-    "lo80": [r"^p10$", r"^lo_?80$", r"^q0?_?10$"],
-    "hi80": [r"^p90$", r"^hi_?80$", r"^q0?_?90$"],
-    "lo95": [r"^p2_?5$", r"^lo_?95$", r"^q0?_?025$"],
-    "hi95": [r"^p97_?5$", r"^hi_?95$", r"^q0?_?975$"],
-    "mean_lo": [r"^mean_ci_lo(w|wer)?$", r"^ci_lo(w|wer)?$"],
-    "mean_hi": [r"^mean_ci_hi(gh|gher)?$", r"^ci_hi(gh|gher)?$"],
-}
+# The bands under the names the pages use (lo80, hi80...), from the forecast contract's column
+# names (contracts/forecast.py), which the engine writes and nothing here guesses.
+_BAND_NAMES = {column: band for band, column in BANDS.items()}
 
 
 def _rename_bands(df: pd.DataFrame) -> pd.DataFrame:
-    rename = {}
-    for target, patterns in _BAND_PATTERNS.items():
-        if target in df.columns:
-            continue
-        for col in df.columns:
-            if col in rename or col in SUMMARY_COLUMNS:
-                continue
-            if any(re.search(p, col.lower()) for p in patterns):
-                rename[col] = target
-                break
-    df = df.rename(columns=rename)
-    for alias, target in (("month_start", "month"), ("kpi_name", "kpi"), ("scenario_name", "scenario"),
-                          ("p50", "median"), ("q50", "median")):
-        if alias in df.columns and target not in df.columns:
-            df = df.rename(columns={alias: target})
-    return df
+    return df.rename(columns=_BAND_NAMES)
 
 
 # The engine's measure names (simulation/engine.py KPIS) are words joined by underscores, e.g.
@@ -237,24 +214,20 @@ def forecast_tables(path) -> set[str]:
 
 @_per_version
 def latest_run(path) -> str | None:
-    """The run id of the forecast written last (as the planning marts choose it): the forecast
-    tables keep every night's rows, and a rerun or a backfill is newer than its run date."""
-    cat = catalogue(path)
-    if "forecast.runs" not in cat:
+    """The run id of the forecast written last, by the forecast contract's one rule
+    (``LATEST_RUN_SQL``, which the engine and the planning marts use too)."""
+    if qualified("runs") not in catalogue(path):
         return None
-    cols = columns(path, "forecast.runs")
-    if "run_id" not in cols:
-        return None
-    order = "".join(f"{c} desc, " for c in ("created_at", "run_date") if c in cols)
-    sql = f"select run_id from forecast.runs order by {order}run_id desc limit 1"
-    rows = read(path, {"r": sql})["r"]
+    rows = read(path, {"r": LATEST_RUN_SQL})["r"]
     return None if rows.empty else str(rows["run_id"].iloc[0])
 
 
 def _run_filter(path, table: str) -> tuple[str, list]:
     """``where run_id = ?`` for the newest run, when the table keeps runs."""
     run = latest_run(path)
-    if run is None or "run_id" not in columns(path, table):
+    name = table.removeprefix(f"{SCHEMA}.")
+    keeps_runs = "run_id" in TABLES[name] if name in TABLES else "run_id" in columns(path, table)
+    if run is None or not keeps_runs:
         return "", []
     return "run_id = ?", [run]
 
@@ -303,12 +276,6 @@ def differences(path, scenarios: tuple[str, ...] = ()) -> pd.DataFrame:
     df = forecast_table(path, "forecast.scenario_differences")
     if df is None:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    for alias in ("mean_difference", "mean_diff", "difference", "diff_mean", "delta_mean"):
-        if alias in df.columns and "mean" not in df.columns:
-            df = df.rename(columns={alias: "mean"})
-    for alias in ("median_difference", "median_diff", "diff_median", "delta_median"):
-        if alias in df.columns and "median" not in df.columns:
-            df = df.rename(columns={alias: "median"})
     df = normalise_summary(df)
     if scenarios:
         df = df[df["scenario"].isin(scenarios)]

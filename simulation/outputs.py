@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from contracts import forecast as forecast_contract
+from contracts.forecast import LATEST_RUN_SQL, STATS
 from contracts.vocabulary import kpis as catalogue
 from contracts.vocabulary.states import PLACES
 from simulation.engine import KPIS
 from simulation.replications import ForecastResults
 
-STATS = ("mean", "median", "p2_5", "p10", "p25", "p75", "p90", "p97_5", "mean_ci_low", "mean_ci_high")
 _Q = np.array([0.5, 0.025, 0.10, 0.25, 0.75, 0.90, 0.975])
 # each pool's KPI stem -> (its waiting KPI, its plain name), from the vocabulary's places
 RESOURCES = {p.resource: (f"waiting_{p.state}", p.name) for p in PLACES}
@@ -319,6 +320,9 @@ def write_forecast(con, results: ForecastResults, run_metadata: dict | None = No
         for c in df.columns:
             if df[c].dtype == object and c in ("month", "first_month"):
                 df[c] = pd.to_datetime(df[c])
+        if tuple(df.columns) != forecast_contract.TABLES[name]:  # readers rely on exactly these
+            raise ValueError(f"llif: forecast.{name} would be written with columns {list(df.columns)}, "
+                             f"not the declared {list(forecast_contract.TABLES[name])} (contracts/forecast.py)")
         view = f"_llif_forecast_{name}"
         con.register(view, df)
         try:
@@ -379,8 +383,6 @@ def search_capacity(inputs, *, beds: str = "nursing", kpi: str = "delayed_discha
     return {"beds_added": hi, "tried": dict(sorted(tried.items())), "kpi": kpi, "below": below, "level": level}
 
 
-LATEST_RUN_SQL = ("select run_id, run_date from forecast.runs "
-                  "order by created_at desc, run_date desc, run_id desc limit 1")
 
 
 def latest_run(con) -> tuple[str, str] | None:
