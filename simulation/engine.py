@@ -333,6 +333,40 @@ _AGE_NEXT = np.r_[_NEVER, _months_to_next(np.arange(_AGE_EDGE_MONTHS[-1] + 1), _
 _MIS_NEXT = np.r_[_months_to_next(np.arange(_MIS_EDGES[-1] + 1), _MIS_EDGES), _NEVER]
 
 
+@dataclass(eq=False)
+class _Month:
+    """One month's working arrays, handed from each step of ``ForecastModel.step`` to the next:
+    ``A`` the slots looked at one by one, ``s0`` their states at the start, ``dest`` where
+    their draw sends them, ``cand`` who wants a constrained place, ``fin`` the states at the end."""
+
+    t: int
+    admissions: np.ndarray
+    tbl: MonthTable | None = None
+    new: np.ndarray | None = None
+    n_arrived: int = 0
+    looked_at: np.ndarray | None = None
+    A: np.ndarray | None = None
+    s0: np.ndarray | None = None
+    cA: np.ndarray | None = None
+    v: np.ndarray | None = None
+    qA: np.ndarray | None = None
+    override: np.ndarray | None = None
+    dest: np.ndarray | None = None
+    moved: np.ndarray | None = None
+    exits: np.ndarray | None = None
+    seek_c: np.ndarray | None = None
+    cand: np.ndarray | None = None
+    a_slots: np.ndarray | None = None
+    from_hospital: int = 0
+    fin: np.ndarray | None = None
+    changed_state: np.ndarray | None = None
+    nch: np.ndarray | None = None
+    n_within_h: int = 0
+    n_within_hs: int = 0
+    unmet_total: float = 0.0
+    hc_waiting: int = 0
+
+
 class ForecastModel(mesa.Model):
     """One replication of one scenario: a Mesa model, people as arrays, units as agents.
 
@@ -721,66 +755,84 @@ class ForecastModel(mesa.Model):
 
     # ------------------------------------------------------------------ the month
     def step(self):
+        """One month, in the design's order (module docstring; docs/forecast_engine.md)."""
+        m = self._begin_month()         # 1. ageing and time; queue waits and withdrawals
+        self._arrivals(m)               # 2. arrivals take their slots
+        self._draw_destinations(m)      # 3-4. lookup, one uniform per slot, where each goes
+        self._move_unrationed(m)        # 5a. exits, hospital and hospice, community, own home, free places
+        self._ration_places(m)          # 5b-6. places by priority; the rest queue where they are
+        self._need_and_events(m)        # need level; admissions that begin and end inside the month
+        self._home_care(m)              # cells refreshed; home-care packages and team caps
+        self._count(m)                  # 7-8. the month's counts
+
+    def _begin_month(self) -> _Month:
         self.t += 1
         t = self.t
-        plan, inputs, out = self.plan, self.inputs, self.out
-        state = self.state
         self.moved_in[:] = 0
         self.moved_off[:] = 0
-        admissions = np.zeros(N_STATES)
-
-        # 1. ageing and time: only cells whose age or months-in-state band changes now
-        self.T = T = t + 1
-        self._refresh(np.flatnonzero(self.next_change == T))
+        m = _Month(t=t, admissions=np.zeros(N_STATES))
+        # only cells whose age or months-in-state band changes now
+        self.T = t + 1
+        self._refresh(np.flatnonzero(self.next_change == self.T))
         if len(self.qslots):
             self.wait[self.qslots] += 1
             if self.has_register:
                 self._withdrawals(t)
+        return m
 
-        # 2. arrivals (they take their slots now and start moving next month; their cells are
-        # set at the end of the month, so this month's draw leaves them alone)
-        new = self._arrive(t)
-        n_arrived = int((state[new] < N_LIVE).sum()) if len(new) else 0
+    def _arrivals(self, m: _Month) -> None:
+        """Arrivals take their slots now and start moving next month; their cells are set at
+        the end of the month, so this month's draw leaves them alone."""
+        state = self.state
+        m.new = new = self._arrive(m.t)
+        m.n_arrived = int((state[new] < N_LIVE).sum()) if len(new) else 0
         if len(new):
             ns = state[new]
-            admissions += np.bincount(ns[_IS_PLACE[ns]], minlength=N_STATES)
+            m.admissions += np.bincount(ns[_IS_PLACE[ns]], minlength=N_STATES)
             self.qslots = np.concatenate([self.qslots, new[ns == WAITING]])
 
-        # 3-4. lookup and one uniform per slot; only people outside their quiet interval (and
-        # people in a queue) are looked at one by one
-        tbl = month_table(inputs, self.params, plan, t)
-        u = self._month_uniforms(t)
+    def _draw_destinations(self, m: _Month) -> None:
+        """Lookup and one uniform per slot; only people outside their quiet interval (and people
+        in a queue) are looked at one by one."""
+        plan, state = self.plan, self.state
+        m.tbl = tbl = month_table(self.inputs, self.params, plan, m.t)
+        u = self._month_uniforms(m.t)
         cell = self.cell
         looked_at = (u < tbl.q_lo32[cell]) | (u >= tbl.q_hi32[cell])
         looked_at[self.qslots[state[self.qslots] < N_LIVE]] = True
         if plan.waiting_hospital_multiplier != 1.0:
             looked_at |= self.hc_wait > 0
-        A = np.flatnonzero(looked_at)
-        s0 = state[A]
-        cA = cell[A]
+        m.looked_at = looked_at
+        m.A = A = np.flatnonzero(looked_at)
+        m.s0 = s0 = state[A]
+        m.cA = cA = cell[A]
         uA = u[A].astype(np.float64)
         ar = np.arange(len(A))
         crow = tbl.cum0[cA]
         d = np.minimum((crow[:, 1:] <= uA[:, None]).sum(axis=1), N_STATES - 1)
-        v = (uA - crow[ar, d]) / np.maximum(crow[ar, d + 1] - crow[ar, d], 1e-300)
+        m.v = (uA - crow[ar, d]) / np.maximum(crow[ar, d + 1] - crow[ar, d], 1e-300)
 
         # leaving hospital or hospice for a home: the table's cell does not know where the
         # patient lives, so residents of a care home go back to their bed, and others' draws of
         # a care home are thinned to the share that are new admissions (inputs.discharge_to_care)
         disch = np.flatnonzero(_IS_AWAY[s0] & (d < N_LIVE) & ~_IS_AWAY[d])
         if len(disch):
-            d = self._discharge(A[disch], d, disch, t)
+            d = self._discharge(A[disch], d, disch, m.t)
 
         # queued people want their queue's state unless they die, leave or go to hospital/hospice
-        qA = self.queue[A]
+        m.qA = qA = self.queue[A]
         keep_draw = (d >= N_LIVE) | (_IS_AWAY[d] & (d != s0)) | (_IS_CARE[d] & (d != s0) & (d != qA))
-        override = (qA >= 0) & ~keep_draw
-        dest = np.where(override, s0, d)
-        moved = dest != s0
+        m.override = override = (qA >= 0) & ~keep_draw
+        m.dest = np.where(override, s0, d)
+        m.moved = m.dest != s0
 
-        # 5-6. moves needing no rationing, then the candidates for places
+    def _move_unrationed(self, m: _Month) -> None:
+        """The moves that need no rationing: deaths and leavers, hospital and hospice, the
+        community, back to one's own home, and places with no constraint on them."""
+        state, plan = self.state, self.plan
+        A, dest, moved = m.A, m.dest, m.moved
         ex = moved & (dest >= N_LIVE)
-        exits = A[ex]
+        m.exits = exits = A[ex]
         if len(exits):
             state[exits] = dest[ex]
             self._set_place(exits, np.full(len(exits), -1))
@@ -804,16 +856,23 @@ class ForecastModel(mesa.Model):
             fm = A[free_move]
             state[fm] = dest[free_move]
             self._set_place(fm, self.pref[dest[free_move], self.area[fm] + 1])
-            admissions += np.bincount(dest[free_move], minlength=N_STATES)
-        seek_c = seek & plan.constrained_states[dest]
-        self.entered[A[moved & ~seek_c]] = T
+            m.admissions += np.bincount(dest[free_move], minlength=N_STATES)
+        m.seek_c = seek & plan.constrained_states[dest]
+        self.entered[A[moved & ~m.seek_c]] = self.T
+
+    def _ration_places(self, m: _Month) -> None:
+        """Everyone who wants a constrained place (new seekers, queued people whose draw kept
+        them waiting, the register's applicants) is offered one by priority, longest wait,
+        tie-break; the rest queue where they are (in hospital: a delayed discharge)."""
+        state, inputs = self.state, self.inputs
+        A, dest, seek_c, override = m.A, m.dest, m.seek_c, m.override
         waiting_out = self.qslots[state[self.qslots] == WAITING]
-        cand = np.concatenate([A[seek_c], A[override], waiting_out])
-        from_hospital = 0
+        m.cand = cand = np.concatenate([A[seek_c], A[override], waiting_out])
+        m.from_hospital = 0
         if len(cand):
-            want = np.concatenate([dest[seek_c], qA[override], self.queue[waiting_out]])
+            want = np.concatenate([dest[seek_c], m.qA[override], self.queue[waiting_out]])
             ext = self.ext_u[cand] < inputs.p_external[want] if self.any_external else np.zeros(len(cand), bool)
-            free = self._free(t)
+            free = self._free(m.t)
             prio = self._priority(cand, want)
             pref = self.pref[want, self.area[cand] + 1]
             got = np.full(len(cand), -1, dtype=np.int64)
@@ -821,37 +880,41 @@ class ForecastModel(mesa.Model):
             got[inside] = allocate(self, cand[inside], want[inside], prio[inside], self.wait[cand[inside]],
                                    pref[inside], free)
             adm = ext | (got >= 0)
-            a_slots = cand[adm]
+            m.a_slots = a_slots = cand[adm]
             wa = want[adm]
-            n_arrived += int((state[a_slots] == WAITING).sum())
-            from_hospital = int(((state[a_slots] == HOSPITAL) & ((wa == RESIDENTIAL) | (wa == NURSING))).sum())
+            m.n_arrived += int((state[a_slots] == WAITING).sum())
+            m.from_hospital = int(((state[a_slots] == HOSPITAL) & ((wa == RESIDENTIAL) | (wa == NURSING))).sum())
             self._set_place(a_slots, got[adm])
             state[a_slots] = wa
-            self.entered[a_slots] = T
+            self.entered[a_slots] = self.T
             self.queue[a_slots] = -1
             self.band[a_slots] = -1      # a band belongs to one application
             self.wait[a_slots] = 0
-            admissions += np.bincount(wa, minlength=N_STATES)
+            m.admissions += np.bincount(wa, minlength=N_STATES)
             blocked = cand[~adm]
             newly = blocked[self.queue[blocked] < 0]     # the others are in the queue already
             self.queue[blocked] = want[~adm]
             self.qslots = np.concatenate([self.qslots, newly])
         if len(self.qslots):
             self.qslots = self.qslots[self.queue[self.qslots] >= 0]
-        if self.capacity_cut[t]:
-            self._displace(t)
+        if self.capacity_cut[m.t]:
+            self._displace(m.t)
 
-        # need level (own cell if the state is unchanged, else the new state's cell), then the
-        # admissions that begin and end inside the month
-        fin = state[A]
+    def _need_and_events(self, m: _Month) -> None:
+        """The need level (own cell if the state is unchanged, else the new state's cell), from
+        the residual of the month's uniform; then, from what is left of it, the admissions to
+        hospital or a hospice that begin and end inside the month."""
+        state, plan, tbl = self.state, self.plan, m.tbl
+        A, cA, v = m.A, m.cA, m.v
+        m.fin = fin = state[A]
         present = fin < N_LIVE
-        changed_state = present & (fin != s0)
+        m.changed_state = changed_state = present & (fin != m.s0)
         cn = cA.copy()
         if changed_state.any():
             cn[changed_state] = self._cell_of(A[changed_state], fin[changed_state], 0)
         nlo = self.params.need_lo[cn]
         nhi = self.params.need_hi[cn]
-        nch = present & ((v < nlo) | (v >= nhi))
+        m.nch = nch = present & ((v < nlo) | (v >= nhi))
         w = np.where(present, (v - nlo) / np.maximum(nhi - nlo, 1e-300), v)
         if nch.any():
             nrow = self.params.need_cum0[cn[nch]]
@@ -866,11 +929,17 @@ class ForecastModel(mesa.Model):
         not_away = ~_IS_AWAY[fin]
         ev_h = not_away & (w < ph)
         ev_hs = not_away & ~ev_h & (w < ph + tbl.p_hospice[cA])
-        n_within_h = int(ev_h.sum())
-        n_within_hs = int(ev_hs.sum())
+        m.n_within_h = int(ev_h.sum())
+        m.n_within_hs = int(ev_hs.sum())
 
-        # cells and home-care demand of everyone whose keys changed
+    def _home_care(self, m: _Month) -> None:
+        """Cells and home-care demand of everyone whose keys changed; a package is reassessed
+        only when its holder's state or need changes (or they arrive); teams with a cap on
+        their hours ration them."""
+        state, plan, inputs = self.state, self.plan, self.inputs
+        A, cand, new = m.A, m.cand, m.new
         if len(cand) or len(new):
+            looked_at = m.looked_at
             looked_at[:] = False     # reused as the mark of who was touched (unique, in order)
             looked_at[A] = True
             looked_at[cand] = True
@@ -879,12 +948,11 @@ class ForecastModel(mesa.Model):
         else:
             touched = A
         self._refresh(touched)
-        # a package is reassessed only when its holder's state or need changes (or they arrive)
         kc = self._keys_changed
-        kc[A[changed_state | nch]] = True
+        kc[A[m.changed_state | m.nch]] = True
         kc[new] = True
         if len(cand):
-            kc[a_slots] = True
+            kc[m.a_slots] = True
         st_t = state[touched]
         nd_t = self.need[touched]
         in_home = _IS_HOME[st_t] & (nd_t > 0)
@@ -905,8 +973,8 @@ class ForecastModel(mesa.Model):
             self.hours_del = delivered
             unmet = self.hours_dem - delivered
             self.hc_wait = np.where(unmet > 1e-9, self.hc_wait + 1, 0)
-            unmet_total = float(unmet.sum())
-            hc_waiting = int((unmet > 1e-9).sum())
+            m.unmet_total = float(unmet.sum())
+            m.hc_waiting = int((unmet > 1e-9).sum())
             self.hours_total = float(delivered.sum())
             self.hours_people = int(np.count_nonzero(delivered))
         else:
@@ -915,24 +983,27 @@ class ForecastModel(mesa.Model):
             self.hours_total += float(new_del.sum() - old_del.sum())
             self.hours_people += int(np.count_nonzero(new_del)) - int(np.count_nonzero(old_del))
             self.hours_del[touched] = new_del
-            unmet_total, hc_waiting = 0.0, 0
+            m.unmet_total, m.hc_waiting = 0.0, 0
 
-        # 7-8. the month's counts; bed days, costs and other linear KPIs are derived for all
-        # months at once in finish() (fewer small numpy calls in the loop)
+    def _count(self, m: _Month) -> None:
+        """The month's counts; bed days, costs and other linear KPIs are derived for all months
+        at once in finish() (fewer small numpy calls in the loop)."""
+        state, out, t = self.state, self.out, m.t
+        fin, s0 = m.fin, m.s0
         tab = self.code_counts[:N_LIVE * 4].reshape(N_LIVE, 4)
         out[:N_LIVE, t] = tab.sum(axis=1)
         out[_NEED0:_NEED0 + 4, t] = tab.sum(axis=0)
-        exit_states = state[exits]
+        exit_states = state[m.exits]
         self.raw[:, t] = (
-            n_arrived,
+            m.n_arrived,
             int((exit_states == DIED).sum()), int((exit_states == MOVED_OUT).sum()),
-            from_hospital, n_within_h,
+            m.from_hospital, m.n_within_h,
             int(((fin == HOSPITAL) & (s0 != HOSPITAL)).sum()), int(((s0 == HOSPITAL) & (fin != HOSPITAL)).sum()),
-            n_within_hs,
+            m.n_within_hs,
             int(((fin == HOSPICE) & (s0 != HOSPICE)).sum()), int(((s0 == HOSPICE) & (fin != HOSPICE)).sum()),
-            self.hours_total, unmet_total, hc_waiting, self.hours_people,
+            self.hours_total, m.unmet_total, m.hc_waiting, self.hours_people,
         )
-        out[_ADM0:_ADM0 + len(PLACE_STATES), t] = admissions[_PLACE_ARR]
+        out[_ADM0:_ADM0 + len(PLACE_STATES), t] = m.admissions[_PLACE_ARR]
         qs = self.qslots
         if len(qs):
             q_want = self.queue[qs]
