@@ -839,122 +839,47 @@ def _dates(values: pd.Series) -> pa.Array:
                     from_pandas=True).cast(pa.date32())
 
 
+@dataclass
+class _Columns:
+    """How one batch's columns land: ``raw_of`` source name -> raw name (lower case),
+    ``dropped`` kept out of raw (identifiers, undeclared), ``held`` the undeclared among them,
+    ``loaded`` the rest in source order, ``target`` raw name -> the raw table's type."""
+
+    raw_of: dict[str, str]
+    dropped: set[str]
+    held: list[str]
+    loaded: list[str]
+    target: dict[str, str] | None = None
+
+
 def _load_batch(con, spec: SourceSystem, decl: SourceTable, batch: Batch, load_id: str, key: bytes,
                 progress: Progress | None) -> TableLoad:
-    started = _now()
-    t0 = time.perf_counter()
-    system = spec.system
-    person = decl.person
-    dropped = set(person.dropped) if person else set()
-    raw_table = decl.raw_name(system)
-    qualified = f"raw.{_q(raw_table)}"
-    names = batch.columns.names
-    raw_of = {c: c.lower() for c in names}
-    clash = [c for c in raw_of.values() if c in (ROW, *META_COLUMNS, *(t for t, _ in TOKEN_COLUMNS))]
-    if clash or len(set(raw_of.values())) != len(raw_of):
-        raise IngestError(
-            f"llif: {batch.location}: columns {clash or names} clash with each other or with "
-            "ingest's own columns once lower-cased; rename them in the source or map them here."
-        )
-    held = column_drift(spec, decl, batch)
-    for c in held:
-        log.warning("%s: %s has a column %r that its contract does not declare; held back "
-                    "from raw (raw._held_columns) until it is declared", system, batch.location, c)
-    dropped |= set(held)
-    if person and not decl.columns:
-        for c in names:
-            if c not in dropped and c not in decl.primary_key and _IDENTIFYING.search(c) and c not in (
-                    person.sex, person.record_key):
-                log.warning("%s: %s column %r may identify a person and is not declared; kept out of raw",
-                            system, batch.location, c)
-                dropped.add(c)
-
-    rows_read = _stage(con, batch, [raw_of[c] for c in names], progress)
+    """One batch into raw: decide its columns, stage it, reject what cannot load, then replace
+    its keys in raw, with its identity rows, quarantine and audit, in one transaction."""
+    started, t0 = _now(), time.perf_counter()
+    cols = _columns_to_load(spec, decl, batch)
+    rows_read = _stage(con, batch, [cols.raw_of[c] for c in batch.columns.names], progress)
     stage_types = {r[0]: r[1] for r in _run(con, "DESCRIBE _stage").fetchall()}
-
-    # raw table: created on first sight, new source columns added
-    existing = _raw_columns(con, raw_table)
-    kinds = dict(zip(names, batch.columns.kinds))
-    loaded_cols = [c for c in names if c not in dropped]
-    if not existing:
-        cols = [f"{_q(raw_of[c])} {DUCK_TYPES[kinds[c]]}" for c in loaded_cols]
-        if person:
-            cols += [f"{c} {t}" for c, t in TOKEN_COLUMNS]
-        cols += ["_source VARCHAR", "_load_id VARCHAR", "_loaded_at TIMESTAMP"]
-        _run(con, f"CREATE TABLE {qualified} ({', '.join(cols)})")
-    else:
-        for c in loaded_cols:
-            if raw_of[c] not in existing:
-                _run(con, f"ALTER TABLE {qualified} ADD COLUMN {_q(raw_of[c])} {DUCK_TYPES[kinds[c]]}")
-    existing = _raw_columns(con, raw_table)
-    target = {raw_of[c]: existing.get(raw_of[c], DUCK_TYPES[kinds[c]]) for c in names}
-
-    _reject_rows(con, decl, raw_of, target, stage_types, dropped)
+    cols.target = _ensure_raw_table(con, spec.system, decl, batch, cols)
+    _reject_rows(con, decl, cols.raw_of, cols.target, stage_types, cols.dropped)
     rejected = _run(con, "SELECT count(*) FROM _rejected").fetchone()[0] + len(batch.broken)
-
-    previous = batch.hwm if isinstance(batch, (SqliteBatch, ServerBatch)) else None
-    hwm = previous
-    if decl.marker is not None and rows_read:
-        m = f"CAST({_q(raw_of[decl.marker])} AS VARCHAR)"
-        newest = _run(con,
-            f"SELECT max({m}) FROM _stage WHERE regexp_full_match({m}, '{ISO_MARKER}') "
-            f"AND TRY_CAST({m} AS TIMESTAMP) IS NOT NULL"
-        ).fetchone()[0]
-        if newest is not None and (hwm is None or newest > hwm):
-            hwm = newest
-
+    hwm = _mark_after(con, decl, batch, cols.raw_of, rows_read)
     now = _now()
     tok = ident = None
-    if person and rows_read:
-        tok, ident = _identity_frames(con, spec, decl, raw_of, target, batch.source, key, now)
-
-    select = ", ".join(f"CAST({_q(raw_of[c])} AS {target[raw_of[c]]})" for c in loaded_cols)
-    insert_cols = ", ".join(_q(raw_of[c]) for c in loaded_cols)
-    if person:
-        insert_cols += ", ni_token, birth_month"
-        select += ", _tok.ni_token, _tok.birth_month"
-        source_rows = f"_stage JOIN _tok USING ({ROW})"
-    else:
-        source_rows = f"_stage ANTI JOIN _rejected USING ({ROW})"
-    scope = " AND t._source = ?" if spec.layout.kind == SQLITE_PER_SITE else ""  # one site's rows
-    params_scope = [batch.source] if scope else []
-
+    if decl.person and rows_read:
+        tok, ident = _identity_frames(con, spec, decl, cols.raw_of, cols.target, batch.source, key, now)
     _run(con, "BEGIN TRANSACTION")
     try:
-        loaded = 0
+        loaded = _replace_keys(con, spec, decl, batch, cols, tok, ident, load_id, now) if rows_read else 0
         if rows_read:
-            if tok is not None:
-                con.register("_tok", tok)
-            has_rows = _run(con,
-                f"SELECT EXISTS (SELECT 1 FROM {qualified} t WHERE true{scope})", params_scope
-            ).fetchone()[0]
-            if has_rows:
-                on = " AND ".join(f"t.{_q(raw_of[k])} = b.{_q(raw_of[k])}" for k in decl.primary_key)
-                keys = ", ".join(f"CAST({_q(raw_of[k])} AS {target[raw_of[k]]}) AS {_q(raw_of[k])}"
-                                 for k in decl.primary_key)
-                _run(con,
-                    f"DELETE FROM {qualified} t USING (SELECT DISTINCT {keys} FROM {source_rows}) b "
-                    f"WHERE {on}{scope}", params_scope,
-                )
-            loaded = _run(con,
-                f"INSERT INTO {qualified} ({insert_cols}, _source, _load_id, _loaded_at) "
-                f"SELECT {select}, ?, ?, ? FROM {source_rows}",
-                [batch.source, load_id, now],
-            ).fetchone()[0]
-            if ident is not None:
-                con.register("_ident", ident)
-                _run(con,
-                    "DELETE FROM identity.source_identifiers WHERE system = ? AND source_table = ? "
-                    "AND record_key IN (SELECT record_key FROM _ident)", [system, decl.name])
-                _run(con, "INSERT INTO identity.source_identifiers SELECT * FROM _ident")
-            _quarantine_rejected(con, system, decl, batch, raw_of, dropped, load_id)
-        _quarantine_broken(con, system, decl, batch, load_id)
-        for c in held:
+            _quarantine_rejected(con, spec.system, decl, batch, cols.raw_of, cols.dropped, load_id)
+        _quarantine_broken(con, spec.system, decl, batch, load_id)
+        for c in cols.held:
             _run(con, "INSERT INTO raw._held_columns VALUES (?, ?, ?, ?, ?, ?)",
-                 [load_id, system, decl.name, batch.source, c, now])
+                 [load_id, spec.system, decl.name, batch.source, c, now])
         _run(con,
             "INSERT INTO raw._load_audit VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, system, decl.name, batch.source, started, _now(), rows_read + len(batch.broken),
+            [load_id, spec.system, decl.name, batch.source, started, _now(), rows_read + len(batch.broken),
              loaded, rejected, hwm],
         )
         _run(con, "COMMIT")
@@ -971,10 +896,114 @@ def _load_batch(con, spec: SourceSystem, decl: SourceTable, batch: Batch, load_i
         _run(con, "DROP TABLE IF EXISTS _rejected")
     if rejected:
         log.warning("%s %s (%s): %d rows quarantined (raw._quarantine, load %s)",
-                    system, decl.name, batch.source, rejected, load_id)
-    log.info("%s %s (%s): read %d, loaded %d, rejected %d in %.1f s", system, decl.name, batch.source,
+                    spec.system, decl.name, batch.source, rejected, load_id)
+    log.info("%s %s (%s): read %d, loaded %d, rejected %d in %.1f s", spec.system, decl.name, batch.source,
              rows_read + len(batch.broken), loaded, rejected, time.perf_counter() - t0)
-    return TableLoad(system, decl.name, batch.source, rows_read + len(batch.broken), loaded, rejected, hwm)
+    return TableLoad(spec.system, decl.name, batch.source, rows_read + len(batch.broken), loaded, rejected, hwm)
+
+
+def _columns_to_load(spec: SourceSystem, decl: SourceTable, batch: Batch) -> _Columns:
+    """Which columns reach raw and under what names: identifiers and undeclared columns never do
+    (SchemaDrift if a declared one is missing); names that clash once lower-cased stop the load."""
+    person = decl.person
+    dropped = set(person.dropped) if person else set()
+    names = batch.columns.names
+    raw_of = {c: c.lower() for c in names}
+    clash = [c for c in raw_of.values() if c in (ROW, *META_COLUMNS, *(t for t, _ in TOKEN_COLUMNS))]
+    if clash or len(set(raw_of.values())) != len(raw_of):
+        raise IngestError(
+            f"llif: {batch.location}: columns {clash or names} clash with each other or with "
+            "ingest's own columns once lower-cased; rename them in the source or map them here."
+        )
+    held = column_drift(spec, decl, batch)
+    for c in held:
+        log.warning("%s: %s has a column %r that its contract does not declare; held back "
+                    "from raw (raw._held_columns) until it is declared", spec.system, batch.location, c)
+    dropped |= set(held)
+    if person and not decl.columns:
+        for c in names:
+            if c not in dropped and c not in decl.primary_key and _IDENTIFYING.search(c) and c not in (
+                    person.sex, person.record_key):
+                log.warning("%s: %s column %r may identify a person and is not declared; kept out of raw",
+                            spec.system, batch.location, c)
+                dropped.add(c)
+    return _Columns(raw_of, dropped, held, [c for c in names if c not in dropped])
+
+
+def _ensure_raw_table(con, system: str, decl: SourceTable, batch: Batch, cols: _Columns) -> dict[str, str]:
+    """The raw table, created on first sight and given any new source column; returns each raw
+    column's type (a column's type is fixed by its first load)."""
+    raw_table = decl.raw_name(system)
+    qualified = f"raw.{_q(raw_table)}"
+    existing = _raw_columns(con, raw_table)
+    kinds = dict(zip(batch.columns.names, batch.columns.kinds))
+    raw_of = cols.raw_of
+    if not existing:
+        defs = [f"{_q(raw_of[c])} {DUCK_TYPES[kinds[c]]}" for c in cols.loaded]
+        if decl.person:
+            defs += [f"{c} {t}" for c, t in TOKEN_COLUMNS]
+        defs += ["_source VARCHAR", "_load_id VARCHAR", "_loaded_at TIMESTAMP"]
+        _run(con, f"CREATE TABLE {qualified} ({', '.join(defs)})")
+    else:
+        for c in cols.loaded:
+            if raw_of[c] not in existing:
+                _run(con, f"ALTER TABLE {qualified} ADD COLUMN {_q(raw_of[c])} {DUCK_TYPES[kinds[c]]}")
+    existing = _raw_columns(con, raw_table)
+    return {raw_of[c]: existing.get(raw_of[c], DUCK_TYPES[kinds[c]]) for c in batch.columns.names}
+
+
+def _mark_after(con, decl: SourceTable, batch: Batch, raw_of: dict[str, str], rows_read: int) -> str | None:
+    """The high-water mark once this batch is in: the newest readable change marker it holds,
+    never lower than the one before (an export file starts from none)."""
+    hwm = batch.hwm if isinstance(batch, (SqliteBatch, ServerBatch)) else None
+    if decl.marker is not None and rows_read:
+        m = f"CAST({_q(raw_of[decl.marker])} AS VARCHAR)"
+        newest = _run(con,
+            f"SELECT max({m}) FROM _stage WHERE regexp_full_match({m}, '{ISO_MARKER}') "
+            f"AND TRY_CAST({m} AS TIMESTAMP) IS NOT NULL"
+        ).fetchone()[0]
+        if newest is not None and (hwm is None or newest > hwm):
+            hwm = newest
+    return hwm
+
+
+def _replace_keys(con, spec: SourceSystem, decl: SourceTable, batch: Batch, cols: _Columns, tok, ident,
+                  load_id: str, now) -> int:
+    """Inside the caller's transaction: the batch's keys deleted from raw (one site's rows only,
+    for a database per site) and its good rows inserted, with their identity rows; returns the
+    rows inserted."""
+    raw_of, target = cols.raw_of, cols.target
+    qualified = f"raw.{_q(decl.raw_name(spec.system))}"
+    select = ", ".join(f"CAST({_q(raw_of[c])} AS {target[raw_of[c]]})" for c in cols.loaded)
+    insert_cols = ", ".join(_q(raw_of[c]) for c in cols.loaded)
+    if decl.person:
+        insert_cols += ", ni_token, birth_month"
+        select += ", _tok.ni_token, _tok.birth_month"
+        source_rows = f"_stage JOIN _tok USING ({ROW})"
+    else:
+        source_rows = f"_stage ANTI JOIN _rejected USING ({ROW})"
+    scope = " AND t._source = ?" if spec.layout.kind == SQLITE_PER_SITE else ""  # one site's rows
+    params_scope = [batch.source] if scope else []
+    if tok is not None:
+        con.register("_tok", tok)
+    has_rows = _run(con, f"SELECT EXISTS (SELECT 1 FROM {qualified} t WHERE true{scope})", params_scope).fetchone()[0]
+    if has_rows:
+        on = " AND ".join(f"t.{_q(raw_of[k])} = b.{_q(raw_of[k])}" for k in decl.primary_key)
+        keys = ", ".join(f"CAST({_q(raw_of[k])} AS {target[raw_of[k]]}) AS {_q(raw_of[k])}" for k in decl.primary_key)
+        _run(con, f"DELETE FROM {qualified} t USING (SELECT DISTINCT {keys} FROM {source_rows}) b WHERE {on}{scope}",
+             params_scope)
+    loaded = _run(con,
+        f"INSERT INTO {qualified} ({insert_cols}, _source, _load_id, _loaded_at) "
+        f"SELECT {select}, ?, ?, ? FROM {source_rows}",
+        [batch.source, load_id, now],
+    ).fetchone()[0]
+    if ident is not None:
+        con.register("_ident", ident)
+        _run(con,
+            "DELETE FROM identity.source_identifiers WHERE system = ? AND source_table = ? "
+            "AND record_key IN (SELECT record_key FROM _ident)", [spec.system, decl.name])
+        _run(con, "INSERT INTO identity.source_identifiers SELECT * FROM _ident")
+    return loaded
 
 
 def _quarantine_rejected(con, system, decl: SourceTable, batch: Batch, raw_of, dropped, load_id) -> None:
