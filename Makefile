@@ -32,11 +32,13 @@ dev: $(DEV_STAMP)
 demo: $(STAMP)
 	$(PY) -m llif demo
 
-## test: the whole suite (fast tests, then the slow full-scale checks)
+## test: the linters (ruff for the Python, sqlfluff for the dbt models: dbt_project/.sqlfluff), then
+## the whole suite (fast tests, then the slow full-scale checks)
 test: $(DEV_STAMP)
 	$(PY) -m llif.dbt_manifest >/dev/null
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
+	$(VENV)/bin/sqlfluff lint --quiet dbt_project
 	$(PY) -m pytest -q --durations=25
 
 test-fast: $(DEV_STAMP)

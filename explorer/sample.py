@@ -3,12 +3,17 @@
 Why made up rather than copied: CI has no built warehouse, and building a real one (world,
 sources, ingest, identity, dbt, forecast) takes minutes. Copying a few mart tables from a real
 warehouse would tie the tests to one build's data. Instead this writes the tables the pages
-read, with the column names of the marts (``tests/test_explorer_sample.py`` checks them against
-the dbt model files) and of the forecast and ML schemas, filled from a tiny generated timeline:
-a few hundred people moving month by month between the states with fixed monthly chances.
-Marts derived from the timeline (case mix) are computed from it in SQL so they agree with it;
-the others (occupancy, delays, waiting lists, forecasts) are plausible random series. None of
-the numbers mean anything.
+read, with the column names of the marts (``tests/test_explorer_data.py`` checks them against
+the columns the dbt models declare) and of the forecast and ML schemas (checked there against
+what the engine writes), filled from a tiny generated timeline: a few hundred people moving
+month by month between the states with fixed monthly chances. Marts derived from the timeline
+(the case mix) are computed from it in SQL so they agree with it; the others (occupancy,
+delays, waiting lists, processing times, the load audit and quarantine, the forecasts, the
+backtest, segments and outlooks) are plausible random series. None of the numbers mean anything.
+
+``build_sample_warehouse`` writes the warehouse file; ``build_sample_home`` makes a whole
+LLIF_HOME around it and publishes it (``warehouse.published``), since the explorer reads the
+published copy - what the browser tests and ``explorer/screenshots.py`` use.
 
     .venv/bin/python -m explorer.sample /tmp/sample/warehouse.duckdb
 """

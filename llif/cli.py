@@ -1,7 +1,9 @@
 """The ``llif`` command line.
 
-Every subcommand is a thin layer over a plain function (``synthetic_sources.api`` for now);
-bad options are refused here with a message naming the option, before any work starts.
+Every subcommand is a thin layer over a plain function - ``synthetic_sources.api`` (sources),
+``llif.demo``, ``llif.ui`` and ``llif.services`` (demo, ui, serve), ``llif.forecast_cli``
+(forecast), ``explorer.auth`` (accounts), ``llif.connection_check`` (check); bad options are
+refused here with a message naming the option, before any work starts.
 """
 
 from __future__ import annotations
@@ -45,20 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     adv = ssub.add_parser("advance", help="carry the world on N days; the sources get the new activity")
-    adv.add_argument("--days", type=_whole, default=1)
+    adv.add_argument("--days", type=_whole, default=1, help="days to simulate (default 1: one night)")
     adv.add_argument("--server", action="append", metavar="SYSTEM=URL", help="server URL if not stored (passwords never are)")
 
     rep = ssub.add_parser("report", help="every calibration target beside the world's value")
     rep.add_argument("--json", action="store_true", help="a JSON list of objects for machines")
     rep.add_argument("--wide", type=_positive_float, default=1.0, help="multiply every tolerance (small worlds)")
 
-    demo = sub.add_parser("demo", help="generate the world if there is none, then run the nightly refresh")
-    demo.add_argument("--scale", type=_positive_float, default=1.0)
-    demo.add_argument("--seed", type=_whole, default=None)
+    demo = sub.add_parser("demo", help="generate the world if there is none (else carry it on one day), "
+                                       "then run the nightly refresh")
+    demo.add_argument("--scale", type=_positive_float, default=1.0, help="the world's size when one is generated")
+    demo.add_argument("--seed", type=_whole, default=None, help="its random seed (default 20261031)")
     demo.add_argument("--replications", type=_whole, default=None,
                       help="forecast runs per scenario (default 200; fewer for a quick look)")
 
-    ui = sub.add_parser("ui", help="the Dagster and MLflow UIs and the explorer on localhost")
+    ui = sub.add_parser("ui", help="the Dagster and MLflow UIs, the explorer and the dbt docs site on localhost")
     ui.add_argument("--dagster-port", type=_whole, default=3000)
     ui.add_argument("--mlflow-port", type=_whole, default=5000)
     ui.add_argument("--explorer-port", type=_whole, default=8501)

@@ -1,7 +1,7 @@
 """``llif forecast``: the forecast engine for analysts on the command line.
 
     llif forecast run --scenario scenarios/reablement.yaml [--replications 200] [--months 60]
-    llif forecast backtest [--cutoff 12] [--replications 50] [--tables production|estimated] [--retrain]
+    llif forecast backtest [--cutoff 12] [--replications 200] [--tables production|estimated] [--retrain]
     llif forecast nursing-beds [--below 10]
 
 Hooked into ``llif/cli.py`` by ``add_forecast_commands(sub)``; ``run_forecast_command(args)``
@@ -35,16 +35,18 @@ def add_forecast_commands(subparsers) -> argparse.ArgumentParser:
         p.add_argument("--warehouse", default=None, help="the DuckDB warehouse (default: LLIF_HOME's), opened read-only")
         p.add_argument("--toy", type=_positive_int, default=None, metavar="N",
                        help="use a synthetic provider of N people instead of the warehouse")
-        p.add_argument("--replications", type=_positive_int, default=200)
-        p.add_argument("--processes", type=_positive_int, default=2)
+        p.add_argument("--replications", type=_positive_int, default=200,
+                       help="runs per scenario (default 200; nursing-beds uses at most 40 a trial)")
+        p.add_argument("--processes", type=_positive_int, default=2, help="worker processes (default 2)")
         p.add_argument("--run-date", default=None,
-                       help="seeds the run, YYYY-MM-DD (default: the night the warehouse last forecast)")
+                       help="seeds the run, YYYY-MM-DD (default: the night the warehouse last forecast, "
+                            "else the day after the census month)")
 
     run = fsub.add_parser("run", help="the baseline and one or more scenario files")
     common(run)
     run.add_argument("--scenario", action="append", default=[], metavar="FILE",
                      help="a scenario YAML file (repeatable); 'all' for every shipped scenario")
-    run.add_argument("--months", type=_positive_int, default=60)
+    run.add_argument("--months", type=_positive_int, default=60, help="months ahead (default 60)")
     run.add_argument("--out", default=None, help="write the summary tables as CSV files into this folder")
 
     bt = fsub.add_parser("backtest", help="forecast from 12 or 24 months ago and compare with what happened")
@@ -59,7 +61,7 @@ def add_forecast_commands(subparsers) -> argparse.ArgumentParser:
     nb = fsub.add_parser("nursing-beds", help="the fewest extra nursing beds keeping delayed discharges under a level")
     common(nb)
     nb.add_argument("--below", type=float, default=10.0, help="delayed discharges a month to stay under")
-    nb.add_argument("--months", type=_positive_int, default=24)
+    nb.add_argument("--months", type=_positive_int, default=24, help="months ahead (default 24)")
     fc.set_defaults(handler=run_forecast_command)
     return fc
 
@@ -189,7 +191,8 @@ def _run(args, inputs, scenarios) -> int:
 
 
 def main(argv=None) -> int:
-    """Stand-alone entry (``python -m llif.forecast_cli forecast run ...``) until cli.py hooks it."""
+    """Stand-alone entry (``python -m llif.forecast_cli forecast run ...``): the same commands as
+    ``llif forecast``, which ``llif/cli.py`` adds with ``add_forecast_commands``."""
     parser = argparse.ArgumentParser(prog="llif")
     add_forecast_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -108,9 +108,60 @@ def champion_uri(name: str) -> str:
     return f"models:/{name}@{CHAMPION}"
 
 
-def load_champion(tracking: Tracking, name: str):
-    """The champion's python model (the object with ``predict_proba`` and ``contributions``)."""
+class RetiredModelFormat(RuntimeError):
+    """A registered version llif no longer reads: logged before decision 41 as a pickle of
+    ``models_ml.transitions.LgbmModel``, a class path that has since moved. Rerunning training
+    registers a version in the current format; the gate replaces such a champion."""
+
+
+def log_model(model, signature, pip_requirements: list[str], registered_model_name: str | None = None):
+    """Log a ``models_ml.lgbm_model.LgbmModel`` to the active run, *from code* (decision 41):
+    the model file is stored as code and the model's numbers as a JSON artifact beside it, so
+    nothing in the logged model refers to a Python class path. Returns MLflow's ModelInfo."""
+    import tempfile
+
     import mlflow.pyfunc
 
+    # imported here, not at the top: this module is read by the CLI and the Dagster definitions,
+    # which need the store's location but not lightgbm and mlflow (about 2 s to import)
+    from models_ml import lgbm_model
+
+    with tempfile.TemporaryDirectory() as tmp:
+        state = model.save_state(Path(tmp) / lgbm_model.STATE_FILE)
+        return mlflow.pyfunc.log_model(name="model", python_model=str(Path(lgbm_model.__file__)),
+                                       artifacts={lgbm_model.STATE_ARTIFACT: str(state)}, signature=signature,
+                                       registered_model_name=registered_model_name,
+                                       pip_requirements=pip_requirements)
+
+
+def load_model(tracking: Tracking, uri: str):
+    """A logged or registered model (``models:/name@alias``, ``models:/name/version``,
+    ``models:/m-...``) as today's ``LgbmModel``: its state document read by the current code,
+    not its stored code file run and not a pickle unpickled. The forecast's tables, the
+    outlooks and the gate all load through here. A version in the retired pickled format
+    raises ``RetiredModelFormat``."""
+    import tempfile
+
+    import mlflow.artifacts
+    from mlflow.models import Model
+
+    from models_ml import lgbm_model  # see log_model for why here
+
     tracking.activate()
-    return mlflow.pyfunc.load_model(champion_uri(name)).unwrap_python_model()
+    with tempfile.TemporaryDirectory() as tmp:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=tmp))
+        pyfunc = Model.load(str(local)).flavors.get("python_function", {})
+        state = (pyfunc.get("artifacts") or {}).get(lgbm_model.STATE_ARTIFACT)
+        if state is None:
+            raise RetiredModelFormat(
+                f"{uri} was logged in the retired pickled format "
+                f"({pyfunc.get('python_model', 'no state document')}, before decision 41), which llif no longer "
+                "loads because it names a Python class path. Rerun training - the nightly refresh (`llif demo` on "
+                "the existing world, or materialise ml/transition_models in Dagster) - to register a version in "
+                "the current format; the gate then promotes it over this one.")
+        return lgbm_model.LgbmModel.load_state(local / state["path"])
+
+
+def load_champion(tracking: Tracking, name: str):
+    """The champion's model (the object with ``predict_proba`` and ``contributions``)."""
+    return load_model(tracking, champion_uri(name))

@@ -34,13 +34,14 @@ from pathlib import Path
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from mlflow.pyfunc import PythonModel
 from scipy.optimize import minimize
 
 from contracts.vocabulary.states import CARE_HOME_STATES
 from models_ml import features as F
+from models_ml import lgbm_model
 from models_ml import segments as S
 from models_ml import tracking as T
+from models_ml.lgbm_model import LgbmModel
 from simulation.lattice import LIVE_STATES, NEED_LEVELS, STATES, age_band_index
 
 NEXT_STATE = "llif_next_state"
@@ -193,7 +194,7 @@ def _finish(df: pd.DataFrame, w: Windows, segment_model: S.SegmentModel | None) 
 
 
 # ---------------------------------------------------------------------------------------------
-# encoding and the model object
+# encoding (the model object itself is models_ml/lgbm_model.py, logged from code: decision 41)
 
 
 def build_vocab(frame: pd.DataFrame, n_segments: int) -> dict[str, list]:
@@ -206,108 +207,8 @@ def build_vocab(frame: pd.DataFrame, n_segments: int) -> dict[str, list]:
 
 
 def encode(frame: pd.DataFrame, vocab: dict[str, list]) -> np.ndarray:
-    """The feature matrix: categoricals as codes into the stored vocabulary (unknown -> NaN)."""
-    out = np.empty((len(frame), len(F.FEATURES)), dtype=np.float64)
-    for j, col in enumerate(F.FEATURES):
-        if col in vocab:
-            mapping = {v: i for i, v in enumerate(vocab[col])}
-            values = frame[col]
-            if col == "sex":
-                values = values.fillna("U")
-            out[:, j] = values.map(mapping).to_numpy(dtype=np.float64, na_value=np.nan)
-        else:
-            out[:, j] = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    return out
-
-
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
-
-
-class LgbmModel(PythonModel):
-    """A calibrated LightGBM model as an MLflow pyfunc: ``predict`` gives a DataFrame of
-    probabilities (``p_<class>``) for rows holding ``features.FEATURES``.
-
-    The boosters travel as model strings (plain text, bit-identical when reloaded) and the
-    calibration as a few numbers, so the artifact needs nothing but lightgbm to load.
-    Multiclass: bias-corrected temperature scaling, softmax(T * log p + b). Binary (one booster
-    per outcome): Platt scaling on the logit.
-    """
-
-    def __init__(self, kind: str, classes: list[str], boosters: list[str], vocab: dict[str, list],
-                 calibration: list[dict], best_iterations: list[int]):
-        self.kind = kind  # "multiclass" or "binary"
-        self.classes = list(classes)
-        self.boosters = list(boosters)
-        self.vocab = vocab
-        self.calibration = calibration
-        self.best_iterations = list(best_iterations)
-        self._loaded = None
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["_loaded"] = None
-        return state
-
-    def _models(self) -> list[lgb.Booster]:
-        if self._loaded is None:
-            self._loaded = [lgb.Booster(model_str=s) for s in self.boosters]
-        return self._loaded
-
-    @property
-    def columns(self) -> list[str]:
-        return [f"p_{c}" for c in self.classes]
-
-    def raw_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        x = encode(frame, self.vocab)
-        models = self._models()
-        if self.kind == "multiclass":
-            return models[0].predict(x, num_iteration=self.best_iterations[0], num_threads=2)
-        return np.column_stack([m.predict(x, num_iteration=it, num_threads=2)
-                                for m, it in zip(models, self.best_iterations)])
-
-    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.apply_calibration(self.raw_proba(frame))
-
-    def apply_calibration(self, p: np.ndarray) -> np.ndarray:
-        eps = 1e-12
-        if self.kind == "multiclass":
-            c = self.calibration[0]
-            return _softmax(c["temperature"] * np.log(np.clip(p, eps, 1.0)) + np.asarray(c["bias"]))
-        out = np.empty_like(p)
-        for j, c in enumerate(self.calibration):
-            q = np.clip(p[:, j], 1e-9, 1 - 1e-9)
-            out[:, j] = 1.0 / (1.0 + np.exp(-(c["a"] * np.log(q / (1 - q)) + c["b"])))
-        return out
-
-    def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
-        return pd.DataFrame(self.predict_proba(model_input), columns=self.columns, index=model_input.index)
-
-    def contributions(self, frame: pd.DataFrame, output: int | list[int]) -> pd.DataFrame | list[pd.DataFrame]:
-        """LightGBM's pred_contrib (SHAP values on the raw score) of one class (multiclass) or
-        one outcome (binary), one column per feature plus ``bias``; a list of outputs gives a
-        list of frames from one pass (multiclass pred_contrib computes every class anyway)."""
-        many = isinstance(output, list)
-        outputs = output if many else [output]
-        x = encode(frame, self.vocab)
-        names = list(F.FEATURES) + ["bias"]
-        width = len(names)
-        if self.kind == "multiclass":
-            contrib = self._models()[0].predict(x, num_iteration=self.best_iterations[0], pred_contrib=True, num_threads=2)
-            frames = [pd.DataFrame(contrib[:, o * width:(o + 1) * width], columns=names, index=frame.index) for o in outputs]
-        else:
-            frames = [pd.DataFrame(self._models()[o].predict(x, num_iteration=self.best_iterations[o], pred_contrib=True,
-                                                              num_threads=2), columns=names, index=frame.index)
-                      for o in outputs]
-        return frames if many else frames[0]
-
-    def feature_importance(self) -> pd.DataFrame:
-        rows = {}
-        for cls, m in zip(self.classes if self.kind == "binary" else ["all"], self._models()):
-            rows[f"gain_{cls}"] = m.feature_importance("gain", iteration=None)
-        return pd.DataFrame(rows, index=list(F.FEATURES))
+    """The feature matrix of ``features.FEATURES`` (the model file's encoding, this order)."""
+    return lgbm_model.encode(frame, vocab, F.FEATURES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -499,7 +400,8 @@ def _multiclass(name: str, df: pd.DataFrame, y: np.ndarray, classes: list[str], 
     tr, va, te = tr.to_numpy(), va.to_numpy(), te.to_numpy()
     p = {**cfg.lgb_params(), "objective": "multiclass", "num_class": len(classes), **(params or {})}
     booster, best = fit_booster(x[tr], y[tr], wt[tr], x[va], y[va], wt[va], vocab, p, cfg)
-    model = LgbmModel("multiclass", classes, [booster.model_to_string(num_iteration=best)], vocab, [{}], [best])
+    model = LgbmModel("multiclass", classes, [booster.model_to_string(num_iteration=best)], vocab, [{}], [best],
+                      list(F.FEATURES))
     model.calibration = [fit_temperature(model.raw_proba(df.loc[va]), y[va], wt[va])]
     p_te = model.predict_proba(df.loc[te])
     base = MarkovBaseline(classes).fit(df.loc[tr | va], y[tr | va], wt[tr | va])
@@ -521,7 +423,7 @@ def _multiclass(name: str, df: pd.DataFrame, y: np.ndarray, classes: list[str], 
         rounds = refit_rounds(best, cfg)
         booster = refit_booster(encode(df.loc[al], rvocab), y[al], wt[al], rvocab, p, rounds)
         fitted.refit = LgbmModel("multiclass", classes, [booster.model_to_string()], rvocab,
-                                 [dict(c) for c in model.calibration], [rounds])
+                                 [dict(c) for c in model.calibration], [rounds], list(F.FEATURES))
         fitted.refit_rows = {"train": int(al.sum()), "train_weighted": float(wt[al].sum())}
         fitted.refit_seconds = time.perf_counter() - started
     return fitted
@@ -587,7 +489,7 @@ def train_outlook(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: in
     metrics["baseline_heldout_log_loss"] = float(per["log_loss_baseline"].mean())
     metrics["heldout_brier"] = float(per["brier"].mean())
     metrics["heldout_calibration_error"] = float(per["calibration_error"].mean())
-    model = LgbmModel("binary", list(OUTCOMES), boosters, vocab, calib, bests)
+    model = LgbmModel("binary", list(OUTCOMES), boosters, vocab, calib, bests, list(F.FEATURES))
     rows = {q: int((df["period"] == q).sum()) for q in ("train", "valid", "test")}
     fitted = FittedModel(OUTLOOK, model, metrics, per, w, rows, seconds=time.perf_counter() - started)
     if refit:
@@ -602,7 +504,8 @@ def train_outlook(df: pd.DataFrame, w: Windows, cfg: TrainConfig, n_segments: in
             rounds = refit_rounds(best, cfg)
             r_boosters.append(refit_booster(rx[al], y[al], wt[al], rvocab, p, rounds).model_to_string())
             r_rounds.append(rounds)
-        fitted.refit = LgbmModel("binary", list(OUTCOMES), r_boosters, rvocab, [dict(c) for c in calib], r_rounds)
+        fitted.refit = LgbmModel("binary", list(OUTCOMES), r_boosters, rvocab, [dict(c) for c in calib], r_rounds,
+                                 list(F.FEATURES))
         fitted.refit_rows = {"train": int(labelled.sum()), "train_weighted": float(wt[labelled].sum())}
         fitted.refit_seconds = time.perf_counter() - started
     return fitted
@@ -769,8 +672,7 @@ def log_fits(fm: FittedModel, frame: pd.DataFrame, tracking: T.Tracking, tags: d
                 table.to_csv(tmp / f"drivers_{key}.csv", index=False)
                 plot_drivers(table, f"{name}: drivers of {key.replace('_', ' ')}", tmp / f"drivers_{key}.png")
             mlflow.log_artifacts(str(tmp), artifact_path="evaluation")
-        info = mlflow.pyfunc.log_model(name="model", python_model=fm.model, signature=signature,
-                                       pip_requirements=PIP_REQUIREMENTS)
+        info = T.log_model(fm.model, signature, PIP_REQUIREMENTS)
         eval_run, eval_uri = run.info.run_id, info.model_uri
     rw = w.refit_dict()
     with mlflow.start_run(run_name=f"{name} production {w.refit_end:%Y-%m}",
@@ -781,8 +683,7 @@ def log_fits(fm: FittedModel, frame: pd.DataFrame, tracking: T.Tracking, tags: d
                            "calibration": "evaluation fit's, from its validation months"})
         mlflow.log_metrics({f"rows_{k}": float(v) for k, v in fm.refit_rows.items()})
         mlflow.log_metric("train_seconds", fm.refit_seconds)
-        info = mlflow.pyfunc.log_model(name="model", python_model=fm.refit, signature=signature,
-                                       registered_model_name=name, pip_requirements=PIP_REQUIREMENTS)
+        info = T.log_model(fm.refit, signature, PIP_REQUIREMENTS, registered_model_name=name)
         refit_run = run.info.run_id
     client.set_tag(eval_run, PRODUCTION_RUN_TAG, refit_run)
     version = str(info.registered_model_version)
@@ -919,11 +820,9 @@ def evaluation_fit(tracking: T.Tracking, name: str, version: str) -> tuple[LgbmM
     """The evaluation fit behind a registered version, and its URI: what the version's
     ``evaluation_model_uri`` tag names. A version registered before production refits (no tag)
     was itself the evaluation fit."""
-    import mlflow.pyfunc
-
     mv = tracking.client().get_model_version(name, version)
     uri = (mv.tags or {}).get(EVALUATION_MODEL_TAG) or f"models:/{name}/{version}"
-    return mlflow.pyfunc.load_model(uri).unwrap_python_model(), uri
+    return T.load_model(tracking, uri), uri
 
 
 def heldout_frames(con, cfg: TrainConfig = TrainConfig()) -> dict[str, pd.DataFrame]:
@@ -941,8 +840,8 @@ def gate_and_promote(con, tracking: T.Tracking, tolerance: float = 0.01, names: 
     months, so the gate scores each version's *evaluation fit* (``evaluation_fit``) - the
     challenger's trained before tonight's held-out period, the champion's before an older one -
     on the same rows (the champion's logged figure was for an older period, so it is not
-    comparable). What is promoted is the refit. With no champion yet the challenger is
-    promoted. A refused challenger keeps its alias for inspection; the champion is unchanged.
+    comparable). What is promoted is the refit. With no champion yet, or a champion in the
+    retired pickled format (``tracking.RetiredModelFormat``), the challenger is promoted. A refused challenger keeps its alias for inspection; the champion is unchanged.
     """
     tracking.activate()
     frames = heldout_frames(con, cfg)
@@ -963,7 +862,17 @@ def gate_and_promote(con, tracking: T.Tracking, tolerance: float = 0.01, names: 
             tracking.client().delete_registered_model_alias(name, T.CHALLENGER)
             decisions[name] = GateDecision(name, chal_v, None, chal_loss, None, True, "no champion yet")
             continue
-        champ, _ = evaluation_fit(tracking, name, champ_v)
+        try:
+            champ, _ = evaluation_fit(tracking, name, champ_v)
+        except T.RetiredModelFormat:
+            # a champion from before decision 41 cannot be read, so nothing could ever beat it:
+            # tonight's challenger replaces it rather than the night failing every time
+            T.set_alias(tracking, name, T.CHAMPION, chal_v)
+            tracking.client().delete_registered_model_alias(name, T.CHALLENGER)
+            decisions[name] = GateDecision(name, chal_v, champ_v, chal_loss, None, True,
+                                           f"champion version {champ_v} is in the retired pickled format "
+                                           "(decision 41) and cannot be scored")
+            continue
         champ_loss = heldout_log_loss(champ, name, frames)
         ok = no_worse(chal_loss, champ_loss, tolerance)
         if ok:

@@ -9,7 +9,8 @@ import sqlalchemy as sa
 
 
 def pytest_addoption(parser):
-    parser.addoption("--update-snapshots", action="store_true", help="rewrite stored snapshots (asset graph)")
+    parser.addoption("--update-snapshots", action="store_true",
+                     help="rewrite stored snapshots (the asset graph, the golden forecast)")
 
 
 def _server_up(url: str) -> bool:

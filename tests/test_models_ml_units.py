@@ -9,6 +9,7 @@ import pytest
 
 from models_ml import segments as S
 from models_ml import transitions as M
+from models_ml.lgbm_model import softmax
 from models_ml.probability_table import ProbabilityTables
 from simulation.lattice import NEED_COLUMNS, TRANSITION_COLUMNS, Lattice
 
@@ -55,10 +56,10 @@ def test_temperature_scaling_fixes_an_overconfident_model():
     n, k = 20000, 4
     true = rng.dirichlet(np.ones(k) * 2, n)
     y = np.array([rng.choice(k, p=p) for p in true])
-    over = M._softmax(3.0 * np.log(true))  # too sharp
+    over = softmax(3.0 * np.log(true))  # too sharp
     w = np.ones(n)
     c = M.fit_temperature(over, y, w)
-    fixed = M._softmax(c["temperature"] * np.log(over) + np.asarray(c["bias"]))
+    fixed = softmax(c["temperature"] * np.log(over) + np.asarray(c["bias"]))
     assert M.log_loss(y, fixed) < M.log_loss(y, over) - 0.05
     assert c["temperature"] == pytest.approx(1 / 3, abs=0.05)
 

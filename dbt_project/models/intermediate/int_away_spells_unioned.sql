@@ -34,8 +34,9 @@ a_spells as (
         xref.person_key,
         transfers.date_out as start_date,
         case
-            when transfers.is_end_before_start = 1 then
-                case when a_stays.discharge_date >= transfers.date_out then a_stays.discharge_date else transfers.date_out end
+            when transfers.is_end_before_start = 1
+                then
+                    case when a_stays.discharge_date >= transfers.date_out then a_stays.discharge_date else transfers.date_out end
             else transfers.date_ended
         end as end_date,
         case transfers.outcome

@@ -76,7 +76,7 @@ a_unified as (
         {{ dbt.concat(["'A:'", 'a_stays.stay_key']) }} as care_stay_id,
         'care_a' as source_system,
         a_stays.stay_key as source_stay_key,
-        a_stays.home_key as home_key,
+        a_stays.home_key,
         a_stays.resident_key as person_record_key,
         xref.person_key,
         a_homes.scheme_id,
@@ -160,10 +160,13 @@ b_unified as (
         b_placements.admission_date,
         b_placements.discharge_date as recorded_discharge_date,
         case
-            when b_events.end_event_date is not null
-                and (b_placements.discharge_date is null
-                     or b_placements.is_end_before_start = 1
-                     or b_placements.discharge_date > b_placements.next_admission_date)
+            when
+                b_events.end_event_date is not null
+                and (
+                    b_placements.discharge_date is null
+                    or b_placements.is_end_before_start = 1
+                    or b_placements.discharge_date > b_placements.next_admission_date
+                )
                 then b_events.end_event_date
             when b_placements.is_end_before_start = 1
                 then coalesce(b_placements.next_admission_date, b_placements.admission_date)

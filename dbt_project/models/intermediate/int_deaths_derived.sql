@@ -30,8 +30,9 @@ evidence as (
         end as death_place,
         1 as place_priority
     from {{ ref('int_care_home_stays_unioned') }}
-    where discharge_destination in ('died', 'died_in_hospital', 'died_in_hospice')
-      and discharge_date is not null
+    where
+        discharge_destination in ('died', 'died_in_hospital', 'died_in_hospice')
+        and discharge_date is not null
 
     union all
 

@@ -96,11 +96,12 @@ select
     -- leaving the household
     case
         when end_date is null then null
-        when tenancy_end_date is not null and end_date >= tenancy_end_date then
-            case
-                when is_lead = 0 and tenancy_end_reason in ('died', 'care_home') then 'household_ended'
-                else tenancy_end_reason
-            end
+        when tenancy_end_date is not null and end_date >= tenancy_end_date
+            then
+                case
+                    when is_lead = 0 and tenancy_end_reason in ('died', 'care_home') then 'household_ended'
+                    else tenancy_end_reason
+                end
         else 'left_household'
     end as end_reason
 from joined

@@ -5,8 +5,11 @@ with
 
 digits as (
 
+    -- ten literal digits read better on two lines than on twenty (LT11 wants one a line)
+    -- noqa: disable=LT11
     select 0 as d union all select 1 union all select 2 union all select 3 union all select 4
     union all select 5 union all select 6 union all select 7 union all select 8 union all select 9
+    -- noqa: enable=LT11
 
 ),
 

@@ -39,7 +39,7 @@ sex_chosen as (
     from (
         select
             sex_votes.*,
-            row_number() over (partition by person_key order by n_votes desc, best_system, sex) as choice
+            row_number() over (partition by person_key order by n_votes desc, best_system asc, sex asc) as choice
         from sex_votes
     ) as ranked
     where choice = 1
@@ -65,7 +65,7 @@ birth_chosen as (
     from (
         select
             birth_votes.*,
-            row_number() over (partition by person_key order by n_votes desc, best_system, birth_month) as choice
+            row_number() over (partition by person_key order by n_votes desc, best_system asc, birth_month asc) as choice
         from birth_votes
     ) as ranked
     where choice = 1

@@ -135,5 +135,6 @@ select
     weekly_hours,
     need_level
 from unioned
-where person_key is not null
-  and start_date is not null
+where
+    person_key is not null
+    and start_date is not null

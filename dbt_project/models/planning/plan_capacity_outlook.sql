@@ -7,7 +7,8 @@ with
 
 latest_run as (
 
-    select run_id, run_date from {{ ref('stg_forecast__runs') }} where is_latest_run = 1
+    select run_id, run_date from {{ ref('stg_forecast__runs') }}
+    where is_latest_run = 1
 
 ),
 

@@ -106,7 +106,7 @@ hospital_before_care_home as (
             hospital.away_spell_id,
             hospital.start_date as hospital_start_date,
             row_number() over (
-                partition by episodes.care_episode_id order by hospital.start_date desc, hospital.away_spell_id
+                partition by episodes.care_episode_id order by hospital.start_date desc, hospital.away_spell_id asc
             ) as recency
         from episodes
         inner join hospital
@@ -114,8 +114,9 @@ hospital_before_care_home as (
             and hospital.end_date >= {{ llif.marts_add_days(-1, 'episodes.start_date') }}
             and hospital.end_date <= {{ llif.marts_add_days(1, 'episodes.start_date') }}
             and hospital.start_date <= episodes.start_date
-        where episodes.episode_type = 'care_home'
-          and episodes.admission_source = 'hospital'
+        where
+            episodes.episode_type = 'care_home'
+            and episodes.admission_source = 'hospital'
     ) as ranked
     where recency = 1
 
@@ -130,15 +131,16 @@ hospital_at_referral as (
             hospital.away_spell_id,
             hospital.start_date as hospital_start_date,
             row_number() over (
-                partition by episodes.care_episode_id order by hospital.start_date desc, hospital.away_spell_id
+                partition by episodes.care_episode_id order by hospital.start_date desc, hospital.away_spell_id asc
             ) as recency
         from episodes
         inner join hospital
             on episodes.person_key = hospital.person_key
             and hospital.start_date <= episodes.referral_date
             and (hospital.end_date is null or hospital.end_date >= episodes.referral_date)
-        where episodes.episode_type = 'home_care'
-          and episodes.is_reassessment = 0
+        where
+            episodes.episode_type = 'home_care'
+            and episodes.is_reassessment = 0
     ) as ranked
     where recency = 1
 

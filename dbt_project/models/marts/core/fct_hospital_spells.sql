@@ -41,7 +41,8 @@ care_home_admissions as (
 
 kept as (
 
-    select * from spells where is_duplicate = 0
+    select * from spells
+    where is_duplicate = 0
 
 ),
 

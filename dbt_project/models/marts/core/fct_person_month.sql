@@ -38,7 +38,8 @@ fingerprints as (
 
 stored_people as (
 
-    select person_key from {{ this }} where is_first_month = 1
+    select person_key from {{ this }}
+    where is_first_month = 1
 
 ),
 
@@ -73,8 +74,9 @@ months as (
     cross join recent
     left join rebuilt_people
         on spine.person_key = rebuilt_people.person_key
-    where spine.month_start >= recent.window_start
-      and rebuilt_people.person_key is null
+    where
+        spine.month_start >= recent.window_start
+        and rebuilt_people.person_key is null
 
 ),
 
@@ -142,11 +144,11 @@ covering as (
         months.month_end,
         row_number() over (
             partition by months.person_month_id, spells.spell_kind
-            order by spells.state_rank, spells.start_date desc, spells.state_spell_id
+            order by spells.state_rank asc, spells.start_date desc, spells.state_spell_id asc
         ) as kind_rank,
         row_number() over (
             partition by months.person_month_id
-            order by spells.state_rank, spells.start_date desc, spells.state_spell_id
+            order by spells.state_rank asc, spells.start_date desc, spells.state_spell_id asc
         ) as overall_rank
     from months
     inner join spells
@@ -209,7 +211,7 @@ last_ended as (
             spells.source_go_live_date,
             row_number() over (
                 partition by uncovered.person_month_id
-                order by spells.end_date desc, spells.state_rank, spells.state_spell_id
+                order by spells.end_date desc, spells.state_rank asc, spells.state_spell_id asc
             ) as recency
         from uncovered
         inner join spells
@@ -262,9 +264,10 @@ lets as (
     from {{ ref('int_housing_spells_joined') }} as spells
     inner join {{ ref('int_tenancies_cleaned') }} as tenancies
         on spells.tenancy_id = tenancies.tenancy_id
-    where spells.start_date = tenancies.start_date
-      and tenancies.let_route <> 'initial'
-      and spells.person_key is not null
+    where
+        spells.start_date = tenancies.start_date
+        and tenancies.let_route <> 'initial'
+        and spells.person_key is not null
     group by spells.person_key, {{ llif.marts_month_start('tenancies.start_date') }}
 
 ),

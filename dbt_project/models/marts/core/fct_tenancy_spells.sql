@@ -88,7 +88,8 @@ select
             then {{ llif.marts_days_between('voids_before.void_start_date', 'voids_before.void_end_date') }}
     end as previous_void_days,
     case
-        when previous_on_unit.previous_tenancy_end_date is not null
+        when
+            previous_on_unit.previous_tenancy_end_date is not null
             and previous_on_unit.previous_tenancy_end_date <= tenancies.start_date
             then {{ llif.marts_days_between('previous_on_unit.previous_tenancy_end_date', 'tenancies.start_date') }}
     end as relet_days,

@@ -15,9 +15,12 @@ months as (
 tenancy_types as (
 
     select 'general_needs' as tenancy_type
-    union all select 'sheltered'
-    union all select 'extra_care'
-    union all select 'temporary'
+    union all
+    select 'sheltered'
+    union all
+    select 'extra_care'
+    union all
+    select 'temporary'
 
 ),
 

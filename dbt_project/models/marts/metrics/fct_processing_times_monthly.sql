@@ -33,9 +33,10 @@ cases as (
     from {{ ref('stg_assets__voids') }} as voids
     inner join {{ ref('stg_assets__units') }} as units
         on voids.unit_id = units.unit_id
-    where voids.void_reason = 'tenancy_end'
-      and voids.end_date is not null
-      and voids.is_end_before_start = 0
+    where
+        voids.void_reason = 'tenancy_end'
+        and voids.end_date is not null
+        and voids.is_end_before_start = 0
 
     union all
 

@@ -20,10 +20,14 @@ months as (
 need_types as (
 
     select 'general' as need_type
-    union all select 'homeless'
-    union all select 'transfer'
-    union all select 'sheltered'
-    union all select 'extra_care'
+    union all
+    select 'homeless'
+    union all
+    select 'transfer'
+    union all
+    select 'sheltered'
+    union all
+    select 'extra_care'
 
 ),
 

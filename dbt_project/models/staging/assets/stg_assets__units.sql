@@ -31,8 +31,9 @@ renamed as (
 
     from source
     -- dummy properties: TEST... refs in the training scheme
-    where coalesce(upper(trim(scheme_id)), '') <> '{{ var("assets_test_scheme_id") }}'
-      and upper(trim(prop_ref)) not like '{{ var("assets_test_property_prefix") }}%'
+    where
+        coalesce(upper(trim(scheme_id)), '') <> '{{ var("assets_test_scheme_id") }}'
+        and upper(trim(prop_ref)) not like '{{ var("assets_test_property_prefix") }}%'
 
 )
 

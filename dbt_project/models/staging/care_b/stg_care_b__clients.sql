@@ -23,7 +23,8 @@ renamed as (
 
     from source
     -- dummy clients are numbered from C900001
-    where coalesce({{ llif.safe_cast('substring(client_ref, 2, 20)', dbt.type_bigint()) }}, 0)
+    where
+        coalesce({{ llif.safe_cast('substring(client_ref, 2, 20)', dbt.type_bigint()) }}, 0)
         < {{ var('care_b_first_test_client_no') }}
 
 )

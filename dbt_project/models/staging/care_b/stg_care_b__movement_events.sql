@@ -17,11 +17,12 @@ renamed as (
             when 'ADM' then 'admitted'
             when 'HTX' then 'to_hospital'
             when 'HSP' then 'to_hospice'
-            when 'HRT' then
-                case upper(trim(location))
-                    when 'ACUTE_HOSPITAL' then 'back_from_hospital'
-                    when 'HOSPICE' then 'back_from_hospice'
-                end
+            when 'HRT'
+                then
+                    case upper(trim(location))
+                        when 'ACUTE_HOSPITAL' then 'back_from_hospital'
+                        when 'HOSPICE' then 'back_from_hospice'
+                    end
             when 'DTH' then 'died'
             when 'DIS' then 'discharged'
         end as event_type,
@@ -35,11 +36,13 @@ renamed as (
             when 'COMMUNITY' then 'community'
         end as location,
         -- on an admission, where the person came from (vendor A: Stay.AdmittedFrom)
-        case when upper(trim(event_code)) = 'ADM' then
-            case upper(trim(location))
-                when 'ACUTE_HOSPITAL' then 'hospital'
-                when 'COMMUNITY' then 'home'
-            end
+        case
+            when upper(trim(event_code)) = 'ADM'
+                then
+                    case upper(trim(location))
+                        when 'ACUTE_HOSPITAL' then 'hospital'
+                        when 'COMMUNITY' then 'home'
+                    end
         end as admission_source,
         -- on the event that ends a placement, its destination (vendor A: Stay.DischargeReason)
         case

@@ -23,6 +23,7 @@ renamed as (
 
 {#- the newest run written (a rerun or a backfill is newer than what it replaces); ties on
     created_at go to the larger run id, and a run without created_at is never the latest #}
+
 select
     renamed.*,
     case
