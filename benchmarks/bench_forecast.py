@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_forecast.py [--warehouse PATH] [--people N] [--replications N]
 
-Four figures (simulation.md, issue #5):
+Four figures (docs/forecast_engine.md, issue #5):
 
 1. engine vs reference model (one Mesa agent per person) on the same census and months:
    the engine must be at least 100 times faster;

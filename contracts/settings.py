@@ -22,7 +22,6 @@ PACKAGED_DBT_PROJECT = PROJECT_ROOT / "orchestration" / "dbt-project"
 def dbt_project_dir() -> Path:
     """The dbt project: the checkout's ``dbt_project/``, or the copy an installed wheel carries."""
     return PROJECT_ROOT / "dbt_project" if IN_CHECKOUT else PACKAGED_DBT_PROJECT
-SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
 @dataclass(frozen=True)

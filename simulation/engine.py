@@ -1,11 +1,11 @@
 """The forecast engine: a Mesa model whose population is a struct of arrays.
 
 Why arrays: one Mesa agent per person runs at well under a million person-months a second on
-the 2-core machine, numpy over the whole population at tens of millions (simulation.md). The
+the 2-core machine, numpy over the whole population at tens of millions (docs/forecast_engine.md). The
 per-person rules are written once, readably, in ``reference.py``; this module implements the
 same rules over index arrays, and a test checks both give the same distributions.
 
-One month, in simulation.md's order:
+One month, in this order (``ForecastModel.step``):
 1. ageing and time; 2. arrivals (rate x trend x season x scenario, drawn from the recent
 arrivals); 3. transition probabilities by lattice lookup x season x scenario, renormalised;
 4. one uniform per slot from the transitions stream, inverse CDF; its residual, rescaled,

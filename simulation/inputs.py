@@ -4,7 +4,7 @@ Why one frozen bundle of arrays: every replication (and every worker process) st
 same census, tables and rates; pickling one dataclass of numpy arrays to each worker is cheap,
 and a fingerprint of its contents seeds the run, so the same warehouse gives the same forecast.
 
-The estimators here are the fallback "tables estimated from the timeline" (simulation.md): the
+The estimators here are the fallback "tables estimated from the timeline" (docs/forecast_engine.md): the
 transition and need tables are hierarchical back-off frequencies over the lattice
 (``simulation.tables``); ``SimulationInputs.with_tables`` swaps in models_ml's LightGBM tables
 when they exist, as they share the lattice contract.

@@ -2,7 +2,7 @@
 
 Why agents here and arrays for people: there are tens of units and each has its own capacity
 timeline, rationing rule and random stream, which reads naturally as an object; there are tens
-of thousands of people, who must be arrays to be fast (simulation.md). A unit never loops over
+of thousands of people, who must be arrays to be fast (docs/forecast_engine.md). A unit never loops over
 people: it is handed index arrays of candidates and answers with index arrays, in numpy.
 
 Rationing rule (every constrained unit): priority first (a delayed discharge from hospital

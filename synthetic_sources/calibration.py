@@ -1,7 +1,7 @@
 """The calibration report: every target of the domain design measured on the world's truth.
 
 The world is only useful if it behaves like the provider it stands in for, so each of the 22
-targets in ``domain.md`` ("Calibration targets") is measured here from the truth tables and set
+targets (``docs/domain.md``; the table of targets is ``META`` below) is measured here from the truth tables and set
 beside its target and tolerance. ``docs/calibration.md`` says, target by target, which
 population, period, numerator and denominator are used and why; keep the two in step.
 
@@ -489,7 +489,7 @@ def gompertz_life_expectancy(a: float, b: float, age: int = 65, max_age: int = 1
 # --------------------------------------------------------------------------------------------
 # the targets
 
-META = {  # number: (short name, target, tolerance), after domain.md
+META = {  # number: (short name, target, tolerance): the calibration targets
     1: ("mortality 60-95 (not in care homes)", "ONS qx (O/E 1.00)", "graduated O/E 0.85-1.15 at each age"),
     2: ("life expectancy at 65, 2017-19", "M 18.3 / F 20.7 years", "±0.5 years"),
     3: ("general-needs turnover", "7-8%", "6-9%"),

@@ -2,7 +2,7 @@
 
 SQL Server cannot run here, so CI compiles every model for it (`dbt compile --target sqlserver`)
 and scans the compiled SQL for the constructs our portable-SQL rules forbid
-(shared/design/architecture.md, convention 2) and for the common PostgreSQL/DuckDB habits T-SQL
+(docs/conventions.md, convention 2) and for the common PostgreSQL/DuckDB habits T-SQL
 lacks. It is a lexical check, not a parser: string literals, comments and quoted identifiers
 are blanked first (positions kept, so line numbers hold), then each rule's pattern is searched.
 

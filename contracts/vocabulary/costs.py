@@ -3,7 +3,7 @@
 Why here: the engine's defaults (``simulation/inputs.py``) and the what-if form's
 (``explorer/whatif.py``) were two copies of the domain's table; the form fell back to its own
 when the engine could not be imported. Values are the domain's defaults at 2024-25 prices
-(``../shared/design/domain.md``, "Unit costs"); every one can be overridden by a scenario.
+(``docs/domain.md``, "Unit costs"); every one can be overridden by a scenario.
 
 Two rows are assumptions, not prices: ``nursing_nhs_week`` is the NHS-funded nursing care
 element (Wales FNC, about £236 a week) paid out of the nursing fee, and ``hospice_nhs_share`` the

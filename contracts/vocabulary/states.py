@@ -3,7 +3,7 @@
 Why here: the timeline (dbt marts), the lattice the models fill and the engine reads, the
 explorer's words and the synthetic world all speak of the same eleven states; spelt out in nine
 files they had begun to differ in which groups they meant (issue 13). The definitions are the
-domain's (``../shared/design/domain.md``, "States, needs and segments").
+domain's (``docs/domain.md``, "States, needs and segments").
 
 Order matters: ``STATES`` gives the states their integer codes (the lattice, the engine's
 arrays and the world's columns use ``STATES.index``), live states first, the two absorbing

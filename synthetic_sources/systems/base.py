@@ -23,7 +23,7 @@ GO_LIVE = {name: spec.go_live for name, spec in CONTRACTS.items()}
 
 @dataclass(frozen=True)
 class DefectRates:
-    """The documented defect rates (domain.md), each configurable."""
+    """The documented defect rates (docs/domain.md, "The source systems"), each configurable."""
 
     ni_missing: dict = field(
         default_factory=lambda: {"crm": 0.03, "care_a": 0.25, "care_b": 0.40, "domcare": 0.15}

@@ -1,6 +1,6 @@
 """The provider's stock: estates, sheltered and extra-care schemes, temporary projects, care homes.
 
-Sizes follow domain.md at scale 1.0; some schemes open during the history (extra care and
+Sizes follow docs/domain.md at scale 1.0; some schemes open during the history (extra care and
 temporary accommodation grew), so capacity is a timeline, not a constant.
 """
 
