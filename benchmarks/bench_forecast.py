@@ -75,7 +75,7 @@ def _timed(fn):
 
 
 def engine_vs_reference(inputs, months: int) -> dict:
-    from simulation.engine import K, arrival_caps, draw_params, run_one, stream_seeds
+    from simulation.forecast_model import K, arrival_caps, draw_params, run_one, stream_seeds
     from simulation.reference import run_reference
     from simulation.scenarios import build_plan
 
@@ -94,7 +94,7 @@ def engine_vs_reference(inputs, months: int) -> dict:
 
 
 def one_process_rate(inputs, months: int, runs: int) -> dict:
-    from simulation.engine import K, arrival_caps, draw_params, run_one, stream_seeds
+    from simulation.forecast_model import K, arrival_caps, draw_params, run_one, stream_seeds
     from simulation.scenarios import build_plan
 
     plan = build_plan(inputs, None, months)

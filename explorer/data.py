@@ -170,7 +170,7 @@ def _rename_bands(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=_BAND_NAMES)
 
 
-# The engine's measure names (simulation/engine.py KPIS) are words joined by underscores, e.g.
+# The engine's measure names (simulation/forecast_model.py KPIS) are words joined by underscores, e.g.
 # occupied_extra_care_flats, waiting_residential_care, cost_local_authority; places are named
 # by their kind of unit. This maps them to (measure, service); ``measure:service[:area]`` is
 # accepted too, for area-level figures.

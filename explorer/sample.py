@@ -330,7 +330,7 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
     con.execute("create schema forecast")
     first = (pd.Timestamp(end) + pd.offsets.MonthBegin(1)).date()
     months = [(pd.Timestamp(first) + pd.DateOffset(months=h)).date() for h in range(horizon)]
-    # the engine's measure names (simulation/engine.py KPIS, simulation/outputs.py NEEDED_KPIS)
+    # the engine's measure names (simulation/forecast_model.py KPIS, simulation/outputs.py NEEDED_KPIS)
     places = {"extra_care_flats": (44, 45), "residential_beds": (34, 34), "nursing_beds": (20, 20),
               "temporary_units": (28, 30), "sheltered_units": (70, 75), "general_needs_units": (380, 390)}
     kpis = []

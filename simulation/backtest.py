@@ -21,8 +21,8 @@ import pandas as pd
 
 from contracts.vocabulary.states import CARE_HOME_STATES, HOME_STATES, HOUSING_STATES
 from simulation.costs import cost_by_payer
-from simulation.engine import KPIS
 from simulation.forecast_inputs import build_forecast_inputs
+from simulation.forecast_model import KPIS
 from simulation.inputs import DEFAULT_COSTS, month_add, reference_month_of
 from simulation.lattice import LIVE_STATES
 from simulation.register import WANTS

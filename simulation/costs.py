@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-# the activity series the formula reads (KPI names of simulation.engine.KPIS)
+# the activity series the formula reads (KPI names of simulation.forecast_model.KPIS)
 COST_INPUTS: tuple[str, ...] = (
     "people_residential_care", "people_nursing_care", "home_care_hours", "people_extra_care",
     "hospital_admissions", "delayed_bed_days", "hospice_bed_days", "voids",

@@ -22,7 +22,7 @@ from contracts import forecast as forecast_contract
 from contracts.forecast import LATEST_RUN_SQL, STATS
 from contracts.vocabulary import kpis as catalogue
 from contracts.vocabulary.states import PLACES
-from simulation.engine import KPIS
+from simulation.forecast_model import KPIS
 from simulation.replications import ForecastResults
 
 _Q = np.array([0.5, 0.025, 0.10, 0.25, 0.75, 0.90, 0.975])

@@ -1,6 +1,6 @@
 """The reference model: one Mesa agent per person, plain per-person rules.
 
-Why it exists: the engine (``engine.py``) implements these rules over arrays for speed, which
+Why it exists: the engine (``forecast_model.py``) implements these rules over arrays for speed, which
 makes it hard to read and easy to get subtly wrong. This model says the same thing slowly and
 plainly; the tests check that both give the same distributions of outputs, and the benchmark
 measures the engine against it on the same work.
@@ -14,7 +14,7 @@ from __future__ import annotations
 import mesa
 import numpy as np
 
-from simulation.engine import (
+from simulation.forecast_model import (
     _AGE_LUT,
     _MIS_LUT,
     KPIS,

@@ -26,7 +26,7 @@ from datetime import date
 import numpy as np
 
 from simulation.dispatch import Dispatch, from_settings, run_batches
-from simulation.engine import KPIS, arrival_caps, draw_params, run_one, stream_seeds
+from simulation.forecast_model import KPIS, arrival_caps, draw_params, run_one, stream_seeds
 from simulation.inputs import SimulationInputs
 from simulation.scenarios import RunPlan, Scenario, baseline, build_plan
 

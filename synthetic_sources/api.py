@@ -26,7 +26,7 @@ from contracts.settings import paths as llif_paths
 from synthetic_sources.systems.base import SYSTEMS, DefectRates
 from synthetic_sources.truth_store import TruthStore
 from synthetic_sources.world import ConfigError, WorldConfig, continue_world, simulate_world
-from synthetic_sources.world.engine import month_index
+from synthetic_sources.world.history import month_index
 
 # Which systems have a server form, and what kind of server holds them.
 SERVER_SYSTEMS = {"crm": "postgresql", "assets": "postgresql", "domcare": "postgresql", "care_b": "mysql"}

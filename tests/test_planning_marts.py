@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from test_marts import run_dbt, run_results  # noqa: E402
 
-from simulation.engine import KPIS  # noqa: E402
+from simulation.forecast_model import KPIS  # noqa: E402
 from simulation.outputs import write_forecast  # noqa: E402
 from simulation.replications import run_forecast  # noqa: E402
 from simulation.scenarios import validate  # noqa: E402

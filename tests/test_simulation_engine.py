@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.engine import KPIS, ForecastModel, K, arrival_caps, draw_params, run_one, stream_seeds
+from simulation.forecast_model import KPIS, ForecastModel, K, arrival_caps, draw_params, run_one, stream_seeds
 from simulation.inputs import N_STATES, tables_from_counts
 from simulation.lattice import NEED_COLUMNS, TRANSITION_COLUMNS, Lattice
 from simulation.scenarios import build_plan, validate

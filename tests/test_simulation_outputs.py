@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulation.engine import KPIS
+from simulation.forecast_model import KPIS
 from simulation.outputs import (
     FLOW_KPIS,
     NEEDED_KPIS,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from simulation.engine import K, arrival_caps, draw_params, run_one, stream_seeds
+from simulation.forecast_model import K, arrival_caps, draw_params, run_one, stream_seeds
 from simulation.reference import Person, ReferenceModel, run_reference
 from simulation.scenarios import build_plan, validate
 from simulation.testing import toy_inputs

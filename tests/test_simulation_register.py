@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from simulation.engine import KPIS, WAITING, ForecastModel, arrival_caps, draw_params, run_one, stream_seeds
+from simulation.forecast_model import KPIS, WAITING, ForecastModel, arrival_caps, draw_params, run_one, stream_seeds
 from simulation.inputs import EXTRA_CARE, GENERAL_NEEDS, N_STATES, SHELTERED
 from simulation.register import Register
 from simulation.replications import root_seed, run_forecast

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from simulation.engine import K
+from simulation.forecast_model import K
 from simulation.scenarios import ScenarioError, build_plan, load_scenario, shipped_scenarios, validate
 from simulation.testing import toy_inputs
 

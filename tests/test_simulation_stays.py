@@ -29,7 +29,7 @@ def test_a_stay_is_cut_into_its_months_with_the_days_beyond_the_21st():
 
 
 def test_costs_are_the_engines_own_formula():
-    from simulation.engine import KPIS
+    from simulation.forecast_model import KPIS
     from simulation.replications import run_forecast
     from simulation.scenarios import baseline
     from simulation.testing import toy_inputs

@@ -5,7 +5,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from simulation.engine import KPIS, arrival_caps, draw_params, month_table, stream_seeds
+from simulation.forecast_model import KPIS, arrival_caps, draw_params, month_table, stream_seeds
 from simulation.inputs import DIED, N_STATES, extra_poisson_sd, rate_drift
 from simulation.replications import run_forecast
 from simulation.scenarios import build_plan
@@ -98,7 +98,7 @@ def test_wander_widens_the_deaths_band(toy):
 
 
 def test_overdispersed_arrivals_vary_as_estimated_and_keep_common_random_numbers():
-    from simulation.engine import arrival_counts
+    from simulation.forecast_model import arrival_counts
 
     rng = np.random.default_rng(4)
     u = rng.random((20000, 2))

@@ -14,7 +14,7 @@ DEV = Path("/work/devdata/home02/warehouse.duckdb")
 def test_estimate_and_run_on_the_dev_warehouse():
     import duckdb
 
-    from simulation.engine import KPIS
+    from simulation.forecast_model import KPIS
     from simulation.inputs import estimate_inputs
     from simulation.replications import run_forecast
 

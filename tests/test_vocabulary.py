@@ -96,7 +96,7 @@ def test_state_groups_partition_the_states_and_every_place_has_one_pool():
 
 
 def test_every_kpi_the_engine_writes_has_a_catalogue_entry_with_a_unit():
-    from simulation.engine import KPIS
+    from simulation.forecast_model import KPIS
     from simulation.outputs import FLOW_KPIS, NEEDED_KPIS
 
     assert len(set(kpis.KPI)) == len(kpis.KPI_CATALOGUE), "a KPI name appears twice"
@@ -110,8 +110,8 @@ def test_every_kpi_the_engine_writes_has_a_catalogue_entry_with_a_unit():
 
 
 def test_the_engines_per_pool_and_per_state_blocks_are_contiguous_in_the_catalogue():
-    """The engine writes these blocks as slices from their first KPI (simulation/engine.py)."""
-    from simulation.engine import K
+    """The engine writes these blocks as slices from their first KPI (simulation/forecast_model.py)."""
+    from simulation.forecast_model import K
     from simulation.units import PLACE_KIND_LABEL
 
     pools = [states.STATES[s] for s in sorted(PLACE_KIND_LABEL)]

@@ -1,10 +1,10 @@
 """The forecast's KPI catalogue: every figure the engine writes, with its label, unit and aggregation.
 
-Why one catalogue: the engine's KPI list (``simulation/engine.py``), the flows its yearly totals
+Why one catalogue: the engine's KPI list (``simulation/forecast_model.py``), the flows its yearly totals
 sum (``simulation/outputs.py``), the planning marts' labels (``dbt_project/macros/planning.sql``)
 and the explorer's titles (``explorer/words.py``) were four lists that had begun to disagree
 (the explorer called ``people_total`` "People in"; the marts and the explorer named the same KPI
-differently). Each KPI is one row here. ``simulation.engine.KPIS`` is the catalogue's engine
+differently). Each KPI is one row here. ``simulation.forecast_model.KPIS`` is the catalogue's engine
 rows in order (the order indexes the engine's arrays: appending is safe, reordering changes no
 figure but every array's layout), and the dbt macros are generated from it
 (``contracts.vocabulary.dbt``).

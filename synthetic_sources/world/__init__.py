@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .config import ConfigError, RegimeChange, WorldConfig
-from .engine import World, month_bounds
+from .history import World, month_bounds
 from .tables import person_months, static_tables
 
 __all__ = ["ConfigError", "RegimeChange", "WorldConfig", "World", "SimulatedWorld", "simulate_world", "continue_world"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import engine as E
+from . import history as E
 from .geography import AREAS, TEAMS
 from .params import SEGMENT_NAMES
 
