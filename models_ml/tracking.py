@@ -10,6 +10,7 @@ decides).
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,8 +119,6 @@ def log_model(model, signature, pip_requirements: list[str], registered_model_na
     """Log a ``models_ml.lgbm_model.LgbmModel`` to the active run, *from code* (decision 41):
     the model file is stored as code and the model's numbers as a JSON artifact beside it, so
     nothing in the logged model refers to a Python class path. Returns MLflow's ModelInfo."""
-    import tempfile
-
     import mlflow.pyfunc
 
     # imported here, not at the top: this module is read by the CLI and the Dagster definitions,
@@ -140,8 +139,6 @@ def load_model(tracking: Tracking, uri: str):
     not its stored code file run and not a pickle unpickled. The forecast's tables, the
     outlooks and the gate all load through here. A version in the retired pickled format
     raises ``RetiredModelFormat``."""
-    import tempfile
-
     import mlflow.artifacts
     from mlflow.models import Model
 

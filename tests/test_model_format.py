@@ -21,7 +21,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow.models import Model
+from mlflow.models import Model, infer_signature
 
 from models_ml import features as F
 from models_ml import tracking as T
@@ -67,8 +67,6 @@ def _tiny_model(kind: str = "multiclass") -> LgbmModel:
 
 
 def _signature(model: LgbmModel, frame: pd.DataFrame):
-    from mlflow.models import infer_signature
-
     example = frame[list(F.FEATURES)].head(50).reset_index(drop=True)
     return infer_signature(example, model.predict(None, example))
 
