@@ -34,6 +34,7 @@ import pandas as pd
 from contracts.errors import WarehouseBusy, WarehouseMissing, WarehouseUnavailable
 from contracts.forecast import BANDS, LATEST_RUN_SQL, SCHEMA, TABLES, qualified
 from contracts.vocabulary.states import PLACES
+from warehouse.health_checks import freshness_verdict
 
 SUMMARY_COLUMNS = ("scenario", "month", "kpi", "measure", "service", "area", "mean", "median",
                    "lo50", "hi50", "lo80", "hi80", "lo95", "hi95", "mean_lo", "mean_hi")
@@ -538,6 +539,7 @@ def data_quality(path) -> dict[str, pd.DataFrame]:
     if "raw._load_audit" in cat:
         q["freshness"] = """
             select system, source_table, max(finished_at) as last_loaded, max(high_water_mark) as newest_change,
+                   max(finished_at) filter (where rows_loaded > 0) as last_new_rows, min(started_at) as first_load,
                    sum(rows_loaded) as rows_loaded, sum(rows_rejected) as rows_rejected, count(*) as loads
             from raw._load_audit group by all order by system, source_table"""
     if "raw._quarantine" in cat:
@@ -553,6 +555,20 @@ def data_quality(path) -> dict[str, pd.DataFrame]:
     out = read(path, q)
     out["now"] = pd.DataFrame({"now": [dt.datetime.now()]})
     return out
+
+
+def source_status(row, now) -> str:
+    """A source system's freshness in plain words, by the same rule as the Dagster check
+    (``warehouse.health_checks.freshness_verdict``): not read lately; read, but with nothing new
+    for longer than its contract expects (an empty or unchanged extract); or fine."""
+    hours = (pd.Timestamp(now) - pd.Timestamp(row.last_loaded)).total_seconds() / 3600
+    if hours > 30:
+        return f"Not read for {hours / 24:.0f} days"
+    verdict = freshness_verdict(row.system, row.last_new_rows, row.first_load, now)
+    if not verdict.passed:
+        return (f"Read, but nothing new for {verdict.figures['days_since']:.0f} days (expected within "
+                f"{verdict.figures['limit_days']}): check the source's extract")
+    return "Read in the last day"
 
 
 # --------------------------------------------------------------------------------------------

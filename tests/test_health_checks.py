@@ -107,3 +107,28 @@ def test_the_alert_reaches_an_smtp_server(tmp_path):
     assert "no such file crm.sqlite" in body and "quarantine_share" in body
     with pytest.raises(alerts.AlertNotConfigured, match="LLIF_SMTP_HOST"):
         alerts.send(alert, ServiceSettings())
+
+
+def test_a_source_read_every_night_with_nothing_new_is_stale_on_the_page_as_in_the_check():
+    """An empty or unchanged extract is read every night and loads nothing: the check and the
+    data-quality page say the same, by the contract's stale_after_days (care vendor A: 7)."""
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from explorer.data import source_status
+    from warehouse.health_checks import freshness_verdict
+
+    now = dt.datetime(2026, 11, 20, 3, 0)
+    first = dt.datetime(2026, 10, 1, 2, 0)
+    fresh = freshness_verdict("care_a", dt.datetime(2026, 11, 14, 2, 0), first, now)
+    stale = freshness_verdict("care_a", dt.datetime(2026, 11, 12, 2, 0), first, now)
+    assert fresh.passed and not stale.passed and stale.figures["limit_days"] == 7
+    row = SimpleNamespace(system="care_a", last_loaded=dt.datetime(2026, 11, 20, 2, 30), first_load=first,
+                          last_new_rows=dt.datetime(2026, 11, 12, 2, 0))
+    assert source_status(row, now).startswith("Read, but nothing new for 8 days (expected within 7)")
+    assert source_status(SimpleNamespace(**{**vars(row), "last_new_rows": dt.datetime(2026, 11, 19)}), now) == \
+        "Read in the last day"
+    assert source_status(SimpleNamespace(**{**vars(row), "last_loaded": dt.datetime(2026, 11, 15)}), now) == \
+        "Not read for 5 days"
+    # never any new rows at all: stale from the first load on
+    assert not freshness_verdict("crm", None, first, now).passed

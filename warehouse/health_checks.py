@@ -26,9 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+
+from contracts.sources import source_systems
 
 QUARANTINE_MAX_SHARE = 0.05       # of a table's rows read in its latest load
-STALE_AFTER_DAYS = {"crm": 3, "assets": 14, "care_a": 7, "care_b": 3, "domcare": 3}
 LINKAGE_MAX_DROP = 0.02           # absolute fall in the match rate from last night
 ROW_COUNT_MAX_DROP = 0.10         # relative fall in a mart's rows from last night
 WATCHED_MARTS = ("dim_person", "fct_person_month", "fct_tenancy_spells", "fct_care_episodes",
@@ -117,20 +119,32 @@ def held_columns(con, system: str, table: str) -> Finding:
 
 
 def freshness(con, system: str, now: dt.datetime | None = None, days: int | None = None) -> Finding:
-    days = days if days is not None else STALE_AFTER_DAYS.get(system, 3)
-    now = now or dt.datetime.now()
     last, first = con.execute(
         "select max(finished_at) filter (where rows_loaded > 0), min(started_at) from raw._load_audit where system = ?",
         [system]).fetchone()
-    if first is None:
+    return freshness_verdict(system, last, first, now or dt.datetime.now(), days)
+
+
+def freshness_verdict(system: str, last_new_rows, first_load, now, days: int | None = None) -> Finding:
+    """Is the source still sending? Its last load that found new or changed rows against its
+    contract's ``stale_after_days``. The one rule behind the Dagster check and the explorer's
+    data-quality page: a source read every night whose files are empty or unchanged is stale,
+    however recently it was read."""
+    days = days if days is not None else _stale_after(system)
+    if first_load is None:
         return Finding(False, f"{system}: never loaded; check that the source is reachable", {"days": days})
-    since = last or first
-    age = (now - since).total_seconds() / 86400
+    since = last_new_rows if last_new_rows is not None and not pd.isna(last_new_rows) else first_load
+    age = (pd.Timestamp(now) - pd.Timestamp(since)).total_seconds() / 86400
     figures = {"last_new_rows": str(since), "days_since": round(age, 2), "limit_days": days}
     if age > days:
         return Finding(False, f"{system}: no new or changed rows for {age:.1f} days (more than {days}); "
                               "the source's extract may have stopped", figures)
     return Finding(True, f"{system}: new rows {age:.1f} days ago", figures)
+
+
+def _stale_after(system: str) -> int:
+    spec = source_systems().get(system)
+    return spec.stale_after_days if spec is not None else 3
 
 
 def linkage_match_rate(con) -> float:

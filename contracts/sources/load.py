@@ -31,7 +31,7 @@ class ContractError(LlifError, ValueError):
 
 
 _SYSTEM_KEYS = {"system", "label", "about", "go_live", "database", "server", "layout", "change_marker", "dbt",
-                "tables"}
+                "tables", "stale_after_days"}
 _TABLE_KEYS = {"primary_key", "columns", "dates", "person", "change_marker"}
 _PERSON_KEYS = {"record_key", "ni", "first_name", "surname", "dob", "dob_format", "sex", "sex_codes",
                 "key_prefixed_by_source", "extra_identifiers"}
@@ -69,6 +69,9 @@ def read_contract(path: Path) -> SourceSystem:
         go_live = pd.Timestamp(str(doc.get("go_live")))
     except ValueError:
         raise ContractError(f"llif: {where}: go_live {doc.get('go_live')!r} is not a date (yyyy-mm-dd).") from None
+    stale = doc.get("stale_after_days", 3)
+    if not isinstance(stale, int) or isinstance(stale, bool) or stale < 1:
+        raise ContractError(f"llif: {where}: stale_after_days {stale!r} must be a whole number of days, 1 or more.")
     return SourceSystem(
         system=system,
         label=str(doc.get("label") or system),
@@ -79,6 +82,7 @@ def read_contract(path: Path) -> SourceSystem:
         server=server,
         dbt_models={k: str(v) for k, v in dbt.items()},
         origin=str(path),
+        stale_after_days=stale,
     )
 
 

@@ -128,6 +128,8 @@ class SourceSystem:
     # the dbt models the shared unions read (int_person_records_linked, int_care_home_stays_unioned)
     dbt_models: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     origin: str = ""  # the contract file it was read from, for messages
+    # a source with no new or changed rows for longer than this has probably stopped sending
+    stale_after_days: int = 3
 
     def __post_init__(self):
         object.__setattr__(self, "people", any(t.person for t in self.tables.values()))

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from explorer import charts, ui, words
+from explorer.data import source_status
 
 ui.page("Data quality",
         "Can tonight's figures be trusted? When each source system was last read, which records were set aside "
@@ -18,9 +19,9 @@ if fr is None or not len(fr):
     ui.missing("No loads have been recorded yet.", "Run the nightly refresh (`make ui`, job *nightly_refresh*).")
 else:
     sysf = fr.groupby("system", as_index=False).agg(last_loaded=("last_loaded", "max"), newest_change=("newest_change", "max"),
+                                                    last_new_rows=("last_new_rows", "max"), first_load=("first_load", "min"),
                                                     rows_loaded=("rows_loaded", "sum"), rows_rejected=("rows_rejected", "sum"))
-    sysf["hours"] = (now - pd.to_datetime(sysf["last_loaded"])).dt.total_seconds() / 3600
-    sysf["Status"] = sysf["hours"].map(lambda h: "Read in the last day" if h <= 30 else f"Not read for {h / 24:.0f} days")
+    sysf["Status"] = [source_status(r, now) for r in sysf.itertuples(index=False)]
     shown = pd.DataFrame({"Source": sysf["system"].map(lambda s: words.SYSTEM_LABELS.get(s, s)),
                           "Last read": pd.to_datetime(sysf["last_loaded"]).dt.strftime("%d %b %Y %H:%M"),
                           "Newest change seen": pd.to_datetime(sysf["newest_change"], errors="coerce").dt.strftime("%d %b %Y"),
@@ -29,7 +30,8 @@ else:
                           "Status": sysf["Status"]})
     ui.plain_table(shown, "dq_freshness")
     st.caption("**What this shows:** when each source system was last read and the newest change found in it. "
-               "A source not read for more than a day needs looking at.")
+               "A source not read for more than a day, or read but with nothing new for longer than expected "
+               "(an empty or unchanged extract), needs looking at.")
 
 st.subheader("Records set aside, and why")
 q = dq.get("quarantine")
