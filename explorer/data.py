@@ -39,6 +39,8 @@ from warehouse.health_checks import freshness_verdict
 SUMMARY_COLUMNS = ("scenario", "month", "kpi", "measure", "service", "area", "mean", "median",
                    "lo50", "hi50", "lo80", "hi80", "lo95", "hi95", "mean_lo", "mean_hi")
 
+# what DuckDB raises when the file or the connection goes while a query runs
+_LOST = (duckdb.IOException, duckdb.ConnectionException, duckdb.InterruptException)
 _LOCK_WORDS = ("lock", "being used by another process", "conflicting", "resource temporarily unavailable")
 
 
@@ -108,7 +110,13 @@ def read(path: Path | str, queries: dict[str, tuple[str, list] | str]) -> dict[s
         for name, q in queries.items():
             sql, params = (q, []) if isinstance(q, str) else q
             _check_sql(sql)
-            out[name] = con.execute(sql, params).df()
+            try:
+                out[name] = con.execute(sql, params).df()
+            except _LOST as exc:  # the file went or changed under the read: say so, not a traceback
+                raise WarehouseUnavailable(
+                    f"The connection to the warehouse was lost while this page was reading it "
+                    f"({type(exc).__name__}). Reload the page; if it happens again, the nightly refresh "
+                    "may be replacing the warehouse: try again in a few minutes.") from exc
     return out
 
 

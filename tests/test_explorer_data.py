@@ -325,3 +325,19 @@ def test_what_if_starts_from_the_inputs_the_nightly_forecast_kept(tmp_path, monk
     # unreadable leftovers are ignored, not trusted
     (home / "forecasts" / sim_inputs.INPUTS_FILE).write_bytes(b"not a pickle")
     assert sim_inputs.load_inputs(home / "forecasts") is None
+
+
+def test_a_connection_lost_mid_read_says_so_in_plain_words(tmp_path, monkeypatch):
+    """The file going from under a read (the published copy replaced, a disk gone) is a message
+    the page shows, not a traceback (issue 16, item 8)."""
+    import contextlib
+
+    import duckdb
+
+    class Gone:
+        def execute(self, sql, params):
+            raise duckdb.IOException("IO Error: Could not read from file: No such file or directory")
+
+    monkeypatch.setattr(data, "connect", lambda path: contextlib.nullcontext(Gone()))
+    with pytest.raises(data.WarehouseUnavailable, match="connection to the warehouse was lost .*IOException.* Reload"):
+        data.read(tmp_path / "w.duckdb", {"x": "select 1"})
