@@ -179,6 +179,9 @@ class SimulationInputs:
     # months (simulation.recency); applied to the point table and again to every bootstrap
     # replicate of the counts (a replicate is re-backed-off from counts of five years)
     transition_recency: np.ndarray | None = None
+    # (11, 2) factors on within-month hospital and hospice admissions by origin state, likewise
+    # reapplied to every bootstrap replicate of the event counts (else replicates would forget them)
+    event_recency: np.ndarray | None = None
     # tonight's open register applications and the register's rates (simulation.register);
     # None: waiting lists start empty (a warehouse without the register mart, a toy provider)
     register: Register | None = None
@@ -239,6 +242,8 @@ class SimulationInputs:
             poisson_bootstrap(self.need_counts, rng), groups, prior_n, self.backoff_strength)
         e = self.events if self.event_counts is None else backoff(
             poisson_bootstrap(self.event_counts, rng), groups, prior_e, self.backoff_strength)[:, :2]
+        if self.event_counts is not None and self.event_recency is not None:
+            e = np.minimum(e * self.event_recency[self.lattice.decode(np.arange(self.lattice.size))[0]], 0.95)
         return t, n, e
 
 
@@ -414,6 +419,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
     # last 12 months where the flows have shifted beyond their usual wander (simulation.recency)
     recency_record = {"transitions": {}, "events": {}}
     t_factors = None
+    e_factors = np.ones((N_STATES, 2))
     if recency:
         t_factors, moved_flows = transition_factors(state[tr], to, cell, month[tr], transition, ref, N_LIVE)
         transition = apply_transition_factors(transition, state_of_cell, t_factors)
@@ -424,6 +430,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
                 if not rows_o.any():
                     continue
                 c = factor_of_counts((ev[rows_o] == j).astype(float), month[tr][rows_o], events[cell[rows_o], j], ref)
+                e_factors[o, j] = c.factor
                 if c.factor != 1.0:
                     events[state_of_cell == o, j] *= c.factor
                     if abs(c.factor - 1.0) >= 0.02:
@@ -507,7 +514,8 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
         need_counts=n_counts if table_source == "backoff" else None, event_counts=e_counts,
         backoff_strength=backoff_strength, rate_drift_sd=rate_drift_sd, rate_param_sd=rate_param_sd,
         discharge_to_care=discharge, household_size_sd=household_size_sd, relet_sd=relet_sd,
-        transition_recency=t_factors if table_source == "backoff" else None, register=register,
+        transition_recency=t_factors if table_source == "backoff" else None,
+        event_recency=e_factors if recency else None, register=register,
         provenance={"source": "warehouse", "tables": table_source, "window_months": window_months,
                     "training_person_months": int(len(tr)), "census_people": int(len(at_ref)),
                     "reference_month": str(ref), "recency": recency_record},

@@ -79,6 +79,25 @@ def test_a_flow_never_seen_before_stays_at_the_tables_level():
     assert 0.5 < c.factor < 1.0           # none seen in ten expected: lower, but not to nothing
 
 
+def test_the_backoff_replicates_keep_the_within_month_recalibration():
+    """The bootstrap re-estimates events from counts of five years; the recency factors on
+    them must be applied again, as the transitions' are, or the replicates forget them."""
+    from dataclasses import replace
+
+    from simulation.testing import toy_inputs
+
+    toy = toy_inputs(800, seed=3)
+    state_of_cell = toy.lattice.decode(np.arange(toy.lattice.size))[0]
+    factors = np.ones((11, 2))
+    factors[0, 0] = 2.0                    # general needs: within-month hospital twice as likely
+    plain = np.mean([toy.replicate_tables(np.random.default_rng(i))[2] for i in range(5)], axis=0)
+    moved = replace(toy, event_recency=factors)
+    doubled = np.mean([moved.replicate_tables(np.random.default_rng(i))[2] for i in range(5)], axis=0)
+    gn = (state_of_cell == 0) & (plain[:, 0] > 0) & (plain[:, 0] < 0.4)
+    assert np.allclose(doubled[gn, 0], 2 * plain[gn, 0])
+    assert np.allclose(doubled[state_of_cell != 0], plain[state_of_cell != 0])
+
+
 def test_transition_factors_find_the_move_that_changed_and_leave_the_rest():
     rng = np.random.default_rng(3)
     n_states = 4        # states 0, 1 live; 2, 3 absorbing
