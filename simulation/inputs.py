@@ -380,8 +380,14 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
     n_counts = np.bincount(cell[live_next] * 4 + nn[live_next], minlength=lat.size * 4).reshape(lat.size, 4).astype(float)
     hosp = (rows["next_hosp"].fillna(0).to_numpy()[tr] == 1) & (to != HOSPITAL)
     hospice = (rows["next_hospice"].fillna(0).to_numpy()[tr] == 1) & (to != HOSPICE) & ~hosp
-    ev = np.where(hosp, 0, np.where(hospice, 1, 2))
-    e_counts = np.bincount(cell * 3 + ev, minlength=lat.size * 3).reshape(lat.size, 3).astype(float)
+    # within-month admissions are counted among the person-months that do not end away (in
+    # hospital or a hospice): the engine draws them only for those (a person whose move takes
+    # them into hospital has that admission as the move), so a rate per all person-months
+    # came out short by the share that went away - a fifth in care homes once admissions rose
+    # (benchmarks/bench_regime.py)
+    not_away = ~np.isin(to, (HOSPITAL, HOSPICE))
+    ev = np.where(not_away, np.where(hosp, 0, np.where(hospice, 1, 2)), 2)
+    e_counts = np.bincount(cell[not_away] * 3 + ev[not_away], minlength=lat.size * 3).reshape(lat.size, 3).astype(float)
     transition, need_table, events = tables_from_counts(lat, t_counts, n_counts, e_counts, backoff_strength)
     table_source = "backoff"
     if tables is not None:
@@ -405,7 +411,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
 
     # ---- how much the rates wander from year to year beyond chance (widens the bands)
     rate_drift_sd = rate_drift(state[tr], to, cell, month[tr], transition, ref,
-                               hospital_events=(ev == 0), hospital_expected=events[cell, 0])
+                               hospital_events=(ev == 0), hospital_expected=events[cell, 0] * not_away)
     cell_state = lat.decode(np.arange(lat.size))[0]
     moves_into = t_counts.sum(axis=0) - np.bincount(cell_state, weights=t_counts[np.arange(lat.size), cell_state],
                                                     minlength=N_STATES)
@@ -426,7 +432,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
         recency_record["transitions"] = {f"{STATES[o]}->{STATES[d]}": c.__dict__ for (o, d), c in moved_flows.items()}
         for j, kind in ((0, "hospital"), (1, "hospice")):
             for o in range(N_LIVE):
-                rows_o = state[tr] == o
+                rows_o = (state[tr] == o) & not_away
                 if not rows_o.any():
                     continue
                 c = factor_of_counts((ev[rows_o] == j).astype(float), month[tr][rows_o], events[cell[rows_o], j], ref)
