@@ -380,14 +380,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
     n_counts = np.bincount(cell[live_next] * 4 + nn[live_next], minlength=lat.size * 4).reshape(lat.size, 4).astype(float)
     hosp = (rows["next_hosp"].fillna(0).to_numpy()[tr] == 1) & (to != HOSPITAL)
     hospice = (rows["next_hospice"].fillna(0).to_numpy()[tr] == 1) & (to != HOSPICE) & ~hosp
-    # within-month admissions are counted among the person-months that do not end away (in
-    # hospital or a hospice): the engine draws them only for those (a person whose move takes
-    # them into hospital has that admission as the move), so a rate per all person-months
-    # came out short by the share that went away - a fifth in care homes once admissions rose
-    # (benchmarks/bench_regime.py)
-    not_away = ~np.isin(to, (HOSPITAL, HOSPICE))
-    ev = np.where(not_away, np.where(hosp, 0, np.where(hospice, 1, 2)), 2)
-    e_counts = np.bincount(cell[not_away] * 3 + ev[not_away], minlength=lat.size * 3).reshape(lat.size, 3).astype(float)
+    ev, not_away, e_counts = within_month_counts(cell, to, hosp, hospice, lat.size)
     transition, need_table, events = tables_from_counts(lat, t_counts, n_counts, e_counts, backoff_strength)
     table_source = "backoff"
     if tables is not None:
@@ -681,6 +674,21 @@ def _poisson_trend(counts: np.ndarray, t_years: np.ndarray, offset: np.ndarray) 
     mu = np.exp(a + b * t_years + offset)
     cov = np.linalg.inv(X.T @ (X * mu[:, None]) + np.eye(2) * 1e-9)
     return float(np.exp(a)), float(b), float(np.sqrt(cov[1, 1]))
+
+
+def within_month_counts(cell: np.ndarray, to: np.ndarray, hosp: np.ndarray, hospice: np.ndarray,
+                        n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per training person-month its within-month event (0 hospital, 1 hospice, 2 none), whether
+    it ends away from home, and the (cells, 3) counts the event table is estimated from.
+
+    Why only person-months that do not end away (in hospital or a hospice): the engine draws a
+    within-month admission only for those (a person whose move takes them into hospital has
+    that admission as the move), so a rate per all person-months came out short by the share
+    that went away - a fifth in care homes once admissions rose (benchmarks/bench_regime.py)."""
+    not_away = ~np.isin(to, (HOSPITAL, HOSPICE))
+    ev = np.where(not_away, np.where(hosp, 0, np.where(hospice, 1, 2)), 2)
+    counts = np.bincount(cell[not_away] * 3 + ev[not_away], minlength=n_cells * 3).reshape(n_cells, 3).astype(float)
+    return ev, not_away, counts
 
 
 def rate_drift(origin, dest, cell, month, table, ref, *, hospital_events=None, hospital_expected=None,

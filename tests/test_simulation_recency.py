@@ -129,3 +129,19 @@ def test_moves_scaled_beyond_certainty_are_capped_not_negative():
     factors = np.array([[1.0, 4.0, 4.0], [1, 1, 1], [1, 1, 1]])
     new = apply_transition_factors(table, np.array([0]), factors)
     assert (new >= 0).all() and np.isclose(new.sum(), 1.0)
+
+
+def test_within_month_admissions_are_a_rate_among_person_months_not_ending_away():
+    """Ten residents' months in one cell: two end in hospital (those admissions are the moves)
+    and one in a hospice; four of the seven others have an admission inside the month. The
+    engine draws within-month admissions for the seven only, so the rate it needs is 4/7 (the
+    old count gave 5/10: the hospice month's admission too, over every month)."""
+    from simulation.inputs import HOSPICE, HOSPITAL, RESIDENTIAL, within_month_counts
+
+    to = np.array([HOSPITAL, HOSPITAL] + [RESIDENTIAL] * 7 + [HOSPICE])
+    hosp = np.array([True, False, True, True, True, True, False, False, False, True]) & (to != HOSPITAL)
+    hospice = np.zeros(10, bool)
+    ev, not_away, counts = within_month_counts(np.zeros(10, np.int64), to, hosp, hospice, 1)
+    assert not_away.sum() == 7 and counts.sum() == 7           # the two into hospital and the one into a hospice are out
+    assert counts[0, 0] / counts[0].sum() == pytest.approx(4 / 7)
+    assert (ev[~not_away] == 2).all()                           # the hospice month's admission is not a within-month one
