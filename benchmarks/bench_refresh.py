@@ -48,8 +48,10 @@ print(NIGHT_MARK + json.dumps({"success": result.success, "steps": steps}))
 
 def night_report(stdout: str) -> dict:
     """The night child's own result line: Dagster and dbt print to stdout too, so the last
-    line is not always the child's."""
-    lines = [line[len(NIGHT_MARK):] for line in stdout.splitlines() if line.startswith(NIGHT_MARK)]
+    line is not always the child's, and a log line left without its newline can run into the
+    front of it (the regime benchmark's altered night was once misread so): the result is
+    what follows the last mark on its line."""
+    lines = [line[line.rindex(NIGHT_MARK) + len(NIGHT_MARK):] for line in stdout.splitlines() if NIGHT_MARK in line]
     if not lines:
         raise RuntimeError("the night's process printed no result line; see its output above")
     return json.loads(lines[-1])

@@ -166,6 +166,9 @@ class SimulationInputs:
     # months (simulation.recency); applied to the point table and again to every bootstrap
     # replicate of the counts (a replicate is re-backed-off from counts of five years)
     transition_recency: np.ndarray | None = None
+    # (11, 2) factors on within-month hospital and hospice admissions by origin state, likewise
+    # reapplied to every bootstrap replicate of the event counts (else replicates would forget them)
+    event_recency: np.ndarray | None = None
     # tonight's open register applications and the register's rates (simulation.register);
     # None: waiting lists start empty (a warehouse without the register mart, a toy provider)
     register: Register | None = None
@@ -226,6 +229,8 @@ class SimulationInputs:
             poisson_bootstrap(self.need_counts, rng), groups, prior_n, self.backoff_strength)
         e = self.events if self.event_counts is None else backoff(
             poisson_bootstrap(self.event_counts, rng), groups, prior_e, self.backoff_strength)[:, :2]
+        if self.event_counts is not None and self.event_recency is not None:
+            e = np.minimum(e * self.event_recency[self.lattice.decode(np.arange(self.lattice.size))[0]], 0.95)
         return t, n, e
 
 
@@ -362,8 +367,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
     n_counts = np.bincount(cell[live_next] * 4 + nn[live_next], minlength=lat.size * 4).reshape(lat.size, 4).astype(float)
     hosp = (rows["next_hosp"].fillna(0).to_numpy()[tr] == 1) & (to != HOSPITAL)
     hospice = (rows["next_hospice"].fillna(0).to_numpy()[tr] == 1) & (to != HOSPICE) & ~hosp
-    ev = np.where(hosp, 0, np.where(hospice, 1, 2))
-    e_counts = np.bincount(cell * 3 + ev, minlength=lat.size * 3).reshape(lat.size, 3).astype(float)
+    ev, not_away, e_counts = within_month_counts(cell, to, hosp, hospice, lat.size)
     transition, need_table, events = tables_from_counts(lat, t_counts, n_counts, e_counts, backoff_strength)
     table_source = "backoff"
     if tables is not None:
@@ -387,7 +391,7 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
 
     # ---- how much the rates wander from year to year beyond chance (widens the bands)
     rate_drift_sd = rate_drift(state[tr], to, cell, month[tr], transition, ref,
-                               hospital_events=(ev == 0), hospital_expected=events[cell, 0])
+                               hospital_events=(ev == 0), hospital_expected=events[cell, 0] * not_away)
     cell_state = lat.decode(np.arange(lat.size))[0]
     moves_into = t_counts.sum(axis=0) - np.bincount(cell_state, weights=t_counts[np.arange(lat.size), cell_state],
                                                     minlength=N_STATES)
@@ -401,16 +405,18 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
     # last 12 months where the flows have shifted beyond their usual wander (simulation.recency)
     recency_record = {"transitions": {}, "events": {}}
     t_factors = None
+    e_factors = np.ones((N_STATES, 2))
     if recency:
         t_factors, moved_flows = transition_factors(state[tr], to, cell, month[tr], transition, ref, N_LIVE)
         transition = apply_transition_factors(transition, state_of_cell, t_factors)
         recency_record["transitions"] = {f"{STATES[o]}->{STATES[d]}": c.__dict__ for (o, d), c in moved_flows.items()}
         for j, kind in ((0, "hospital"), (1, "hospice")):
             for o in range(N_LIVE):
-                rows_o = state[tr] == o
+                rows_o = (state[tr] == o) & not_away
                 if not rows_o.any():
                     continue
                 c = factor_of_counts((ev[rows_o] == j).astype(float), month[tr][rows_o], events[cell[rows_o], j], ref)
+                e_factors[o, j] = c.factor
                 if c.factor != 1.0:
                     events[state_of_cell == o, j] *= c.factor
                     if abs(c.factor - 1.0) >= 0.02:
@@ -494,7 +500,8 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
         need_counts=n_counts if table_source == "backoff" else None, event_counts=e_counts,
         backoff_strength=backoff_strength, rate_drift_sd=rate_drift_sd, rate_param_sd=rate_param_sd,
         discharge_to_care=discharge, household_size_sd=household_size_sd, relet_sd=relet_sd,
-        transition_recency=t_factors if table_source == "backoff" else None, register=register,
+        transition_recency=t_factors if table_source == "backoff" else None,
+        event_recency=e_factors if recency else None, register=register,
         provenance={"source": "warehouse", "tables": table_source, "window_months": window_months,
                     "training_person_months": int(len(tr)), "census_people": int(len(at_ref)),
                     "reference_month": str(ref), "recency": recency_record},
@@ -654,6 +661,21 @@ def _poisson_trend(counts: np.ndarray, t_years: np.ndarray, offset: np.ndarray) 
     mu = np.exp(a + b * t_years + offset)
     cov = np.linalg.inv(X.T @ (X * mu[:, None]) + np.eye(2) * 1e-9)
     return float(np.exp(a)), float(b), float(np.sqrt(cov[1, 1]))
+
+
+def within_month_counts(cell: np.ndarray, to: np.ndarray, hosp: np.ndarray, hospice: np.ndarray,
+                        n_cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per training person-month its within-month event (0 hospital, 1 hospice, 2 none), whether
+    it ends away from home, and the (cells, 3) counts the event table is estimated from.
+
+    Why only person-months that do not end away (in hospital or a hospice): the engine draws a
+    within-month admission only for those (a person whose move takes them into hospital has
+    that admission as the move), so a rate per all person-months came out short by the share
+    that went away - a fifth in care homes once admissions rose (benchmarks/bench_regime.py)."""
+    not_away = ~np.isin(to, (HOSPITAL, HOSPICE))
+    ev = np.where(not_away, np.where(hosp, 0, np.where(hospice, 1, 2)), 2)
+    counts = np.bincount(cell[not_away] * 3 + ev[not_away], minlength=n_cells * 3).reshape(n_cells, 3).astype(float)
+    return ev, not_away, counts
 
 
 def rate_drift(origin, dest, cell, month, table, ref, *, hospital_events=None, hospital_expected=None,

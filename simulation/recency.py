@@ -6,22 +6,50 @@ A change in how people move that began a year or so before the census (a new dis
 a care-home market shift, more homeless referrals) shows only in the last months, a small
 share of the training data, and is averaged away.
 
-How (docs/forecast_engine.md, "Recent change"): for each flow (origin state x destination
-state of the transition table, origin state for within-month hospital admissions, entry state
-for arrivals) we count what happened in each of the last five years (O_y, year 0 = the 12
-months to the census) and what the table expects of the same person-months (E_y). The ratio
-of the latest year, r_0 = O_0 / E_0, is noisy (Poisson: variance about m / E_0); how much real
-rates move between years is the extra-Poisson spread tau of the yearly ratios
-(``extra_poisson_sd``). The credibility estimate of this year's ratio is
+How (docs/forecast_engine.md, "Recent change"; decisions 25 and 39): for each flow (origin
+state x destination state of the transition table, origin state for within-month hospital
+admissions, entry state for arrivals) we count what happened in each of the last five years
+(O_y, year 0 = the 12 months to the census) and what the table expects of the same
+person-months (E_y). What we want is theta, the latest year's true ratio to the table (the
+forecast assumes it persists). The latest year's count is Poisson, O_0 ~ Poisson(theta E_0).
 
-    r = m + w (r_0 - m),   w = tau^2 m^2 / (tau^2 m^2 + m / E_0)
+The years before it (1..4) say how much a year's rate wanders about the table beyond chance,
+tau (``extra_poisson_sd`` of those years only: a change in the latest year must not be taken
+for the flow's ordinary wander), and how well the table's level is known (their expected
+moves, plus 20 pseudo-moves when they are few). Two hypotheses, each a gamma prior on theta
+with mean 1 (the table's own level), so each posterior is closed-form (gamma-Poisson):
 
-with m the five-year ratio (shrunk towards 1 by 20 pseudo-moves at the table's rate, so a
-handful of moves cannot say the table is off): a flow whose rate has never wandered beyond chance (tau = 0) is
-left at the table's level however the last year fell, while a flow that shifted (which is
-itself what makes tau large) follows the latest year almost fully. The factor is capped to
-[1/4, 4]. This is the Buhlmann credibility weight for Poisson counts; it was chosen over a
-calendar-time feature (trees extrapolate a step flat at best and cannot be trusted past the
+- no change: relative variance c0^2 = tau^2 + 1 / (E_1..4 + 20), the ordinary wander plus the
+  error of the level. Its posterior mean 1 + w (r_0 - 1), w = c0^2 / (c0^2 + 1 / E_0), is
+  Buhlmann's credibility estimate; with tau = 0 it weighs the latest year as one of the five.
+- a level change: relative variance c0^2 + CHANGE_SD^2, CHANGE_SD = 1 (a change as large as
+  the level itself is ordinary: halving, doubling), so theta follows the latest year's own
+  Poisson precision: (a + O_0) / (a + E_0), a = 1 / (c0^2 + 1), i.e. r_0 with about one
+  pseudo-move at the table's level.
+
+Each hypothesis gives O_0 a negative-binomial probability; with a prior probability
+CHANGE_PRIOR = 0.1 that a flow's level changed in a given year (about once a decade), Bayes
+gives the probability p of a change, and the factor is the average of the two posterior means,
+(1 - p) no-change + p change, capped to [1/4, 4]. A stable flow with plenty of moves has p
+near 0 (a chance year is 1-2 sd from the table, far likelier under "no change"), so it stays
+near the table whatever its last year drew; a step well beyond chance and wander has p near 1
+and is followed nearly fully; a small flow is shrunk (neither hypothesis is much likelier, and
+the change's own posterior is pulled to the table by its pseudo-move). The centre is the
+table, not the years before: the champion models are refitted on every month to the latest
+(issue 11.1), so a table that already matches the latest year (r_0 near 1) is left alone even
+where it missed the years before, and a flow whose years wandered widely (a large tau, e.g. a
+step that began part-way through year 1) is followed by the "no change" posterior itself,
+whose weight on the latest year is then near 1. A step that began part-way through year 1
+(the benchmark's began 16 months before the census) is thus still read from year 0. A change
+younger than 12 months is followed only by the share of year 0 it covered; the flows are
+counted by years, not months, so that one year's Poisson noise is the unit of evidence.
+``ratio_before`` (the years before, shrunk to 1 by the pseudo-moves) is kept for the record.
+
+The previous rule (decision 25) shrank the latest year towards the five years' ratio, the
+latest year included, with a weight from the wander of all five, which moved flows the table
+already had right for now towards the years before, and took a step's own jump for ordinary
+wander. This one was chosen over
+a calendar-time feature (trees extrapolate a step flat at best and cannot be trusted past the
 data) and over recency weights (which discount the past for every flow, stable or not, and
 widen every table's error) because it moves only what the data show has moved.
 """
@@ -29,13 +57,16 @@ widen every table's error) because it moves only what the data show has moved.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import exp, lgamma, log
 
 import numpy as np
 
 YEARS = 5
 CAP = 4.0
-TAU_CAP = 1.0   # a year's rate may differ from the others' by up to 100% (a regime change)
-PRIOR_MOVES = 20.0   # pseudo-moves at the table's own rate behind the five years' ratio
+TAU_CAP = 1.0        # a year's rate may differ from the others' by up to 100%
+PRIOR_MOVES = 20.0   # pseudo-moves at the table's own rate behind the level of the years before
+CHANGE_PRIOR = 0.1   # prior probability that a flow's level changed in the latest year
+CHANGE_SD = 1.0      # the size of a level change, relative to the old level (sd of the gamma prior)
 
 
 def extra_poisson_sd(observed: np.ndarray, expected: np.ndarray, cap: float = 0.5) -> float:
@@ -59,38 +90,57 @@ def extra_poisson_sd(observed: np.ndarray, expected: np.ndarray, cap: float = 0.
 
 @dataclass(frozen=True)
 class Credibility:
-    """One flow's recalibration: the latest year's and the five years' ratio to the table, the
-    wander, the weight given to the latest year and the factor applied."""
+    """One flow's recalibration, for the record: the latest year's counts and ratio to the
+    table, the years before it (their ratio and wander), the probability that the level changed,
+    the weight the factor gives the latest year and the factor applied."""
 
-    observed: float     # O_0, the last 12 months
-    expected: float     # E_0
-    ratio_latest: float
-    ratio_years: float
-    tau: float
-    weight: float
+    observed: float       # O_0, the last 12 months
+    expected: float       # E_0
+    ratio_latest: float   # r_0 = O_0 / E_0
+    ratio_before: float   # m, the years before the latest (shrunk to the table's level)
+    tau: float            # their wander beyond chance
+    p_change: float       # posterior probability of a level change in the latest year
+    weight: float         # (factor - 1) / (r_0 - 1): how far the factor went from the table to r_0
     factor: float
 
 
-NO_CHANGE = Credibility(0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 1.0)
+NO_CHANGE = Credibility(0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 1.0)
+
+
+def _log_negative_binomial(o: float, shape: float, rate: float, exposure: float) -> float:
+    """log P(O = o) for O ~ Poisson(theta x exposure), theta ~ Gamma(shape, rate): the gamma-
+    Poisson marginal (o may be fractional: weighted counts)."""
+    return (lgamma(shape + o) - lgamma(shape) - lgamma(o + 1.0)
+            + shape * log(rate / (rate + exposure)) + o * log(exposure / (rate + exposure)))
 
 
 def credibility(observed_years: np.ndarray, expected_years: np.ndarray) -> Credibility:
-    """The factor for one flow from its yearly observed and expected counts (year 0 the latest)."""
+    """The factor for one flow from its yearly observed and expected counts (year 0 the latest):
+    the latest year's ratio by credibility against the table's level, with the wander of the
+    years before it, averaged over "no change" and "a level change" by their posterior
+    probabilities (module docstring)."""
     o = np.asarray(observed_years, float)
     e = np.asarray(expected_years, float)
     if len(o) == 0 or e[0] < 1.0 or e.sum() <= 0:
         return NO_CHANGE
-    # the five years' ratio, itself shrunk to the table's level where the flow is rare (a
-    # handful of moves cannot say the table is off)
-    m = (o.sum() + PRIOR_MOVES) / (e.sum() + PRIOR_MOVES)
-    r0 = o[0] / e[0]
-    tau = extra_poisson_sd(o, e, cap=TAU_CAP)
-    if tau <= 0 or m <= 0:
-        w = 0.0
-    else:
-        w = tau ** 2 * m ** 2 / (tau ** 2 * m ** 2 + m / e[0])
-    factor = float(np.clip(m + w * (r0 - m), 1.0 / CAP, CAP))
-    return Credibility(float(o[0]), float(e[0]), float(r0), float(m), float(tau), float(w), factor)
+    o0, e0 = float(o[0]), float(e[0])
+    before_o, before_e = o[1:], e[1:]
+    m = float((before_o.sum() + PRIOR_MOVES) / (before_e.sum() + PRIOR_MOVES))   # for the record
+    tau = extra_poisson_sd(before_o, before_e, cap=TAU_CAP) if len(before_o) else 0.0
+    # "no change": the latest year at the table's own level (ratio 1), give or take the years'
+    # wander and the error of a level fitted to the years before (20 pseudo-moves when few)
+    c0 = tau ** 2 + 1.0 / (before_e.sum() + PRIOR_MOVES)
+    means, log_evidence = [], []
+    for c2, prior in ((c0, 1.0 - CHANGE_PRIOR), (c0 + CHANGE_SD ** 2, CHANGE_PRIOR)):
+        shape = rate = 1.0 / c2    # gamma with mean 1, relative variance c2
+        means.append((shape + o0) / (rate + e0))
+        log_evidence.append(log(prior) + _log_negative_binomial(o0, shape, rate, e0))
+    d = log_evidence[1] - log_evidence[0]
+    p_change = 1.0 / (1.0 + exp(-d)) if d >= 0 else exp(d) / (1.0 + exp(d))
+    factor = float(np.clip((1.0 - p_change) * means[0] + p_change * means[1], 1.0 / CAP, CAP))
+    r0 = o0 / e0
+    weight = (factor - 1.0) / (r0 - 1.0) if abs(r0 - 1.0) > 1e-9 else 0.0
+    return Credibility(o0, e0, r0, m, float(tau), float(p_change), float(weight), factor)
 
 
 def year_of(month: np.ndarray, ref) -> np.ndarray:
