@@ -114,13 +114,13 @@ class CareHomesMixin:
         if perm.any():
             planned = p.segment[cand[perm]] == P.PLAN
             self._queue_care(
-                cand[perm], want=day[perm] + rng.integers(14, 60, perm.sum()), priority=np.where(planned, 3, 2),
+                cand[perm], want=day[perm] + rng.integers(*P.PERMANENT_WANT_AFTER_DAYS, perm.sum()), priority=np.where(planned, 3, 2),
                 ctype=ctype[perm], kind=0, source=1, length=0, referral=day[perm],
             )
         if resp.any():
             self._queue_care(
-                cand[resp], want=day[resp] + rng.integers(7, 30, resp.sum()), priority=3, ctype=RES,
-                kind=1, source=1, length=rng.gamma(3.0, P.TEMPORARY_STAY_MEAN_DAYS / 3.0, resp.sum()),
+                cand[resp], want=day[resp] + rng.integers(*P.RESPITE_WANT_AFTER_DAYS, resp.sum()), priority=3, ctype=RES,
+                kind=1, source=1, length=rng.gamma(P.RESPITE_STAY_SHAPE, P.TEMPORARY_STAY_MEAN_DAYS / P.RESPITE_STAY_SHAPE, resp.sum()),
                 referral=day[resp],
             )
 
@@ -189,8 +189,9 @@ class CareHomesMixin:
         if k == 0:
             return
         nursing = self.u_type[beds] == 5
-        age = np.clip(80 + rng.gamma(2.0, 4.0, k), 65, 104)
-        sex = (rng.random(k) < 0.66).astype(np.int8)
+        a0, shape, scale, lo, hi = P.OUTSIDE_RESIDENT_AGE
+        age = np.clip(a0 + rng.gamma(shape, scale, k), lo, hi)
+        sex = (rng.random(k) < P.OUTSIDE_RESIDENT_FEMALE).astype(np.int8)
         kinds = np.array([STAY_KINDS.index(x) for x in P.OUTSIDE_KIND_P])
         kind = rng.choice(kinds, k, p=list(P.OUTSIDE_KIND_P.values()))
         source = np.where(rng.random(k) < P.OUTSIDE_FROM_HOSPITAL, 0, 1).astype(np.int8)
@@ -201,8 +202,8 @@ class CareHomesMixin:
             segment=seg, area=area, origin=ORIGINS.index("outside_care"), entered=day,
         )
         self._attributes(rng, who, age)
-        self.people.need[who] = np.where(nursing, 3, np.where(rng.random(k) < 0.55, 2, 3))
+        self.people.need[who] = np.where(nursing, 3, np.where(rng.random(k) < P.OUTSIDE_RESIDENT_NEED2, 2, 3))
         self.people.home[who] = ABSENT
-        length = rng.gamma(4.0, P.TEMPORARY_STAY_MEAN_DAYS / 4.0, k)
-        referral = (day - rng.integers(3, 40, k)).astype(np.int32)
+        length = rng.gamma(P.OUTSIDE_STAY_SHAPE, P.TEMPORARY_STAY_MEAN_DAYS / P.OUTSIDE_STAY_SHAPE, k)
+        referral = (day - rng.integers(*P.OUTSIDE_REFERRAL_BEFORE_DAYS, k)).astype(np.int32)
         self._admit(who, beds, day, referral, kind=kind, source=source, length=length)

@@ -66,7 +66,7 @@ class HealthMixin:
         k, lam = P.CARE_HOME_WEIBULL_K, P.CARE_HOME_WEIBULL_LAMBDA
         m0 = np.maximum(months - 1.0, 0.0)
         q_care = 1.0 - np.exp(-((months / lam) ** k - (m0 / lam) ** k))
-        q = np.where(permanent, q_care, np.where(in_care, q * 1.5, q))
+        q = np.where(permanent, q_care, np.where(in_care, q * P.TEMPORARY_CARE_MORTALITY_MULT, q))
         if pandemic:
             q = q * np.where(in_care, P.PANDEMIC_MORTALITY_CARE_HOME, P.PANDEMIC_MORTALITY_COMMUNITY)
         dies = alive[rng.random(len(alive)) < q]
@@ -97,11 +97,11 @@ class HealthMixin:
         self._die(rng, dies[instant], day[instant], place[instant])
         hosp = dies[place == 1]
         if len(hosp):
-            los = rng.gamma(1.5, P.TERMINAL_HOSPITAL_LOS_MEAN / 1.5, len(hosp)).astype(np.int32) + 1
+            los = rng.gamma(P.TERMINAL_HOSPITAL_LOS_SHAPE, P.TERMINAL_HOSPITAL_LOS_MEAN / P.TERMINAL_HOSPITAL_LOS_SHAPE, len(hosp)).astype(np.int32) + 1
             self._admit_hospital(hosp, day[place == 1], day[place == 1] + los, dest=SPELL_DEST.index("died"))
         hos = dies[place == 4]
         if len(hos):
-            los = rng.gamma(1.4, P.TERMINAL_HOSPICE_LOS_MEAN / 1.4, len(hos)).astype(np.int32) + 1
+            los = rng.gamma(P.TERMINAL_HOSPICE_LOS_SHAPE, P.TERMINAL_HOSPICE_LOS_MEAN / P.TERMINAL_HOSPICE_LOS_SHAPE, len(hos)).astype(np.int32) + 1
             self._admit_hospice(hos, day[place == 4], day[place == 4] + los, died=1)
             # some people go to the hospice and come home again (#22)
             self._hospice_alive(rng, rng.binomial(len(hos), P.HOSPICE_ALIVE_PER_TERMINAL), s, e)
@@ -137,7 +137,7 @@ class HealthMixin:
             return
         who = rng.choice(pool, min(k, len(pool)), replace=False)
         day = rng.integers(s, e + 1, len(who)).astype(np.int32)
-        los = rng.gamma(1.6, P.HOSPICE_DISCHARGED_LOS_MEAN / 1.6, len(who)).astype(np.int32) + 1
+        los = rng.gamma(P.HOSPICE_DISCHARGED_LOS_SHAPE, P.HOSPICE_DISCHARGED_LOS_MEAN / P.HOSPICE_DISCHARGED_LOS_SHAPE, len(who)).astype(np.int32) + 1
         self._admit_hospice(who, day, day + los, died=0)
 
     def _admit_hospital(self, who, day, until, dest, ready=None):
@@ -202,7 +202,7 @@ class HealthMixin:
         annual = _lookup(P.HOSPITAL_ANNUAL_BY_AGE, age) * P.HOSPITAL_NEED_MULT[p.need[cand]]
         annual = annual * _seg_map(P.HOSPITAL_SEGMENT_MULT, p.segment[cand], 1.0)
         annual = np.where(in_care, P.HOSPITAL_CARE_HOME_ANNUAL, annual)
-        season = P.WINTER_MULT if cal in (12, 1, 2) else P.SUMMER_MULT if cal in (6, 7, 8) else 1.0
+        season = P.WINTER_MULT if cal in P.WINTER_MONTHS else P.SUMMER_MULT if cal in P.SUMMER_MONTHS else 1.0
         if pandemic:
             season *= P.PANDEMIC_HOSPITAL_ADMISSIONS
         season *= self._regime("hospital_admissions", year, cal)
@@ -240,6 +240,6 @@ class HealthMixin:
             self._queue_care(
                 who[q], want=(ready[q] + arrange).astype(np.int32), priority=1,
                 ctype=np.where(to_reable[q], RES, ctype[q]), kind=np.where(to_reable[q], 2, 0), source=0,
-                length=np.where(to_reable[q], rng.gamma(4.0, P.TEMPORARY_STAY_MEAN_DAYS / 4.0, len(q)), 0),
+                length=np.where(to_reable[q], rng.gamma(P.REABLEMENT_STAY_SHAPE, P.TEMPORARY_STAY_MEAN_DAYS / P.REABLEMENT_STAY_SHAPE, len(q)), 0),
                 referral=ready[q],
             )

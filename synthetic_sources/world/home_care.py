@@ -35,7 +35,7 @@ class HomeCareMixin:
         if len(who) == 0:
             return
         if referral is None:
-            referral = day - np.round(rng.lognormal(np.log(P.REFERRAL_TO_START_MEDIAN_DAYS), 0.6, len(who))).astype(np.int32)
+            referral = day - np.round(rng.lognormal(np.log(P.REFERRAL_TO_START_MEDIAN_DAYS), P.REFERRAL_TO_START_SIGMA, len(who))).astype(np.int32)
         hours = self._hours(rng, p.need[who])
         pk = self.packages.add(
             len(who), person=who, team=AREA_TEAM[p.area[who]], referral=referral, start=day, hours=hours,
@@ -92,9 +92,10 @@ class HomeCareMixin:
         day = rng.integers(s, (e if e is not None else s) + 1, k).astype(np.int32)
         segs = np.array(list(P.COMMUNITY_SEGMENT_P))
         seg = rng.choice(segs, k, p=list(P.COMMUNITY_SEGMENT_P.values())).astype(np.int8)
-        age = np.clip(72 + rng.gamma(2.5, 4.5, k), 60, 102)
+        a0, shape, scale, lo, hi = P.COMMUNITY_AGE
+        age = np.clip(a0 + rng.gamma(shape, scale, k), lo, hi)
         area = rng.choice(len(AREA_WEIGHTS), k, p=AREA_WEIGHTS).astype(np.int8)
-        sex = (rng.random(k) < 0.62).astype(np.int8)
+        sex = (rng.random(k) < P.COMMUNITY_FEMALE).astype(np.int8)
         start = day if entered is None else np.asarray(entered, dtype=np.int32)
         who = self._new_people(
             rng, k, role=ROLE_OUTSIDE, sex=sex, dob=(day - np.round(age * 365.25)).astype(np.int32),

@@ -39,7 +39,7 @@ class HousingMixin:
     """Tenancies, applications, lets and voids."""
 
     def _ready_day(self, rng, start, seg):
-        months = rng.lognormal(np.log(P.EMG_READY_MEDIAN_MONTHS), 0.6, len(start))
+        months = rng.lognormal(np.log(P.EMG_READY_MEDIAN_MONTHS), P.EMG_READY_SIGMA, len(start))
         return np.where(seg == P.EMG, start + months * 30.4, NEVER).astype(np.int32)
 
     def _start_tenancy(self, leads, hh, units, day, route, application):
@@ -120,7 +120,7 @@ class HousingMixin:
         new[(a == 1) & (u > 1 - ap["1to2"] * m)] = 2
         new[(a == 2) & (u < ap["2to1"])] = 1
         p.arrears[leads] = new
-        p.wellbeing[leads] = np.clip(p.wellbeing[leads] + (rng.random(k) < 0.05) * rng.choice([-1, 1], k), 1, 10)
+        p.wellbeing[leads] = np.clip(p.wellbeing[leads] + (rng.random(k) < P.WELLBEING_CHANGE) * rng.choice([-1, 1], k), 1, 10)
         day = rng.integers(s, e + 1, k).astype(np.int32)
         u2 = rng.random(k)
         away = p.away[leads] > 0
@@ -166,15 +166,15 @@ class HousingMixin:
             if len(who) == 0:
                 continue
             day = rng.integers(s, e + 1, len(who)).astype(np.int32)
-            band = rng.choice(np.array(["A", "B", "C"], dtype=object), len(who), p=[0.2, 0.5, 0.3])
+            band = rng.choice(np.array(list(P.TENANT_APPLICATION_BANDS), dtype=object), len(who), p=list(P.TENANT_APPLICATION_BANDS.values()))
             col[who] = self.applications.add(
                 len(who), household=p.household[who], person=who, applied=day, band=band,
-                need_type=NEED_TYPES.index(need_type), offers=rng.integers(0, 3, len(who)),
+                need_type=NEED_TYPES.index(need_type), offers=rng.integers(*P.PRIOR_OFFERS, len(who)),
             )
         # new households onto the register, at about the rate lets to them are made
         fy = year if cal >= 4 else year - 1
         gn_units = int((self.u_type == GN).sum())
-        register_share = max(0.05, 1.0 - P.TRANSFER_ROUTE_SHARE - _lookup(P.HOMELESS_SHARE, fy))
+        register_share = max(P.REGISTER_SHARE_MIN, 1.0 - P.TRANSFER_ROUTE_SHARE - _lookup(P.HOMELESS_SHARE, fy))
         rates = {
             "general": gn_units * P.GN_LETS_ANNUAL / 12 * register_share,
             "sheltered": P.SHELTERED_REGISTER_MONTHLY * self.scale,
@@ -183,9 +183,9 @@ class HousingMixin:
         for need_type, rate in rates.items():
             k = rng.poisson(rate * P.REGISTER_OVERSUPPLY)
             if need_type == "general":
-                seg = rng.choice([P.WA, P.OLD, P.FRAIL, P.PLAN], k, p=[0.84, 0.10, 0.04, 0.02]).astype(np.int8)
+                seg = rng.choice(list(P.REGISTER_GENERAL_SEGMENTS), k, p=list(P.REGISTER_GENERAL_SEGMENTS.values())).astype(np.int8)
             else:
-                seg = rng.choice([P.OLD, P.FRAIL, P.PLAN], k, p=[0.6, 0.25, 0.15]).astype(np.int8)
+                seg = rng.choice(list(P.REGISTER_OLDER_SEGMENTS), k, p=list(P.REGISTER_OLDER_SEGMENTS.values())).astype(np.int8)
             self._new_applicants(rng, seg, rng.integers(s, e + 1, k).astype(np.int32), need_type)
 
     def _new_applicants(self, rng, seg, day, need_type, band=None):
@@ -200,10 +200,10 @@ class HousingMixin:
         if need_type == "extra_care":  # extra care is for people who need care
             self.people.need[leads] = np.maximum(self.people.need[leads], 2)
         if band is None:
-            band = rng.choice(np.array(["B", "C", "D"], dtype=object), k, p=[0.35, 0.45, 0.2])
+            band = rng.choice(np.array(list(P.REGISTER_APPLICATION_BANDS), dtype=object), k, p=list(P.REGISTER_APPLICATION_BANDS.values()))
         self.people.app[leads] = self.applications.add(
             k, household=hh, person=leads, applied=day, band=band, need_type=NEED_TYPES.index(need_type),
-            offers=rng.integers(0, 3, k),
+            offers=rng.integers(*P.PRIOR_OFFERS, k),
         )
         return leads
 
@@ -337,9 +337,9 @@ class HousingMixin:
         short = len(units) - len(waiting)
         if short:
             if need_type == "general":
-                seg = rng.choice([P.WA, P.OLD, P.FRAIL, P.PLAN], short, p=[0.84, 0.10, 0.04, 0.02]).astype(np.int8)
+                seg = rng.choice(list(P.REGISTER_GENERAL_SEGMENTS), short, p=list(P.REGISTER_GENERAL_SEGMENTS.values())).astype(np.int8)
             else:
-                seg = rng.choice([P.OLD, P.FRAIL, P.PLAN], short, p=[0.6, 0.25, 0.15]).astype(np.int8)
+                seg = rng.choice(list(P.REGISTER_OLDER_SEGMENTS), short, p=list(P.REGISTER_OLDER_SEGMENTS.values())).astype(np.int8)
             d = day[len(waiting):]
             leads = self._new_applicants(rng, seg, d, need_type)
             self._house(rng, leads, units[len(waiting):], d, "register")
@@ -387,7 +387,7 @@ class HousingMixin:
         n = p.n
         waiting = np.flatnonzero((col[:n] >= 0) & (p.home[:n] >= 0) & (p.home[:n] <= COMM) & (p.away[:n] == 0) & (p.dying[:n] == 0))
         waiting = waiting[np.argsort(self.applications.applied[col[waiting]], kind="stable")]
-        share_queue = 0.55 if utype == SH else 0.8
+        share_queue = P.SHELTERED_FROM_LIST if utype == SH else P.EXTRA_CARE_FROM_LIST
         use = rng.random(len(units)) < share_queue
         from_q = np.flatnonzero(use)[: len(waiting)]
         need_type = "sheltered" if utype == SH else "extra_care"

@@ -24,6 +24,7 @@ from .codes import (
     ROLE_OUTSIDE,
     SH,
     TMP,
+    UNIT_TYPES,
     XC,
     _seg_map,
     month_bounds,
@@ -55,20 +56,24 @@ class PopulationMixin:
         working = age < 66
         emp = np.where(
             working,
-            np.where(rng.random(k) < np.where(seg == P.WA, 0.62, 0.25), 0, np.where(rng.random(k) < 0.5, 1, 3)),
+            np.where(
+                rng.random(k) < np.where(seg == P.WA, P.EMPLOYED_WA, P.EMPLOYED_OTHER), 0,
+                np.where(rng.random(k) < P.UNEMPLOYED_NOT_EMPLOYED, 1, 3),
+            ),
             2,
         )
-        emp = np.where((age < 22) & (rng.random(k) < 0.3), 4, emp)
-        emp = np.where(seg == P.SUP, np.where(rng.random(k) < 0.8, 3, 1), emp)
+        emp = np.where((age < 22) & (rng.random(k) < P.STUDENT_UNDER_22), 4, emp)
+        emp = np.where(seg == P.SUP, np.where(rng.random(k) < P.UNABLE_TO_WORK_SUP, 3, 1), emp)
         p.employment[idx] = emp
         p.benefits[idx] = np.where(
-            emp == 2, np.where(rng.random(k) < 0.45, 2, 3), np.where(emp == 0, np.where(rng.random(k) < 0.35, 0, 3), 0)
+            emp == 2, np.where(rng.random(k) < P.PENSION_CREDIT_RETIRED, 2, 3),
+            np.where(emp == 0, np.where(rng.random(k) < P.UNIVERSAL_CREDIT_EMPLOYED, 0, 3), 0),
         )
-        p.income[idx] = np.where(emp == 0, rng.choice(3, k, p=[0.45, 0.45, 0.10]), rng.choice(3, k, p=[0.8, 0.18, 0.02]))
-        p.income[idx] = np.where(seg == P.PLAN, rng.choice(3, k, p=[0.3, 0.45, 0.25]), p.income[idx])
-        p.support[idx] = (np.isin(seg, [P.SUP, P.EMG]) & (rng.random(k) < 0.7)) | (rng.random(k) < 0.04)
-        p.wellbeing[idx] = np.clip(np.round(rng.normal(np.where(np.isin(seg, [P.EMG, P.SUP]), 5.0, 6.5), 1.6)), 1, 10)
-        p.arrears[idx] = rng.choice(3, k, p=[0.55, 0.41, 0.04])
+        p.income[idx] = np.where(emp == 0, rng.choice(3, k, p=P.INCOME_P_EMPLOYED), rng.choice(3, k, p=P.INCOME_P_OTHER))
+        p.income[idx] = np.where(seg == P.PLAN, rng.choice(3, k, p=P.INCOME_P_PLAN), p.income[idx])
+        p.support[idx] = (np.isin(seg, [P.SUP, P.EMG]) & (rng.random(k) < P.SUPPORT_SUP_EMG)) | (rng.random(k) < P.SUPPORT_OTHER)
+        p.wellbeing[idx] = np.clip(np.round(rng.normal(np.where(np.isin(seg, [P.EMG, P.SUP]), P.WELLBEING_MEAN_EMG_SUP, P.WELLBEING_MEAN_OTHER), P.WELLBEING_SD)), 1, 10)
+        p.arrears[idx] = rng.choice(3, k, p=P.INITIAL_ARREARS_P)
         p.need[idx] = self._initial_need(rng, age, seg)
 
     @staticmethod
@@ -76,14 +81,14 @@ class PopulationMixin:
         return 1.0 / (1.0 + np.exp(-(np.asarray(age, dtype=float) - P.NEED_LOGISTIC_MID) / P.NEED_LOGISTIC_WIDTH))
 
     def _initial_need(self, rng, age, seg):
-        prev = np.clip(self._need_prevalence(age) * _seg_map(P.SEGMENT_NEED_MULT, seg, 1.0), 0, 0.95)
+        prev = np.clip(self._need_prevalence(age) * _seg_map(P.SEGMENT_NEED_MULT, seg, 1.0), 0, P.INITIAL_NEED_MAX_PREVALENCE)
         has = rng.random(len(age)) < prev
-        level = rng.choice([1, 2, 3], len(age), p=[0.5, 0.33, 0.17])
+        level = rng.choice([1, 2, 3], len(age), p=P.INITIAL_NEED_LEVEL_P)
         return np.where(has, level, 0).astype(np.int8)
 
     def _new_households(self, rng, k, *, segment, age, area, day, origin):
         """Households arriving: a lead of the given segment and age, and members."""
-        sex = (rng.random(k) < np.where(np.isin(segment, [P.OLD, P.FRAIL, P.PLAN]), 0.62, 0.55)).astype(np.int8)
+        sex = (rng.random(k) < np.where(np.isin(segment, [P.OLD, P.FRAIL, P.PLAN]), P.FEMALE_LEAD_OLDER, P.FEMALE_LEAD_OTHER)).astype(np.int8)
         dob = (day - np.round(age * 365.25) - rng.integers(0, 365, k)).astype(np.int32)
         hh = self.households.add(k, area=area, formed=day)
         leads = self._new_people(
@@ -105,9 +110,9 @@ class PopulationMixin:
             partner = rank == 0
             lead_age = age[owner]
             m_age = np.where(
-                partner & (lead_age > 20) & (rng.random(total) < 0.7),
-                np.clip(lead_age + rng.normal(0, 4, total), 18, 100),
-                np.clip(lead_age - 22 - rng.uniform(0, 15, total), 0, 60),
+                partner & (lead_age > 20) & (rng.random(total) < P.PARTNER_ADULT),
+                np.clip(lead_age + rng.normal(0, P.PARTNER_AGE_GAP_SD, total), 18, 100),
+                np.clip(lead_age - P.CHILD_AGE_GAP_MIN - rng.uniform(0, P.CHILD_AGE_GAP_SPREAD, total), 0, 60),
             )
             m_sex = np.where(partner, 1 - sex[owner], rng.integers(0, 2, total)).astype(np.int8)
             m_dob = (day[owner] if np.ndim(day) else day) - np.round(m_age * 365.25) - rng.integers(0, 365, total)
@@ -117,7 +122,7 @@ class PopulationMixin:
                 entered=day[owner] if np.ndim(day) else day, household=hh[owner],
             )
             self.people.home[mem] = NOT_SIMULATED
-            same_name = partner & (rng.random(total) < 0.75) | ~partner & (rng.random(total) < 0.85)
+            same_name = partner & (rng.random(total) < P.SAME_SURNAME_PARTNER) | ~partner & (rng.random(total) < P.SAME_SURNAME_CHILD)
             self.people.surname[mem[same_name]] = self.people.surname[leads[owner[same_name]]]
         return hh, leads
 
@@ -133,12 +138,12 @@ class PopulationMixin:
                 segs = np.array(list(P.INITIAL_GN_SEGMENTS))
                 seg = rng.choice(segs, k, p=np.array(list(P.INITIAL_GN_SEGMENTS.values())))
             elif utype in (SH, XC):
-                seg = rng.choice([P.OLD, P.FRAIL, P.PLAN], k, p=[0.65, 0.2, 0.15])
+                seg = rng.choice(list(P.INITIAL_OLDER_SEGMENTS), k, p=list(P.INITIAL_OLDER_SEGMENTS.values()))
             else:
                 seg = np.where(rng.random(k) < P.SUP_SHARE_OF_TEMPORARY, P.SUP, P.EMG)
             age = self._entry_age(rng, seg, utype)
             # time already in the tenancy before 1998: long for settled homes, short for temporary
-            mean_years = {GN: 9.0, SH: 5.0, XC: 2.0, TMP: 0.6}[utype]
+            mean_years = P.INITIAL_TENANCY_MEAN_YEARS[UNIT_TYPES[utype]]
             held = np.minimum(rng.exponential(mean_years * 365.25, k), (age - 18) * 365.25).astype(np.int32)
             held = np.maximum(held, 0)
             area = self.u_area[occupied]
@@ -159,34 +164,38 @@ class PopulationMixin:
             beds = self.u_beds[ctype]
             occ = beds[rng.random(len(beds)) < P.INITIAL_CARE_OCCUPANCY]
             k = len(occ)
-            age = np.clip(82 + rng.gamma(2.0, 3.5, k), 65, 104)
+            a0, shape, scale, lo, hi = P.INITIAL_RESIDENT_AGE
+            age = np.clip(a0 + rng.gamma(shape, scale, k), lo, hi)
             area = self.u_area[occ]
-            sex = (rng.random(k) < 0.68).astype(np.int8)
+            sex = (rng.random(k) < P.INITIAL_RESIDENT_FEMALE).astype(np.int8)
             dob = (s0 - np.round(age * 365.25)).astype(np.int32)
-            seg = np.where(rng.random(k) < 0.6, P.FRAIL, P.PLAN).astype(np.int8)
+            seg = np.where(rng.random(k) < P.INITIAL_RESIDENT_FRAIL, P.FRAIL, P.PLAN).astype(np.int8)
             who = self._new_people(
                 rng, k, role=ROLE_OUTSIDE, sex=sex, dob=dob, segment=seg, area=area,
                 origin=ORIGINS.index("outside_care"), entered=s0,
             )
             self._attributes(rng, who, age)
-            self.people.need[who] = 3 if ctype == NUR else np.where(rng.random(k) < 0.6, 2, 3)
-            since = (s0 - rng.exponential(20 * 30.4, k)).astype(np.int32)
+            self.people.need[who] = 3 if ctype == NUR else np.where(rng.random(k) < P.INITIAL_RESIDENT_NEED2, 2, 3)
+            since = (s0 - rng.exponential(P.INITIAL_RESIDENT_STAY_MEAN_MONTHS * 30.4, k)).astype(np.int32)
             self.people.entered[who] = since
-            self._admit(who, occ, since, since, kind=0, source=np.where(rng.random(k) < 0.5, 0, 1), length=np.zeros(k))
+            self._admit(who, occ, since, since, kind=0, source=np.where(rng.random(k) < P.INITIAL_RESIDENT_FROM_HOSPITAL, 0, 1), length=np.zeros(k))
         # community: outside people with home care in their own homes
         k = int(round(P.INITIAL_COMMUNITY * sc))
-        self._community_arrivals(rng, k, s0, s0 - rng.exponential(400, k).astype(np.int32))
+        self._community_arrivals(rng, k, s0, s0 - rng.exponential(P.INITIAL_COMMUNITY_KNOWN_MEAN_DAYS, k).astype(np.int32))
 
     def _entry_age(self, rng, seg, utype=None):
         k = len(seg)
         age = np.empty(k)
-        age[:] = rng.uniform(20, 58, k)  # WA
+        age[:] = rng.uniform(*P.ENTRY_AGE_WA, k)
         old = np.isin(seg, [P.OLD, P.FRAIL, P.PLAN])
-        age[old] = np.clip(rng.normal(71, 9, old.sum()), 55, 98)
+        mean, sd, lo, hi = P.ENTRY_AGE_OLDER
+        age[old] = np.clip(rng.normal(mean, sd, old.sum()), lo, hi)
         emg = seg == P.EMG
-        age[emg] = np.clip(rng.gamma(3.0, 4.5, emg.sum()) + 18, 18, 70)
+        shape, scale = P.ENTRY_AGE_EMG_GAMMA
+        age[emg] = np.clip(rng.gamma(shape, scale, emg.sum()) + 18, 18, 70)
         sup = seg == P.SUP
-        age[sup] = np.clip(rng.gamma(3.0, 5.0, sup.sum()) + 18, 18, 70)
+        shape, scale = P.ENTRY_AGE_SUP_GAMMA
+        age[sup] = np.clip(rng.gamma(shape, scale, sup.sum()) + 18, 18, 70)
         return age
 
     def _need(self, rng, s, e):
@@ -199,7 +208,7 @@ class PopulationMixin:
         # logistic prevalence p(a): the hazard among those without need is p'(a)/(1-p) = p/width a year
         onset = P.NEED_ONSET_BOOST * prev / (12 * P.NEED_LOGISTIC_WIDTH)
         mult = _seg_map(P.SEGMENT_NEED_MULT, p.segment[cand], 1.0)
-        age_mult = np.clip(np.exp((age - 75) / 15), 0.3, 3.0)
+        age_mult = np.clip(np.exp((age - P.NEED_RISE_AGE_CENTRE) / P.NEED_RISE_AGE_SCALE), *P.NEED_RISE_AGE_MULT_RANGE)
         up = np.select(
             [need == 0, need == 1, need == 2],
             [onset * mult, P.NEED_RISE_1_TO_2 * mult * age_mult, P.NEED_RISE_2_TO_3 * mult * age_mult],
