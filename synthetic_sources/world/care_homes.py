@@ -103,8 +103,8 @@ class CareHomesMixin:
         age = (e - p.dob[cand]) / 365.25
         need = p.need[cand]
         rate = _seg_map(P.PERMANENT_FROM_HOME, p.segment[cand]) * np.where(need >= 3, P.PERMANENT_FROM_HOME_NEED3_MULT, 1.0)
-        rate = rate * (age >= 60) * regime
-        respite = P.RESPITE_FROM_HOME * (age >= 65)
+        rate = rate * (age >= P.PERMANENT_FROM_HOME_MIN_AGE) * regime
+        respite = P.RESPITE_FROM_HOME * (age >= P.RESPITE_FROM_HOME_MIN_AGE)
         mult = P.PANDEMIC_CARE_ADMISSIONS if pandemic else 1.0
         u = rng.random(len(cand))
         perm = u < rate * mult

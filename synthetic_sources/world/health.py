@@ -221,7 +221,7 @@ class HealthMixin:
         seg = p.segment[who]
         u = rng.random(k)
         to_care = ~in_care & (u < P.HOSP_TO_CARE_HOME_BY_NEED[need] * _seg_map(P.HOSP_TO_CARE_SEGMENT_MULT, seg, 1.0))
-        to_reable = ~in_care & ~to_care & (need >= 1) & (age >= 65) & (rng.random(k) < P.HOSP_TO_REABLEMENT)
+        to_reable = ~in_care & ~to_care & (need >= 1) & (age >= P.REABLEMENT_MIN_AGE) & (rng.random(k) < P.HOSP_TO_REABLEMENT)
         wait_pkg = ~in_care & ~to_care & ~to_reable & (need >= 2) & (rng.random(k) < P.HOSP_WAIT_FOR_PACKAGE)
         until = ready.copy()
         until[wait_pkg] += np.round(rng.lognormal(np.log(P.PACKAGE_DELAY_MEDIAN_DAYS), P.PACKAGE_DELAY_SIGMA, wait_pkg.sum())).astype(np.int32)

@@ -167,6 +167,11 @@ class World(PopulationMixin, HealthMixin, CareHomesMixin, HomeCareMixin, Housing
         return self.config.factor(flow, year, cal) if changes else 1.0
 
     def step(self, t: int) -> None:
+        """Month ``t``: the named steps in their fixed order, which is also the order of their draws
+        from the month's one generator (reordering them changes the world). Where each lives:
+        health (deaths, hospital, returns), care_homes (temporary stays ending, demand, beds),
+        population (need, surnames), home_care (packages, community referrals), housing
+        (tenancies, temporary arrivals, applications, withdrawals, lets)."""
         s, e, year, cal = month_bounds(t)
         rng = np.random.default_rng(np.random.SeedSequence([self.seed, t]))
         pandemic = P.PANDEMIC[0] <= f"{year}-{cal:02d}" <= P.PANDEMIC[1]
@@ -179,7 +184,7 @@ class World(PopulationMixin, HealthMixin, CareHomesMixin, HomeCareMixin, Housing
         self._care_demand(rng, s, e, pandemic, self._regime("care_home_from_home", year, cal))
         self._allocate_care(rng, s, e)
         self._home_care(rng, s, e)
-        self._community_arrivals(rng, rng.poisson(P.COMMUNITY_ARRIVALS * self.scale), s, None, e)
+        self._community_referrals(rng, s, e)
         self._tenancy_dynamics(rng, s, e)
         self._temporary_arrivals(rng, s, e, year, cal)
         self._housing_applications(rng, s, e, year, cal)

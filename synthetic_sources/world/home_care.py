@@ -85,6 +85,10 @@ class HomeCareMixin:
         go = cand[rng.random(len(cand)) < start_p]
         self._start_packages(rng, go, rng.integers(s, e + 1, len(go)).astype(np.int32))
 
+    def _community_referrals(self, rng, s, e):
+        """The month's referrals from outside: a Poisson number of people, arriving this month."""
+        self._community_arrivals(rng, rng.poisson(P.COMMUNITY_ARRIVALS * self.scale), s, None, e)
+
     def _community_arrivals(self, rng, k, s, entered=None, e=None):
         """People referred for home care who are not tenants: known only to care services."""
         if k == 0:

@@ -153,7 +153,7 @@ class HousingMixin:
         age = (e - p.dob[:n]) / 365.25
         base = (p.home[:n] >= 0) & (p.away[:n] == 0) & (p.dying[:n] == 0)
         tenant = base & (p.tenancy[:n] >= 0)
-        old = age >= 60
+        old = age >= P.OLDER_APPLICANT_MIN_AGE
         sh = np.flatnonzero(tenant & old & (p.home[:n] == GN) & (p.need[:n] >= 1) & (p.in_sh_queue[:n] < 0))
         sh = sh[rng.random(len(sh)) < P.SHELTERED_APPLY]
         xc = np.flatnonzero(base & old & np.isin(p.home[:n], [GN, SH, COMM]) & (p.need[:n] >= 2) & (p.in_xc_queue[:n] < 0))

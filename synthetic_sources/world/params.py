@@ -73,7 +73,9 @@ ENTRY_AGE_SUP_GAMMA = (3.0, 5.0)
 EMPLOYED_WA = 0.62
 EMPLOYED_OTHER = 0.25
 UNEMPLOYED_NOT_EMPLOYED = 0.5
-STUDENT_UNDER_22 = 0.3
+STUDENT_YOUNG = 0.3  # student, among people under STUDENT_BELOW_AGE
+STUDENT_BELOW_AGE = 22
+RETIREMENT_AGE = 66  # retired from this age (the state pension age)
 UNABLE_TO_WORK_SUP = 0.8  # supported-housing segment: unable to work, else unemployed
 # Benefits: retired people on pension credit, employed people on universal credit (else none);
 # everyone else not working is on universal credit.
@@ -161,7 +163,8 @@ LOS_MEAN_BY_AGE = ((0, 5.0), (65, 7.2), (85, 8.6))
 # Discharge destinations for people admitted from home (not a care home).
 HOSP_TO_CARE_HOME_BY_NEED = np.array([0.0006, 0.0036, 0.011, 0.031])
 HOSP_TO_CARE_SEGMENT_MULT = {0: 1.0, WA: 0.3, OLD: 1.0, EMG: 0.3, SUP: 0.5, FRAIL: 2.6, PLAN: 0.4}
-HOSP_TO_REABLEMENT = 0.015  # need >= 1, aged 65+
+HOSP_TO_REABLEMENT = 0.015  # need >= 1, aged REABLEMENT_MIN_AGE+
+REABLEMENT_MIN_AGE = 65
 HOSP_WAIT_FOR_PACKAGE = 0.10  # need >= 2 going home: delayed until a home-care package starts
 ARRANGE_CARE_HOME_MEDIAN_DAYS = 28.0  # assessment, funding and choice before a bed is wanted
 ARRANGE_CARE_HOME_SIGMA = 0.55
@@ -180,7 +183,9 @@ HOSPICE_DISCHARGED_LOS_SHAPE = 1.6
 # authority places people from the wider population in the rest (OUTSIDE_*).
 PERMANENT_FROM_HOME = {PLAN: 0.0055, FRAIL: 0.0006, OLD: 0.00027}  # need >= 2 at home, monthly
 PERMANENT_FROM_HOME_NEED3_MULT = 2.0
-RESPITE_FROM_HOME = 0.0009  # need >= 2 at home, 65+
+PERMANENT_FROM_HOME_MIN_AGE = 60
+RESPITE_FROM_HOME = 0.0009  # need >= 2 at home, RESPITE_FROM_HOME_MIN_AGE+
+RESPITE_FROM_HOME_MIN_AGE = 65
 TEMPORARY_STAY_MEAN_DAYS = 28.0
 RESPITE_STAY_SHAPE = 3.0  # gamma shape of a respite stay's planned length from home
 # Days from a referral from home to the day a bed is wanted: uniform integers [low, high).
@@ -211,7 +216,8 @@ TEMPORARY_EXIT_ANNUAL = {EMG: 0.30, SUP: 0.12}  # leave temporary accommodation 
 EMG_READY_MEDIAN_MONTHS = 5.0  # ready to move on to a settled home
 EMG_READY_SIGMA = 0.6  # lognormal sigma of that time
 SUP_MOVE_ON_ANNUAL = 0.20
-SHELTERED_APPLY = 0.0035  # GN leads 60+ with need >= 1
+SHELTERED_APPLY = 0.0035  # GN leads OLDER_APPLICANT_MIN_AGE+ with need >= 1
+OLDER_APPLICANT_MIN_AGE = 60  # tenants and community people this old may apply for sheltered or extra care
 TRANSFER_APPLY = 0.0026  # GN leads asking to move within the stock, monthly
 TRANSFER_WITHDRAW = 0.02  # monthly
 GN_LETS_ANNUAL = 0.085  # expected general-needs lets a unit a year: sizes the register's inflow
@@ -219,7 +225,7 @@ SHELTERED_REGISTER_MONTHLY = 10.0  # older households applying for sheltered hou
 EXTRA_CARE_REGISTER_MONTHLY = 1.6
 REGISTER_OVERSUPPLY = 1.3  # applicants per let: some withdraw before an offer
 REGISTER_WITHDRAW = 0.025  # monthly, applicants not yet housed
-EXTRA_CARE_APPLY = 0.004  # leads 60+ and community people with need >= 2
+EXTRA_CARE_APPLY = 0.004  # leads OLDER_APPLICANT_MIN_AGE+ and community people with need >= 2
 TRANSFER_ROUTE_SHARE = 0.25  # (#4)
 REGISTER_SHARE_MIN = 0.05  # the register's share of general-needs lets never falls below this
 # Sheltered and extra-care lets offered first to our own list (tenants and people we care for).
@@ -243,4 +249,5 @@ HOMELESS_REFERRALS = 42.0  # households a month needing temporary accommodation,
 HOMELESS_REFERRALS_GROWTH = 0.035  # a year
 SUP_SHARE_OF_TEMPORARY = 0.30
 TEMPORARY_WAIT_GIVE_UP_MONTHS = 4
-SURNAME_CHANGE = 0.0012  # women 18-45, monthly (marriage)
+SURNAME_CHANGE = 0.0012  # women aged SURNAME_CHANGE_AGES, monthly (marriage)
+SURNAME_CHANGE_AGES = (18, 45)

@@ -53,7 +53,7 @@ class PopulationMixin:
         p = self.people
         seg = p.segment[idx]
         k = len(idx)
-        working = age < 66
+        working = age < P.RETIREMENT_AGE
         emp = np.where(
             working,
             np.where(
@@ -62,7 +62,7 @@ class PopulationMixin:
             ),
             2,
         )
-        emp = np.where((age < 22) & (rng.random(k) < P.STUDENT_UNDER_22), 4, emp)
+        emp = np.where((age < P.STUDENT_BELOW_AGE) & (rng.random(k) < P.STUDENT_YOUNG), 4, emp)
         emp = np.where(seg == P.SUP, np.where(rng.random(k) < P.UNABLE_TO_WORK_SUP, 3, 1), emp)
         p.employment[idx] = emp
         p.benefits[idx] = np.where(
@@ -226,7 +226,7 @@ class PopulationMixin:
         age = (e - p.dob[:n]) / 365.25
         cand = np.flatnonzero(
             ((p.home[:n] >= 0) & (p.home[:n] <= COMM) | (p.home[:n] == NOT_SIMULATED))
-            & (p.sex[:n] == 1) & (age >= 18) & (age <= 45) & (p.surname_changed[:n] == NEVER)
+            & (p.sex[:n] == 1) & (age >= P.SURNAME_CHANGE_AGES[0]) & (age <= P.SURNAME_CHANGE_AGES[1]) & (p.surname_changed[:n] == NEVER)
         )
         wed = cand[rng.random(len(cand)) < P.SURNAME_CHANGE]
         if len(wed):
