@@ -151,3 +151,39 @@ def test_a_bad_regime_change_names_its_field():
         WorldConfig(changes=({"flow": "weather", "factor": 2.0, "start": "2025-01"},))
     with pytest.raises(ConfigError, match="start must be a month"):
         WorldConfig(changes=({"flow": "hospital_admissions", "factor": 2.0, "start": "soon"},))
+
+
+# The world's domain modules hold behaviour; every probability, rate and distribution parameter
+# lives in params.py with a name. Float literals left in them must be units or identities.
+DOMAIN_MODULES = ("population", "health", "care_homes", "home_care", "housing", "history")
+ALLOWED_FLOATS = {0.0, 1.0, 365.25, 30.4, 30.44}  # identities and days per year / month
+
+
+def test_no_inline_rates_in_world_domain_modules():
+    import ast
+    from pathlib import Path
+
+    import synthetic_sources.world as world_pkg
+
+    here = Path(world_pkg.__file__).parent
+    found = []
+    for name in DOMAIN_MODULES:
+        tree = ast.parse((here / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Constant) and type(node.value) is float and node.value not in ALLOWED_FLOATS:
+                found.append(f"{name}.py:{node.lineno}: {node.value}")
+    assert not found, "inline rates belong in params.py: " + ", ".join(found)
+
+
+def test_world_composes_one_mixin_per_domain():
+    """Each behaviour of World is defined in exactly one domain module, none twice."""
+    from synthetic_sources.world.history import World
+
+    seen: dict[str, str] = {}
+    for base in World.__mro__[1:-1]:
+        for attr, value in vars(base).items():
+            if callable(value) or isinstance(value, staticmethod):
+                assert attr not in seen, f"{attr} defined in both {seen[attr]} and {base.__name__}"
+                seen[attr] = base.__name__
+    modules = {b.__module__.rsplit(".", 1)[-1] for b in World.__mro__[1:-1]}
+    assert modules == {"population", "health", "care_homes", "home_care", "housing"}

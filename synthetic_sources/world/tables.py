@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import codes as C
 from . import history as E
 from .geography import AREAS, TEAMS
 from .params import SEGMENT_NAMES
@@ -18,8 +19,8 @@ _AREAS = np.asarray(AREAS, dtype=object)
 
 def dates(days) -> np.ndarray:
     days = np.asarray(days, dtype=np.int64)
-    out = (E.EPOCH + np.where(days >= E.NEVER, 0, days)).astype("datetime64[ns]")
-    out[days >= E.NEVER] = np.datetime64("NaT")
+    out = (C.EPOCH + np.where(days >= C.NEVER, 0, days)).astype("datetime64[ns]")
+    out[days >= C.NEVER] = np.datetime64("NaT")
     return out
 
 
@@ -53,9 +54,9 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
             "area": _AREAS[p.area[:n]],
             "postcode": p.postcode[:n],
             "entered": dates(p.entered[:n]),
-            "origin": _names(p.origin[:n], E.ORIGINS),
+            "origin": _names(p.origin[:n], C.ORIGINS),
             "death_date": dates(p.death_day[:n]),
-            "death_place": _names(p.death_place[:n], E.DEATH_PLACES),
+            "death_place": _names(p.death_place[:n], C.DEATH_PLACES),
         }
     )
     h = w.households
@@ -79,12 +80,12 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
             "person_id": _ids(t.person[:tn]),
             "unit_id": _ids(t.unit[:tn]),
             "scheme_id": w.u_scheme[t.unit[:tn]],
-            "tenancy_type": _names(t.type[:tn], E.UNIT_TYPES),
-            "route": _names(t.route[:tn], E.ROUTES),
+            "tenancy_type": _names(t.type[:tn], C.UNIT_TYPES),
+            "route": _names(t.route[:tn], C.ROUTES),
             "application_id": _ids(t.application[:tn]),
             "start_date": dates(t.start[:tn]),
             "end_date": dates(t.end[:tn]),
-            "end_reason": _names(t.end_reason[:tn], E.END_REASONS),
+            "end_reason": _names(t.end_reason[:tn], C.END_REASONS),
         }
     )
     a = w.applications
@@ -93,8 +94,8 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
     outcome_day = a.outcome_day[:an].copy()
     # an open application of someone who has left or died was withdrawn then
     exit_day = p.exit_day[a.person[:an]]
-    withdrawn = (outcome == E.OUTCOMES.index("open")) & (exit_day < E.NEVER)
-    outcome[withdrawn] = E.OUTCOMES.index("withdrawn")
+    withdrawn = (outcome == C.OUTCOMES.index("open")) & (exit_day < C.NEVER)
+    outcome[withdrawn] = C.OUTCOMES.index("withdrawn")
     outcome_day[withdrawn] = exit_day[withdrawn]
     applications = pd.DataFrame(
         {
@@ -103,9 +104,9 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
             "person_id": _ids(a.person[:an]),
             "applied_date": dates(a.applied[:an]),
             "band": a.band[:an],
-            "need_type": _names(a.need_type[:an], E.NEED_TYPES),
+            "need_type": _names(a.need_type[:an], C.NEED_TYPES),
             "offers": a.offers[:an].astype(np.int64),
-            "outcome": _names(outcome, E.OUTCOMES),
+            "outcome": _names(outcome, C.OUTCOMES),
             "outcome_date": dates(outcome_day),
             "tenancy_id": _ids(a.tenancy[:an]),
         }
@@ -117,7 +118,7 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
             "unit_id": _ids(v.unit[: v.n]),
             "start_date": dates(v.start[: v.n]),
             "end_date": dates(v.end[: v.n]),
-            "reason": _names(v.reason[: v.n], E.VOID_REASONS),
+            "reason": _names(v.reason[: v.n], C.VOID_REASONS),
         }
     )
     st = w.stays
@@ -128,19 +129,19 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
             "person_id": _ids(st.person[:sn]),
             "scheme_id": st.scheme[:sn],
             "care_type": _names(st.care_type[:sn], ("residential", "nursing")),
-            "stay_kind": _names(st.kind[:sn], E.STAY_KINDS),
+            "stay_kind": _names(st.kind[:sn], C.STAY_KINDS),
             "referral_date": dates(st.referral[:sn]),
             "admission_date": dates(st.admission[:sn]),
             "discharge_date": dates(st.discharge[:sn]),
             "admission_source": _names(st.source[:sn], ("hospital", "home")),
-            "discharge_destination": _names(st.dest[:sn], E.STAY_DEST),
+            "discharge_destination": _names(st.dest[:sn], C.STAY_DEST),
         }
     )
     sp = w.spells
     pn = sp.n
     discharge = sp.discharge[:pn]
     ready = sp.ready[:pn]
-    delayed = np.where(discharge < E.NEVER, np.maximum(discharge - np.minimum(ready, discharge), 0), 0)
+    delayed = np.where(discharge < C.NEVER, np.maximum(discharge - np.minimum(ready, discharge), 0), 0)
     hospital_spells = pd.DataFrame(
         {
             "spell_id": _ids(np.arange(pn)),
@@ -148,8 +149,8 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
             "admission_date": dates(sp.admission[:pn]),
             "ready_date": dates(np.minimum(ready, discharge)),
             "discharge_date": dates(discharge),
-            "from_state": _names(sp.from_state[:pn], E.STATE_NAMES),
-            "destination": _names(sp.dest[:pn], E.SPELL_DEST),
+            "from_state": _names(sp.from_state[:pn], C.STATE_NAMES),
+            "destination": _names(sp.dest[:pn], C.SPELL_DEST),
             "delayed_days": delayed.astype(np.int64),
             "care_stay_id": _ids(sp.stay[:pn]),
         }
@@ -162,7 +163,7 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
             "person_id": _ids(hs.person[:hn]),
             "admission_date": dates(hs.admission[:hn]),
             "discharge_date": dates(hs.discharge[:hn]),
-            "from_state": _names(hs.from_state[:hn], E.STATE_NAMES),
+            "from_state": _names(hs.from_state[:hn], C.STATE_NAMES),
             "outcome": np.where(hs.died[:hn] == 1, "died", "discharged").astype(object),
             "care_stay_id": _ids(hs.stay[:hn]),
         }
@@ -178,7 +179,7 @@ def static_tables(w: E.World) -> dict[str, pd.DataFrame]:
             "start_date": dates(pk.start[:kn]),
             "end_date": dates(pk.end[:kn]),
             "hours_per_week": pk.hours[:kn].astype(np.float64),
-            "end_reason": _names(pk.end_reason[:kn], E.PACKAGE_END),
+            "end_reason": _names(pk.end_reason[:kn], C.PACKAGE_END),
         }
     )
     queues = pd.DataFrame(w.queue_rows)
@@ -224,7 +225,7 @@ def person_months(w: E.World, rows: list[dict]) -> pd.DataFrame:
 
 def _month_of_day(days) -> np.ndarray:
     """Month index (0 = 1998-01) of days since 1970."""
-    m = (E.EPOCH + np.asarray(days, dtype=np.int64)).astype("datetime64[M]").astype(np.int64)
+    m = (C.EPOCH + np.asarray(days, dtype=np.int64)).astype("datetime64[M]").astype(np.int64)
     return m - (np.datetime64("1998-01", "M").astype(np.int64))
 
 
@@ -253,7 +254,7 @@ def _frame(w, person, months, cat) -> pd.DataFrame:
         {
             "person_id": _ids(person),
             "month": dates([E.month_bounds(int(m))[0] for m in np.unique(months)])[np.searchsorted(np.unique(months), months)],
-            "state": _categorical(cat["state"], E.STATE_NAMES),
+            "state": _categorical(cat["state"], C.STATE_NAMES),
             "need_level": cat["need"].astype(np.int8),
             "care_hours": cat["hours"].astype(np.float32),
             "age": ((end - p.dob[person]) // 365.25).astype(np.int16),
@@ -264,9 +265,9 @@ def _frame(w, person, months, cat) -> pd.DataFrame:
             "unit_id": _ids(where),
             "arrears_band": cat["arrears"].astype(np.int8),
             "wellbeing": cat["wellbeing"].astype(np.int8),
-            "employment": _categorical(cat["employment"], E.EMPLOYMENT),
-            "benefits": _categorical(cat["benefits"], E.BENEFITS),
-            "income_band": _categorical(cat["income"], E.INCOME),
+            "employment": _categorical(cat["employment"], C.EMPLOYMENT),
+            "benefits": _categorical(cat["benefits"], C.BENEFITS),
+            "income_band": _categorical(cat["income"], C.INCOME),
             "has_support_need": cat["support"].astype(np.int8),
         }
     )
@@ -276,7 +277,7 @@ def _member_rows(w: E.World, m0: int, m1: int) -> pd.DataFrame:
     """Members live wherever their household's tenancy is, and leave when it ends."""
     p = w.people
     n = p.n
-    members = np.flatnonzero(p.role[:n] == E.ROLE_MEMBER)
+    members = np.flatnonzero(p.role[:n] == C.ROLE_MEMBER)
     t = w.tenancies
     tn = t.n
     if len(members) == 0 or tn == 0:
@@ -285,7 +286,7 @@ def _member_rows(w: E.World, m0: int, m1: int) -> pd.DataFrame:
     hh_sorted = t.household[:tn][order]
     start_sorted = t.start[:tn][order].astype(np.int64)
     end_sorted = t.end[:tn][order].astype(np.int64)
-    first_start = np.full(w.households.n, E.NEVER, dtype=np.int64)
+    first_start = np.full(w.households.n, C.NEVER, dtype=np.int64)
     np.minimum.at(first_start, t.household[:tn], t.start[:tn].astype(np.int64))
     last_end = np.zeros(w.households.n, dtype=np.int64)
     np.maximum.at(last_end, t.household[:tn], t.end[:tn].astype(np.int64))
@@ -293,7 +294,7 @@ def _member_rows(w: E.World, m0: int, m1: int) -> pd.DataFrame:
     members = members[p.death_day[members] >= E.month_bounds(m0)[0]]
     hh = p.household[members]
     first_m = np.maximum(_month_of_day(first_start[hh]), m0)
-    ended = last_end[hh] < E.NEVER
+    ended = last_end[hh] < C.NEVER
     stop_m = np.where(ended, np.minimum(m1, _month_of_day(np.where(ended, last_end[hh], 0))), m1)
     count = np.maximum(stop_m - first_m + 1, 0)
     who = np.repeat(members, count)
@@ -306,16 +307,16 @@ def _member_rows(w: E.World, m0: int, m1: int) -> pd.DataFrame:
     pos = np.searchsorted(key, probe, side="right") - 1
     ok = (pos >= 0) & (hh_sorted[np.maximum(pos, 0)] == hw) & (end_sorted[np.maximum(pos, 0)] > end_day)
     ttype = t.type[:tn][order][np.maximum(pos, 0)]
-    state = np.where(ok, ttype, E.MOVED).astype(np.int8)
+    state = np.where(ok, ttype, C.MOVED).astype(np.int8)
     tenancy = np.where(ok, order[np.maximum(pos, 0)], -1)
     unit = np.where(ok, t.unit[:tn][tenancy.clip(0)], -1)
     # a member who died is in the timeline up to the month of death
     died = p.death_day[who] <= end_day
-    state = np.where(died, E.DIED, state).astype(np.int8)
+    state = np.where(died, C.DIED, state).astype(np.int8)
     tenancy = np.where(died, -1, tenancy)
     unit = np.where(died, -1, unit)
     # keep each member's rows up to and including the first month they have left or died
-    gone = (state == E.MOVED) | (state == E.DIED)
+    gone = (state == C.MOVED) | (state == C.DIED)
     first_gone = pd.Series(gone).groupby(who).cumsum().to_numpy()
     keep = (first_gone == 0) | (gone & (first_gone == 1))
     # a member is only in the timeline from when they are known (the household's start)
