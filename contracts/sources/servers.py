@@ -16,13 +16,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
+from contracts.sources import source_systems
+
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
 
 
 def system_label(system: str) -> str:
     """The system's name as its contract gives it (the bare name for one without a contract)."""
-    from contracts.sources import source_systems  # the registry reads settings; this module is below it
-
     spec = source_systems().get(system)
     return spec.label if spec is not None else system
 
