@@ -53,6 +53,7 @@ import pandas as pd
 import pyarrow as pa
 
 from contracts.errors import LlifError
+from contracts.settings import paths, server_url
 from contracts.sources import (
     CSV_EXPORTS,
     DATE_FORMS,
@@ -80,6 +81,7 @@ from warehouse.readers import (
     SqliteBatch,
     read_manifest,
     server_tables,
+    sqlite_connect,
     sqlite_tables,
 )
 
@@ -148,8 +150,6 @@ def check_sqlite_file(spec: SourceSystem, path: Path) -> None:
     every page (the full ``integrity_check`` also cross-checks every index, several times slower
     on the ten-million-row visit table) and is what catches garbage written into the middle.
     """
-    from warehouse.readers import sqlite_connect
-
     ask = f"ask the {spec.label} team for a sound copy (raw keeps the last good load)"
     if path.stat().st_size == 0:
         raise SourceCorrupt(f"llif: the {spec.label} source {path} is empty (0 bytes); nothing was loaded from it; {ask}.")
@@ -236,8 +236,6 @@ def ingest_system(
     if sources_dir is not None and url is not None:
         raise ValueError(f"llif: ingest {system}: give sources_dir or url, not both.")
     if sources_dir is None and url is None:
-        from contracts.settings import paths, server_url
-
         url = server_url(system) if spec.server else None
         if url is None:
             sources_dir = paths().sources
@@ -300,7 +298,7 @@ class ProgressBars:
         self.current = None
 
     def __call__(self, source_table: str, source: str, rows: int, total: int | None) -> None:
-        from tqdm import tqdm
+        from tqdm import tqdm  # only the command line draws bars; the nightly assets never load it
 
         if (source_table, source) != self.current:
             self.close()
@@ -336,8 +334,6 @@ def main(argv: list[str] | None = None) -> int:
     Every system is tried even when one fails (they are independent), and each failure is
     printed with what to do; the exit status is 2 if any failed."""
     import argparse
-
-    from contracts.settings import paths
 
     parser = argparse.ArgumentParser(prog="python -m warehouse.ingest", description=main.__doc__)
     parser.add_argument("systems", nargs="*", help="default: every system live by the sources' as-of date")

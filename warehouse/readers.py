@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import gc
 import json
+import multiprocessing
 import os
 import sqlite3
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -28,6 +29,8 @@ from typing import Iterator
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from contracts.shutdown import pool_ends_with_caller
 
 INTEGER, REAL, TEXT = "INTEGER", "REAL", "TEXT"
 ARROW_TYPES = {INTEGER: pa.int64(), REAL: pa.float64(), TEXT: pa.string()}
@@ -224,10 +227,6 @@ class SqliteBatch(Batch):
         ranges = [(a, min(a + step, hi + 1)) for a in range(lo, hi + 1, step)]
         args = (str(self.path), self.source_table, self.columns.names, self.columns.kinds)
         # spawn, not fork: the parent holds DuckDB's threads, which a forked child must not inherit
-        import multiprocessing
-
-        from contracts.shutdown import pool_ends_with_caller
-
         # a stopped ingest ends its readers at once (contracts/shutdown.py)
         with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool, \
                 pool_ends_with_caller(pool):
