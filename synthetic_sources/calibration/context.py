@@ -4,6 +4,9 @@ Built once per report and shared by every target: the window is the 36 complete 
 ending with the last complete month on or before ``until``; ``_PersonMonths`` keeps
 person_months as sorted numpy arrays (built only for the columns asked for) so shifts and
 cumulative maxima replace group-bys on ~8M rows.
+
+Underscored names here are the package's internals, shared by its topic modules; callers
+outside the package use ``evaluate``, ``to_json`` and ``format_table``.
 """
 
 from __future__ import annotations

@@ -3,6 +3,9 @@
 Every topic module builds its rows through ``_result`` (or ``_single``), so widening the
 tolerances for small worlds (``wide``) and formatting the report happen the same way for all
 22 targets.
+
+Underscored names here are the package's internals, shared by its topic modules; callers
+outside the package use ``evaluate``, ``to_json`` and ``format_table``.
 """
 
 from __future__ import annotations
