@@ -54,7 +54,8 @@ def main(argv: list[str] | None = None) -> dict:
     from models_ml import probability_table as PT
     from models_ml import segments as S
     from models_ml import tracking as T
-    from models_ml import transitions as M
+    from models_ml.transitions.gate import gate_and_promote
+    from models_ml.transitions.training import train_transition_models
     from truth_validation import segments as V
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> dict:
             out["segments"]["evidence"] = seg.evidence.round(4).to_dict(orient="records")
             t = time.perf_counter()
             cpu0 = resource.getrusage(resource.RUSAGE_SELF)
-            res = M.train_transition_models(con, tracking, tags)
+            res = train_transition_models(con, tracking, tags)
             cpu1 = resource.getrusage(resource.RUSAGE_SELF)
             out["training"] = {
                 "seconds_all_models_with_mlflow": round(time.perf_counter() - t, 1),
@@ -94,7 +95,7 @@ def main(argv: list[str] | None = None) -> dict:
                             for name, m in res.metrics.items()},
             }
             t = time.perf_counter()
-            gate = M.gate_and_promote(con, tracking)
+            gate = gate_and_promote(con, tracking)
             out["gate"] = {"seconds": round(time.perf_counter() - t, 1),
                            "promoted": {k: d.promoted for k, d in gate.decisions.items()}}
             t = time.perf_counter()

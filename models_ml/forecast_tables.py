@@ -36,7 +36,9 @@ import pandas as pd
 from models_ml import features as F
 from models_ml import probability_table as PT
 from models_ml import segments as S
-from models_ml import transitions as M
+from models_ml.transitions.config import NEED, NEXT_STATE, TrainConfig
+from models_ml.transitions.data import HISTORY_COLUMNS
+from models_ml.transitions.training import fit_all
 from simulation.lattice import Lattice
 from simulation.probability_tables import ProbabilityTables
 
@@ -45,7 +47,7 @@ TRANSITION_FILE = "transition_probabilities.parquet"
 NEED_FILE = "need_probabilities.parquet"
 SEGMENTS_FILE = "segment_profiles.parquet"
 INFO_FILE = "info.json"
-DEFAULT_CONFIG = M.TrainConfig()  # the nightly configuration
+DEFAULT_CONFIG = TrainConfig()  # the nightly configuration
 
 
 def data_fingerprint(con, cutoff: pd.Timestamp) -> str:
@@ -55,7 +57,7 @@ def data_fingerprint(con, cutoff: pd.Timestamp) -> str:
     data about later months leaves the key alone; ``segment``/``segment_name`` (tonight's
     labels) are left out."""
     cols = list(dict.fromkeys(["person_month_id", "person_key", "month_start",
-                               *[c for c in F.FEATURES if c != "segment"], *M._HISTORY]))
+                               *[c for c in F.FEATURES if c != "segment"], *HISTORY_COLUMNS]))
     labels = [f"case when month_start < $1 then {c} end" for c in ("has_next_month", "next_state", "next_need_level")]
     h = f"hash({', '.join(cols + labels)})"
     row = con.execute(f"select count(*), bit_xor({h}), sum({h} % 2147483647) from {F.PERSON_MONTHS} "
@@ -63,7 +65,7 @@ def data_fingerprint(con, cutoff: pd.Timestamp) -> str:
     return hashlib.sha256(json.dumps([str(v) for v in row]).encode()).hexdigest()
 
 
-def cache_key(con, cutoff: pd.Timestamp, cfg: M.TrainConfig, like: S.SegmentModel | None, table_args: dict) -> str:
+def cache_key(con, cutoff: pd.Timestamp, cfg: TrainConfig, like: S.SegmentModel | None, table_args: dict) -> str:
     """The entry's fingerprint: the data digest, the configuration, the table's settings and
     tonight's segmentation's shape (number and names: what the cut-off segmentation keeps)."""
     parts = {"format": CACHE_FORMAT, "cutoff": f"{cutoff:%Y-%m}", "data": data_fingerprint(con, cutoff),
@@ -95,17 +97,17 @@ def _entries(cutoff_dir: Path) -> list[Path]:
     return [f for _, _, f in sorted(out, reverse=True)]
 
 
-def train_cutoff_tables(con, cutoff: pd.Timestamp, cfg: M.TrainConfig = DEFAULT_CONFIG,
+def train_cutoff_tables(con, cutoff: pd.Timestamp, cfg: TrainConfig = DEFAULT_CONFIG,
                         like: S.SegmentModel | None = None, donors_per_cell: int = 12, min_donors: int = 8,
                         seed: int = 20261031) -> tuple[Lattice, pd.DataFrame, pd.DataFrame, S.SegmentModel | None, dict]:
     """Segments as of the cut-off, the next-state and need models (evaluation fit and refit)
     on rows labelled up to it, and the tables from the refits. No cache, no MLflow."""
     started = time.perf_counter()
     seg_model = S.fit_segment_model_as_of(con, cutoff, like, seed=cfg.seed) if like is not None else None
-    fitted, _ = M.fit_all(con, cfg, only=(M.NEXT_STATE, M.NEED), latest=cutoff, segment_model=seg_model)
-    lattice, transition, need = PT.tables_from_models(con, fitted[M.NEXT_STATE].production, fitted[M.NEED].production,
+    fitted, _ = fit_all(con, cfg, only=(NEXT_STATE, NEED), latest=cutoff, segment_model=seg_model)
+    lattice, transition, need = PT.tables_from_models(con, fitted[NEXT_STATE].production, fitted[NEED].production,
                                                       seg_model, cutoff, donors_per_cell, min_donors, seed)
-    w = fitted[M.NEXT_STATE].windows
+    w = fitted[NEXT_STATE].windows
     summary = {
         "evaluation_windows": w.as_dict(), "refit_window": w.refit_dict(),
         "rounds": {n: fm.production.best_iterations[0] for n, fm in fitted.items()},
@@ -116,7 +118,7 @@ def train_cutoff_tables(con, cutoff: pd.Timestamp, cfg: M.TrainConfig = DEFAULT_
     return lattice, transition, need, seg_model, summary
 
 
-def cutoff_tables(con, cutoff_month, cache_dir, retrain: bool, *, cfg: M.TrainConfig = DEFAULT_CONFIG,
+def cutoff_tables(con, cutoff_month, cache_dir, retrain: bool, *, cfg: TrainConfig = DEFAULT_CONFIG,
                   donors_per_cell: int = 12, min_donors: int = 8, seed: int = 20261031) -> tuple[ProbabilityTables, dict]:
     """The probability tables of models trained only on rows whose label month is at most
     ``cutoff_month`` (a census month: the backtest's cut-off), cached under ``cache_dir``.

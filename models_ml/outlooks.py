@@ -21,7 +21,9 @@ import pandas as pd
 from models_ml import features as F
 from models_ml import segments as S
 from models_ml import tracking as T
-from models_ml import transitions as M
+from models_ml.lgbm_model import LgbmModel
+from models_ml.transitions.config import OUTCOMES, OUTLOOK
+from models_ml.transitions.data import HISTORY_COLUMNS, outlook_mask
 
 OUTLOOK_TABLE = ("ml", "person_outlooks")
 
@@ -29,7 +31,7 @@ OUTLOOK_TABLE = ("ml", "person_outlooks")
 def census(con, segment_model: S.SegmentModel | None) -> pd.DataFrame:
     """Everyone alive and in a live state at the end of the latest complete month."""
     latest = F.latest_complete_month(con)
-    cols = ", ".join(dict.fromkeys(["person_key", "month_start", *[c for c in F.FEATURES if c != "segment"], *M._HISTORY]))
+    cols = ", ".join(dict.fromkeys(["person_key", "month_start", *[c for c in F.FEATURES if c != "segment"], *HISTORY_COLUMNS]))
     df = con.execute(f"select {cols} from {F.PERSON_MONTHS} where month_start = ? order by person_key",
                      [latest.date()]).df()
     df["segment"] = segment_model.predict(df) if segment_model is not None and len(df) else -1
@@ -66,21 +68,21 @@ class OutlookResult:
         o = self.outlooks
         out = {"people": int(len(o)), "as_of_month": str(o["as_of_month"].iloc[0])[:10] if len(o) else None,
                "model_version": self.model_version, "seconds": round(self.seconds, 1)}
-        for outcome in M.OUTCOMES:
+        for outcome in OUTCOMES:
             col = f"p_{outcome}_12_months"
             out[f"mean {col}"] = round(float(o[col].mean()), 4) if len(o) else None
             out[f"people with {col} >= 0.5"] = int((o[col] >= 0.5).sum())
         return out
 
 
-def score_outlooks(model: M.LgbmModel, frame: pd.DataFrame, n_drivers: int = 3) -> pd.DataFrame:
+def score_outlooks(model: LgbmModel, frame: pd.DataFrame, n_drivers: int = 3) -> pd.DataFrame:
     p = model.predict_proba(frame)
     out = pd.DataFrame({"person_key": frame["person_key"].to_numpy(),
                         "as_of_month": pd.to_datetime(frame["month_start"]).to_numpy(),
                         "state": frame["state"].to_numpy(), "need_level": frame["need_level"].to_numpy(),
                         "segment": frame["segment"].to_numpy(dtype=np.int64)})
     for j, outcome in enumerate(model.classes):
-        defined = M.outlook_mask(frame.assign(**{M.OUTCOMES[outcome]: 0}), outcome)
+        defined = outlook_mask(frame.assign(**{OUTCOMES[outcome]: 0}), outcome)
         if outcome == "tenancy_end":
             defined = defined & frame["tenancy_type"].ne("none").to_numpy()
         out[f"p_{outcome}_12_months"] = np.where(defined, p[:, j], np.nan)
@@ -93,8 +95,8 @@ def build_outlooks(con, tracking: T.Tracking, n_drivers: int = 3, write: bool = 
     """Score the current census with the champion outlook model and write ml.person_outlooks."""
     started = time.perf_counter()
     seg_model = S.read_segment_model(con)
-    model = T.load_champion(tracking, M.OUTLOOK)
-    version = T.alias_version(tracking, M.OUTLOOK, T.CHAMPION)
+    model = T.load_champion(tracking, OUTLOOK)
+    version = T.alias_version(tracking, OUTLOOK, T.CHAMPION)
     frame = census(con, seg_model)
     out = score_outlooks(model, frame, n_drivers)
     if seg_model is not None:

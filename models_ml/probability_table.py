@@ -58,11 +58,11 @@ def reference_rows(con, segment_model, months: int = REFERENCE_MONTHS, latest=No
     latest complete month; a cut-off for the backtest), with their as-of segment and lattice key
     codes."""
     from models_ml import features as F
-    from models_ml import transitions as M
+    from models_ml.transitions.data import HISTORY_COLUMNS
 
     latest = F.latest_complete_month(con) if latest is None else pd.Timestamp(latest)
     since = F.months_before(latest, months - 1)
-    cols = ", ".join(dict.fromkeys(["person_key", "month_start", *[c for c in F.FEATURES if c != "segment"], *M._HISTORY]))
+    cols = ", ".join(dict.fromkeys(["person_key", "month_start", *[c for c in F.FEATURES if c != "segment"], *HISTORY_COLUMNS]))
     df = con.execute(f"select {cols} from {F.PERSON_MONTHS} where month_start between ? and ? "
                      "order by person_key, month_start", [since.date(), latest.date()]).df()
     df["segment"] = segment_model.predict(df) if segment_model is not None and len(df) else -1
@@ -203,14 +203,14 @@ def build_probability_tables(con, tracking, tags: dict[str, str] | None = None, 
 
     from models_ml import segments as S
     from models_ml import tracking as T
-    from models_ml import transitions as M
     from models_ml.features import write_table
+    from models_ml.transitions.config import NEED, NEXT_STATE
 
     started = time.perf_counter()
     seg_model = S.read_segment_model(con)
-    next_state = T.load_champion(tracking, M.NEXT_STATE)  # the production refits (decision 28)
-    need = T.load_champion(tracking, M.NEED)
-    versions = {name: T.alias_version(tracking, name, T.CHAMPION) for name in (M.NEXT_STATE, M.NEED)}
+    next_state = T.load_champion(tracking, NEXT_STATE)  # the production refits (decision 28)
+    need = T.load_champion(tracking, NEED)
+    versions = {name: T.alias_version(tracking, name, T.CHAMPION) for name in (NEXT_STATE, NEED)}
     lattice, transition, need_table = tables_from_models(con, next_state, need, seg_model, None, donors_per_cell,
                                                          min_donors, seed)
     tags = tags or T.run_tags()

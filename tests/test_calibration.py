@@ -16,17 +16,20 @@ import truth_fixture_calibration as fx
 
 from synthetic_sources import calibration as cal
 from synthetic_sources import life_tables
+from synthetic_sources.calibration.care_homes import DAYS_PER_MONTH
+from synthetic_sources.calibration.mortality import gompertz_fit, gompertz_life_expectancy
+from synthetic_sources.calibration.results import Band, TargetResult
 
 T = pd.Timestamp
 
 
-def result(truth: dict, number: int, until=fx.UNTIL, wide: float = 1.0) -> cal.TargetResult:
+def result(truth: dict, number: int, until=fx.UNTIL, wide: float = 1.0) -> TargetResult:
     out = cal.evaluate(truth, until, wide=wide)[number - 1]
     assert out.number == number
     return out
 
 
-def parts(res: cal.TargetResult) -> dict[str, float | None]:
+def parts(res: TargetResult) -> dict[str, float | None]:
     return {p["label"]: p["value"] for p in res.parts}
 
 
@@ -42,7 +45,7 @@ def test_every_target_is_reported_even_without_data():
 
 
 def test_band_widening_keeps_asymmetry():
-    band = cal.Band(0.02, 0.02, 0.015, 0.03)
+    band = Band(0.02, 0.02, 0.015, 0.03)
     assert band.bounds(1.0) == pytest.approx((0.015, 0.03))
     assert band.bounds(3.0) == pytest.approx((0.005, 0.05))
     assert band.contains(0.04, 3.0) and not band.contains(0.04, 1.0)
@@ -284,7 +287,7 @@ def test_care_home_admissions_per_thousand_aged_65_plus():
 def test_stay_until_death_median_and_mean():
     def stay(months: float, destination: str = "died", **kw) -> dict:
         end = kw.pop("discharge_date", T("2025-06-01"))
-        start = end - pd.Timedelta(days=round(months * cal.DAYS_PER_MONTH))
+        start = end - pd.Timedelta(days=round(months * DAYS_PER_MONTH))
         return dict(person_id=1, admission_date=start, discharge_date=end,
                     discharge_destination=destination, **kw)
 
@@ -523,7 +526,7 @@ def test_gompertz_fit_recovers_exact_parameters():
     ages = np.arange(65, 100)
     exposure = np.linspace(5000, 200, len(ages))
     deaths = exposure * np.exp(-10.0 + 0.11 * ages)
-    a, b = cal.gompertz_fit(ages, deaths, exposure)
+    a, b = gompertz_fit(ages, deaths, exposure)
     assert (a, b) == pytest.approx((-10.0, 0.11), abs=1e-8)
 
 
@@ -534,8 +537,8 @@ def test_gompertz_method_reproduces_ons_e65(sex, published):
     rows = table[(table["period"] == "2017-2019") & (table["sex"] == sex) & table["age"].between(65, 99)]
     deaths = rows["dx"].to_numpy()
     exposure = deaths / rows["mx"].to_numpy()  # the life table's person-years, Lx
-    a, b = cal.gompertz_fit(rows["age"].to_numpy(), deaths, exposure)
-    assert cal.gompertz_life_expectancy(a, b, 65) == pytest.approx(published, abs=0.3)
+    a, b = gompertz_fit(rows["age"].to_numpy(), deaths, exposure)
+    assert gompertz_life_expectancy(a, b, 65) == pytest.approx(published, abs=0.3)
 
 
 def test_life_expectancy_of_a_world_dying_by_ons():

@@ -25,8 +25,11 @@ from mlflow.models import Model, infer_signature
 
 from models_ml import features as F
 from models_ml import tracking as T
-from models_ml import transitions as M
 from models_ml.lgbm_model import LgbmModel
+from models_ml.transitions import gate as G
+from models_ml.transitions.config import TrainConfig
+from models_ml.transitions.fitting import build_vocab, encode, refit_booster
+from models_ml.transitions.mlflow_runs import PIP_REQUIREMENTS
 
 NAME = "llif_test_format"
 
@@ -49,19 +52,19 @@ def _rows(n: int, seed: int) -> pd.DataFrame:
 
 def _tiny_model(kind: str = "multiclass") -> LgbmModel:
     frame = _rows(600, 1)
-    vocab = M.build_vocab(frame, 3)
-    x = M.encode(frame, vocab)
+    vocab = build_vocab(frame, 3)
+    x = encode(frame, vocab)
     rng = np.random.default_rng(2)
-    params = {**M.TrainConfig().lgb_params(), "min_data_in_leaf": 20}
+    params = {**TrainConfig().lgb_params(), "min_data_in_leaf": 20}
     if kind == "multiclass":
         y = (x[:, F.FEATURES.index("age")] > 0).astype(int) + (rng.random(len(frame)) < 0.2)
-        booster = M.refit_booster(x, y, np.ones(len(y)), vocab, {**params, "objective": "multiclass", "num_class": 3}, 8)
+        booster = refit_booster(x, y, np.ones(len(y)), vocab, {**params, "objective": "multiclass", "num_class": 3}, 8)
         return LgbmModel("multiclass", ["a", "b", "c"], [booster.model_to_string()], vocab,
                          [{"temperature": 1.3, "bias": [0.1, -0.2, 0.0]}], [8], list(F.FEATURES))
     boosters = []
     for j in range(2):
         y = (x[:, F.FEATURES.index("need_level")] + rng.normal(size=len(frame)) > j).astype(float)
-        boosters.append(M.refit_booster(x, y, np.ones(len(y)), vocab, {**params, "objective": "binary"}, 6).model_to_string())
+        boosters.append(refit_booster(x, y, np.ones(len(y)), vocab, {**params, "objective": "binary"}, 6).model_to_string())
     return LgbmModel("binary", ["one", "two"], boosters, vocab, [{"a": 0.9, "b": 0.1}, {"a": 1.1, "b": -0.2}],
                      [6, 6], list(F.FEATURES))
 
@@ -73,7 +76,7 @@ def _signature(model: LgbmModel, frame: pd.DataFrame):
 
 def _register(tracking: T.Tracking, model: LgbmModel, name: str, alias: str) -> str:
     with mlflow.start_run():
-        info = T.log_model(model, _signature(model, _rows(50, 3)), M.PIP_REQUIREMENTS, registered_model_name=name)
+        info = T.log_model(model, _signature(model, _rows(50, 3)), PIP_REQUIREMENTS, registered_model_name=name)
     version = str(info.registered_model_version)
     T.set_alias(tracking, name, alias, version)
     return version
@@ -84,7 +87,7 @@ def _register_pickled(tracking: T.Tracking, model: LgbmModel, name: str) -> str:
     tracking.activate()
     with mlflow.start_run():
         info = mlflow.pyfunc.log_model(name="model", python_model=model, registered_model_name=name,
-                                       pip_requirements=M.PIP_REQUIREMENTS)
+                                       pip_requirements=PIP_REQUIREMENTS)
     version = str(info.registered_model_version)
     T.set_alias(tracking, name, T.CHAMPION, version)
     return version
@@ -217,9 +220,9 @@ def test_the_gate_replaces_a_retired_champion(store, monkeypatch):
     name = f"{NAME}_gate"
     old = _register_pickled(tracking, _tiny_model(), name)
     new = _register(tracking, _tiny_model(), name, T.CHALLENGER)
-    monkeypatch.setattr(M, "heldout_frames", lambda con, cfg=None: {})
-    monkeypatch.setattr(M, "heldout_log_loss", lambda model, name, frames: 0.5)
-    decision = M.gate_and_promote(None, tracking, names=(name,)).decisions[name]
+    monkeypatch.setattr(G, "heldout_frames", lambda con, cfg=None: {})
+    monkeypatch.setattr(G, "heldout_log_loss", lambda model, name, frames: 0.5)
+    decision = G.gate_and_promote(None, tracking, names=(name,)).decisions[name]
     assert decision.promoted and decision.champion_version == old and decision.challenger_version == new
     assert "retired pickled format" in decision.reason
     assert T.alias_version(tracking, name, T.CHAMPION) == new

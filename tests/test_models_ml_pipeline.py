@@ -63,15 +63,17 @@ def trained(world, segmented, tracking):
     """Three nights: a weak model (promoted: no champion yet), the real one (better: promoted),
     the weak one again (worse: refused)."""
     from models_ml import tracking as T
-    from models_ml import transitions as M
+    from models_ml.transitions.config import TrainConfig
+    from models_ml.transitions.gate import gate_and_promote
+    from models_ml.transitions.training import train_transition_models
 
-    weak = M.TrainConfig(num_boost_round=2, learning_rate=0.01, early_stopping_rounds=1)
+    weak = TrainConfig(num_boost_round=2, learning_rate=0.01, early_stopping_rounds=1)
     nights = []
     with duckdb.connect(str(world[1])) as con:
-        for cfg, with_drivers in ((weak, False), (M.TrainConfig(), True), (weak, False)):
-            res = M.train_transition_models(con, tracking, T.run_tags("test-run", "transition_models", "abc123"),
+        for cfg, with_drivers in ((weak, False), (TrainConfig(), True), (weak, False)):
+            res = train_transition_models(con, tracking, T.run_tags("test-run", "transition_models", "abc123"),
                                             cfg=cfg, with_drivers=with_drivers)
-            gate = M.gate_and_promote(con, tracking)
+            gate = gate_and_promote(con, tracking)
             nights.append((res, gate))
     return nights
 
@@ -247,22 +249,23 @@ def test_segment_labels_are_stable_night_to_night(segmented, world):
 
 
 def test_training_is_deterministic(world, segmented):
-    from models_ml import transitions as M
+    from models_ml.transitions.config import NEXT_STATE, TrainConfig
+    from models_ml.transitions.training import fit_all
 
     with duckdb.connect(str(world[1]), read_only=True) as con:
-        quick = M.TrainConfig(num_boost_round=40)  # determinism needs no full-length model
-        a, frames = M.fit_all(con, cfg=quick, only=(M.NEXT_STATE,))
-        b, _ = M.fit_all(con, cfg=quick, only=(M.NEXT_STATE,))
+        quick = TrainConfig(num_boost_round=40)  # determinism needs no full-length model
+        a, frames = fit_all(con, cfg=quick, only=(NEXT_STATE,))
+        b, _ = fit_all(con, cfg=quick, only=(NEXT_STATE,))
     test = frames["next_month"].loc[lambda d: d["period"] == "test"]
-    assert a[M.NEXT_STATE].model.boosters == b[M.NEXT_STATE].model.boosters
-    assert np.array_equal(a[M.NEXT_STATE].model.predict_proba(test), b[M.NEXT_STATE].model.predict_proba(test))
+    assert a[NEXT_STATE].model.boosters == b[NEXT_STATE].model.boosters
+    assert np.array_equal(a[NEXT_STATE].model.predict_proba(test), b[NEXT_STATE].model.predict_proba(test))
 
 
 def test_lightgbm_beats_the_markov_baseline_on_log_loss(trained):
-    from models_ml import transitions as M
+    from models_ml.transitions.config import NEED, NEXT_STATE
 
     metrics = trained[1][0].metrics
-    for name in (M.NEXT_STATE, M.NEED):
+    for name in (NEXT_STATE, NEED):
         m = metrics[name]
         assert m["heldout_log_loss"] < m["baseline_heldout_log_loss"], (name, m)
         assert m["heldout_calibration_error"] < 0.01
@@ -270,16 +273,16 @@ def test_lightgbm_beats_the_markov_baseline_on_log_loss(trained):
 
 def test_gate_promotes_better_and_refuses_worse(trained, tracking):
     from models_ml import tracking as T
-    from models_ml import transitions as M
+    from models_ml.transitions.config import MODEL_NAMES, NEXT_STATE
 
     (r1, g1), (r2, g2), (r3, g3) = trained
-    for name in M.MODEL_NAMES:
+    for name in MODEL_NAMES:
         assert g1.decisions[name].promoted and g1.decisions[name].reason == "no champion yet"
         assert g2.decisions[name].promoted, g2.decisions[name].reason  # better than the weak champion
         assert not g3.decisions[name].promoted, g3.decisions[name].reason  # the weak one again: refused
         assert T.alias_version(tracking, name, T.CHAMPION) == r2.versions[name]
         assert T.alias_version(tracking, name, T.CHALLENGER) == r3.versions[name]
-    run = tracking.client().get_run(r2.run_ids[M.NEXT_STATE])
+    run = tracking.client().get_run(r2.run_ids[NEXT_STATE])
     assert run.data.tags["dagster_run_id"] == "test-run" and run.data.tags["git_commit"] == "abc123"
     assert "heldout_log_loss" in run.data.metrics and "window_test_end" in run.data.params
     artifacts = {a.path for a in tracking.client().list_artifacts(run.info.run_id, "evaluation")}
@@ -293,31 +296,33 @@ def test_refit_trains_on_every_labelled_month_and_is_what_is_registered(trained,
     loads) is the refit, not the evaluation fit."""
     from models_ml import features as F
     from models_ml import tracking as T
-    from models_ml import transitions as M
+    from models_ml.transitions.config import MODEL_NAMES, OUTLOOK
+    from models_ml.transitions.gate import evaluation_fit
+    from models_ml.transitions.mlflow_runs import EVALUATION_RUN_TAG, FIT_TAG, PRODUCTION_RUN_TAG
 
     res = trained[1][0]
     client = tracking.client()
     with duckdb.connect(str(world[1]), read_only=True) as con:
         latest = F.latest_complete_month(con)
-    for name in M.MODEL_NAMES:
+    for name in MODEL_NAMES:
         fm = res.fitted[name]
-        horizon = 12 if name == M.OUTLOOK else 1
+        horizon = 12 if name == OUTLOOK else 1
         labelled = F.months_before(latest, horizon)
         ev = client.get_run(res.run_ids[name])
         rf = client.get_run(res.refit_run_ids[name])
         assert rf.data.params["train_end"] == f"{labelled:%Y-%m}" == ev.data.params["window_test_end"]
         assert ev.data.params["train_end"] == f"{F.months_before(labelled, 24):%Y-%m}"
         assert rf.data.params["train_start"] == ev.data.params["train_start"] == "2016-01"
-        assert rf.data.tags[M.EVALUATION_RUN_TAG] == ev.info.run_id and ev.data.tags[M.PRODUCTION_RUN_TAG] == rf.info.run_id
-        assert (rf.data.tags[M.FIT_TAG], ev.data.tags[M.FIT_TAG]) == ("production", "evaluation")
+        assert rf.data.tags[EVALUATION_RUN_TAG] == ev.info.run_id and ev.data.tags[PRODUCTION_RUN_TAG] == rf.info.run_id
+        assert (rf.data.tags[FIT_TAG], ev.data.tags[FIT_TAG]) == ("production", "evaluation")
         assert fm.refit_rows["train"] == fm.rows["train"] + fm.rows["valid"] + fm.rows["test"]
         assert fm.refit.best_iterations == fm.model.best_iterations  # rounds not scaled (decision 28)
         assert fm.refit.calibration == fm.model.calibration
         mv = client.get_model_version(name, res.versions[name])
-        assert mv.run_id == rf.info.run_id and mv.tags[M.EVALUATION_RUN_TAG] == ev.info.run_id
+        assert mv.run_id == rf.info.run_id and mv.tags[EVALUATION_RUN_TAG] == ev.info.run_id
         champion = T.load_champion(tracking, name)
         assert champion.boosters == fm.refit.boosters != fm.model.boosters
-        evaluation, _ = M.evaluation_fit(tracking, name, res.versions[name])
+        evaluation, _ = evaluation_fit(tracking, name, res.versions[name])
         assert evaluation.boosters == fm.model.boosters
 
 
@@ -328,20 +333,22 @@ def test_gate_scores_evaluation_fits_not_refits(trained, world, tracking):
     import dataclasses
 
     from models_ml import tracking as T
-    from models_ml import transitions as M
+    from models_ml.transitions.config import NEXT_STATE, OUTLOOK
+    from models_ml.transitions.gate import evaluation_fit, gate_and_promote, heldout_frames, heldout_log_loss
+    from models_ml.transitions.mlflow_runs import log_fits
 
     _, (r2, _), (r3, _) = trained
     with duckdb.connect(str(world[1]), read_only=True) as con:
-        frames = M.heldout_frames(con)
-        for name in (M.NEXT_STATE, M.OUTLOOK):
+        frames = heldout_frames(con)
+        for name in (NEXT_STATE, OUTLOOK):
             strong, weak = r2.fitted[name], r3.fitted[name]
             hybrid = dataclasses.replace(weak, refit=strong.refit, refit_rows=strong.refit_rows)
-            frame = frames["outlook" if name == M.OUTLOOK else "next_month"]
-            M.log_fits(hybrid, frame, tracking, T.run_tags("test-run", "transition_models", "abc123"))
-            champion_eval, _ = M.evaluation_fit(tracking, name, r2.versions[name])
-            assert M.heldout_log_loss(strong.refit, name, frames) < M.heldout_log_loss(champion_eval, name, frames)
-        gate = M.gate_and_promote(con, tracking, names=(M.NEXT_STATE, M.OUTLOOK))
-    for name in (M.NEXT_STATE, M.OUTLOOK):
+            frame = frames["outlook" if name == OUTLOOK else "next_month"]
+            log_fits(hybrid, frame, tracking, T.run_tags("test-run", "transition_models", "abc123"))
+            champion_eval, _ = evaluation_fit(tracking, name, r2.versions[name])
+            assert heldout_log_loss(strong.refit, name, frames) < heldout_log_loss(champion_eval, name, frames)
+        gate = gate_and_promote(con, tracking, names=(NEXT_STATE, OUTLOOK))
+    for name in (NEXT_STATE, OUTLOOK):
         d = gate.decisions[name]
         assert not d.promoted and d.challenger_log_loss > d.champion_log_loss * 1.01, d.reason
         assert T.alias_version(tracking, name, T.CHAMPION) == r2.versions[name]
@@ -351,7 +358,7 @@ def test_probability_table_matches_direct_model_predictions(trained, world, trac
     from models_ml import probability_table as PT
     from models_ml import segments as S
     from models_ml import tracking as T
-    from models_ml import transitions as M
+    from models_ml.transitions.config import NEED, NEXT_STATE
 
     with duckdb.connect(str(world[1])) as con:
         built = PT.build_probability_tables(con, tracking, T.run_tags("test-run", "probability_tables", "abc123"))
@@ -361,8 +368,8 @@ def test_probability_table_matches_direct_model_predictions(trained, world, trac
     assert built.tables.lattice.n_segments == seg_model.k
     assert np.allclose(loaded.transition_probs(np.arange(loaded.lattice.size)),
                        built.tables.transition_probs(np.arange(loaded.lattice.size)))
-    next_state = T.load_champion(tracking, M.NEXT_STATE)
-    need = T.load_champion(tracking, M.NEED)
+    next_state = T.load_champion(tracking, NEXT_STATE)
+    need = T.load_champion(tracking, NEED)
     rng = np.random.default_rng(0)
     cells = rng.choice(built.tables.lattice.size, 30, replace=False)
     for cell in cells:
@@ -405,9 +412,9 @@ def cutoff_world(world, segmented, tmp_path_factory):
     """(warehouse, cut-off, quick config, tables and info of a first cut-off_tables call)."""
     from models_ml import features as F
     from models_ml import forecast_tables as FT
-    from models_ml import transitions as M
+    from models_ml.transitions.config import TrainConfig
 
-    quick = M.TrainConfig(num_boost_round=30)
+    quick = TrainConfig(num_boost_round=30)
     with duckdb.connect(str(world[1]), read_only=True) as con:
         cutoff = F.months_before(F.latest_complete_month(con), 12)
         tables, info = FT.cutoff_tables(con, cutoff, tmp_path_factory.mktemp("cutoff_cache"), retrain=False, cfg=quick)

@@ -8,9 +8,12 @@ import pandas as pd
 import pytest
 
 from models_ml import segments as S
-from models_ml import transitions as M
 from models_ml.lgbm_model import softmax
 from models_ml.probability_table import ProbabilityTables
+from models_ml.transitions.baseline import MarkovBaseline
+from models_ml.transitions.calibration import fit_temperature
+from models_ml.transitions.gate import no_worse
+from models_ml.transitions.metrics import log_loss
 from simulation.lattice import NEED_COLUMNS, TRANSITION_COLUMNS, Lattice
 
 
@@ -46,9 +49,9 @@ def test_matcher_on_centroids_and_when_segments_are_fewer():
 
 
 def test_gate_rule_has_a_stated_tolerance():
-    assert M.no_worse(0.1005, 0.1000, 0.01)
-    assert M.no_worse(0.0900, 0.1000, 0.01)
-    assert not M.no_worse(0.1020, 0.1000, 0.01)
+    assert no_worse(0.1005, 0.1000, 0.01)
+    assert no_worse(0.0900, 0.1000, 0.01)
+    assert not no_worse(0.1020, 0.1000, 0.01)
 
 
 def test_temperature_scaling_fixes_an_overconfident_model():
@@ -58,9 +61,9 @@ def test_temperature_scaling_fixes_an_overconfident_model():
     y = np.array([rng.choice(k, p=p) for p in true])
     over = softmax(3.0 * np.log(true))  # too sharp
     w = np.ones(n)
-    c = M.fit_temperature(over, y, w)
+    c = fit_temperature(over, y, w)
     fixed = softmax(c["temperature"] * np.log(over) + np.asarray(c["bias"]))
-    assert M.log_loss(y, fixed) < M.log_loss(y, over) - 0.05
+    assert log_loss(y, fixed) < log_loss(y, over) - 0.05
     assert c["temperature"] == pytest.approx(1 / 3, abs=0.05)
 
 
@@ -68,7 +71,7 @@ def test_markov_baseline_reproduces_cell_rates_and_backs_off():
     frame = pd.DataFrame({"state": ["general_needs"] * 100 + ["hospital"] * 100,
                           "age": [70.0] * 200, "need_level": [0] * 100 + [2] * 100})
     y = np.r_[np.zeros(90, int), np.ones(10, int), np.zeros(50, int), np.ones(50, int)]
-    base = M.MarkovBaseline([0, 1], alpha=0.0).fit(frame, y, np.ones(200))
+    base = MarkovBaseline([0, 1], alpha=0.0).fit(frame, y, np.ones(200))
     p = base.predict_proba(frame.iloc[[0, 150]])
     assert p[0, 1] == pytest.approx(0.1) and p[1, 1] == pytest.approx(0.5)
     unseen = base.predict_proba(pd.DataFrame({"state": ["hospital"], "age": [20.0], "need_level": [0]}))

@@ -61,7 +61,7 @@ def segments(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeRe
                       "temporal split against a Markov baseline, then a production refit on every labelled "
                       "month with its rounds and calibration; each refit registered in MLflow as `challenger`.")
 def transition_models(context: AssetExecutionContext, llif: LlifHome) -> dg.MaterializeResult:
-    from models_ml.transitions import train_transition_models
+    from models_ml.transitions.training import train_transition_models
     from warehouse import duck
 
     with duck.open_reader(llif.warehouse) as con:
@@ -74,7 +74,7 @@ def transition_models(context: AssetExecutionContext, llif: LlifHome) -> dg.Mate
                             "held-out log loss is no worse than the champion's evaluation fit on the same months "
                             f"(tolerance {GATE_TOLERANCE:.0%}).")
 def champion_gate(llif: LlifHome) -> dg.AssetCheckResult:
-    from models_ml.transitions import gate_and_promote
+    from models_ml.transitions.gate import gate_and_promote
     from warehouse import duck
 
     with duck.open_reader(llif.warehouse) as con:

@@ -1,6 +1,6 @@
 """Every number the world is calibrated with, in one place, with the target it serves.
 
-Rates are per month unless named ``_annual``. Targets refer to the calibration table (synthetic_sources/calibration.py META, docs/calibration.md)
+Rates are per month unless named ``_annual``. Targets refer to the calibration table (synthetic_sources/calibration/targets.py META, docs/calibration.md)
 (#1-#22); docs/calibration.md says how each is measured.
 """
 
