@@ -33,7 +33,8 @@ def installed(tmp_path_factory) -> tuple[Path, Path]:
     (site / "borrowed.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
     py = venv / "bin" / "python"
     # the console scripts pip would have written with the dependencies (dbt, llif)
-    for name, entry in (("dbt", "from dbt.cli.main import cli as main"), ("llif", "from llif.cli import main")):
+    for name, entry in (("dbt", "from dbt.cli.main import cli as main"), ("llif", "from llif.cli import main"),
+                        ("llif-dbt", "from orchestration.dbt_child import main")):
         script = venv / "bin" / name
         script.write_text(f"#!{py}\nimport sys\n{entry}\nsys.exit(main())\n")
         script.chmod(0o755)
