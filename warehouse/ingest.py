@@ -205,11 +205,7 @@ def _embedded_present(spec: SourceSystem, d: Path) -> bool:
 
 def _export_files(spec: SourceSystem, folder: Path, table: str | None = None) -> list[Path]:
     """A system's export files (of one table), oldest first, named as its layout says."""
-    if not folder.is_dir():
-        return []
-    found = [(parsed[1], p) for p in folder.iterdir() if (parsed := spec.layout.parse_export(p.name))
-             and (table is None or parsed[0] == table)]
-    return [p for _, p in sorted(found)]
+    return [p for _, p in spec.layout.exports(folder, table)]
 
 
 def ingest_system(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
@@ -102,6 +103,15 @@ class Layout:
         """(table, stamp) of an export file's name, or None for a file that is not an export."""
         m = self._export_re().match(name)
         return (m["table"], m["stamp"]) if m else None
+
+    def exports(self, folder: Path, table: str | None = None) -> list[tuple[str, Path]]:
+        """(stamp, path) of the export files in ``folder`` (of one table), oldest first: how ingest
+        finds what to apply and the synthetic world what it wrote."""
+        if not folder.is_dir():
+            return []
+        found = [(parsed[1], p) for p in folder.iterdir() if (parsed := self.parse_export(p.name))
+                 and (table is None or parsed[0] == table)]
+        return sorted(found)
 
     def _export_re(self) -> re.Pattern:
         head, _, tail = self.export_file.partition("{table}")

@@ -382,17 +382,7 @@ def _log_rate(where: str, rows: int, start: float) -> None:
 
 def _export_files(folder: Path, table: str | None = None, before: str | None = None) -> list[tuple[str, Path]]:
     """(YYYYMMDD, path) of export files, oldest first; optionally one table, before a date."""
-    if not folder.is_dir():
-        return []
-    out = []
-    for path in folder.iterdir():
-        m = _CARE_B.parse_export(path.name)
-        if not m or (table is not None and m[0] != table):
-            continue
-        if before is not None and m[1] >= before:
-            continue
-        out.append((m[1], path))
-    return sorted(out)
+    return [(stamp, path) for stamp, path in _CARE_B.exports(folder, table) if before is None or stamp < before]
 
 
 def _load_manifest(folder: Path) -> dict | None:
