@@ -4,7 +4,7 @@ Targets (issue: identity linkage): pairwise precision >= 0.99 and recall >= 0.98
 synthetic world's truth; linkage within 2-3 minutes on the 2-core machine.
 
 The person tables are built in memory from the simulated world (as the source writers would
-store them; ``tests/identity_fixture.py``), loaded as ``identity.source_identifiers`` into a
+store them; ``tests/helpers/identity_records.py``), loaded as ``identity.source_identifiers`` into a
 fresh warehouse file, and linked twice: the first night on an empty ``person_xref``, the
 second carrying keys over (nothing changed, so every key must carry). ``--home`` reads a
 generated world's sources instead.
@@ -49,7 +49,7 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the stand-in for the ingest of the person tables
 
-from identity_fixture import (  # noqa: E402
+from helpers.identity_records import (  # noqa: E402
     load_source_identifiers,
     person_source_records,
     source_identifiers,

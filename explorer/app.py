@@ -2,7 +2,7 @@
 
 Why Streamlit's own navigation (``st.navigation``) rather than a ``pages/`` folder: the page
 order and plain titles are set here in one list, and each page is still a plain script that
-Streamlit's testing harness can run on its own (``tests/test_explorer_app.py``). It is also the
+Streamlit's testing harness can run on its own (``tests/integration/test_explorer_app.py``). It is also the
 login's gate (``explorer/auth.py``): a visitor who has not logged in is given only the login
 page, a planner only the planners' pages, so no other page can be opened by its address.
 """

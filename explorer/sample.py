@@ -3,7 +3,7 @@
 Why made up rather than copied: CI has no built warehouse, and building a real one (world,
 sources, ingest, identity, dbt, forecast) takes minutes. Copying a few mart tables from a real
 warehouse would tie the tests to one build's data. Instead this writes the tables the pages
-read, with the column names of the marts (``tests/test_explorer_data.py`` checks them against
+read, with the column names of the marts (``tests/integration/test_explorer_data.py`` checks them against
 the columns the dbt models declare) and of the forecast and ML schemas (checked there against
 what the engine writes), filled from a tiny generated timeline: a few hundred people moving
 month by month between the states with fixed monthly chances. Marts derived from the timeline

@@ -4,7 +4,7 @@ Why this is safe to swap: a replication's numbers depend only on the run's root 
 date and the inputs' content, ``replications.root_seed``) and its own number
 (``engine.stream_seeds``), never on the process, machine or order that runs it, and every
 result comes back tagged with its replication numbers. So the same forecast is the same array
-bit for bit whatever runs it; ``tests/test_dispatch.py`` checks that with a local Dask cluster
+bit for bit whatever runs it; ``tests/unit/test_dispatch.py`` checks that with a local Dask cluster
 and local Ray.
 
 The choice is a setting (``contracts.settings.dispatch_settings``: ``LLIF_DISPATCH`` =

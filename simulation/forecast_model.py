@@ -74,7 +74,7 @@ _PLACE_LABELS = [PLACE_KIND_LABEL[s] for s in PLACE_STATES]
 # What a replication writes, month by month: the KPI catalogue's engine rows, in its order (the
 # order indexes ``out``; contracts/vocabulary/kpis.py). Blocks of the same measure are written
 # as slices from their first KPI (people per live state, need levels, one per pool in the order
-# of PLACE_STATES); tests/test_vocabulary.py checks the catalogue keeps them contiguous.
+# of PLACE_STATES); tests/unit/test_vocabulary.py checks the catalogue keeps them contiguous.
 KPIS: tuple[str, ...] = ENGINE_KPIS
 K = {k: i for i, k in enumerate(KPIS)}
 

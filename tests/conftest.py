@@ -1,4 +1,5 @@
-"""Shared pytest options and fixtures."""
+"""Shared pytest options and the session fixtures (a small world, the first night, a SQL Server
+compile, server databases); what tests share besides fixtures is in ``tests/helpers``."""
 
 import uuid
 from dataclasses import dataclass
@@ -6,6 +7,12 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+
+from helpers.dbt_runs import run_dbt
+
+# `llif demo` on a tiny world: the first night that test_demo and test_orchestration's end-to-end
+# test both check (one whole nightly job is minutes of work, so they share it)
+from helpers.worlds import FIRST_NIGHT_DEMO, SMALL_WORLD, SMALL_WORLD_KEY
 
 
 def pytest_addoption(parser):
@@ -50,22 +57,16 @@ def server_databases():
     my.dispose()
 
 
-SMALL_WORLD = {"scale": 0.05, "seed": 11, "until": "2026-10-31"}
-SMALL_WORLD_KEY = b"tests-only-pseudonym-key-0123456789abcdef"
-
-
 @pytest.fixture(scope="session")
 def small_world(tmp_path_factory):
     """(home, warehouse, dbt work dir): one small world (scale 0.05) generated, ingested, linked
     and `dbt build` over the whole project (every model, snapshot and test) once per session,
     except the planning models (tag:planning), which read the forecast schema no forecast has
-    written here (tests/test_planning_marts.py builds them on a forecast of their own).
+    written here (tests/integration/test_planning_marts.py builds them on a forecast of their own).
 
     The marts, ML and forecast tests share it; a test that writes to the warehouse or the home
     copies it first. dbt failures are left for test_marts to report node by node.
     """
-    from test_marts import run_dbt
-
     from synthetic_sources import api
     from warehouse import duck, ingest
     from warehouse.identity import link_people
@@ -89,17 +90,10 @@ def sqlserver_compile(tmp_path_factory) -> Path:
     """The folder whose target/ holds one offline `dbt compile --target sqlserver` of the whole
     project (incremental models in their full form). test_dbt_project scans its staging and
     planning models, test_marts its intermediate models, marts and snapshots: read it only."""
-    from test_marts import run_dbt
-
     work = tmp_path_factory.mktemp("sqlserver_compile")
     run_dbt(["compile", "--target", "sqlserver", "--no-populate-cache", "--vars", "{llif_offline_compile: full}"],
             work, {"LLIF_WAREHOUSE": str(work / "unused.duckdb")})
     return work
-
-
-# `llif demo` on a tiny world: the first night that test_demo and test_orchestration's end-to-end
-# test both check (one whole nightly job is minutes of work, so they share it)
-FIRST_NIGHT_DEMO = ["demo", "--scale", "0.02", "--seed", "3", "--replications", "6"]
 
 
 @dataclass(frozen=True)

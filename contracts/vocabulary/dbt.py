@@ -4,7 +4,7 @@ Why generated macros rather than a seed: the planning marts, the timeline and th
 macros need these lists when dbt compiles (to render literal tables and ``case`` expressions
 that every target runs, SQL Server included), not as a table to join at run time; a seed would
 add a node every planning build must load first for constants known before it starts. The
-file is committed (dbt and a wheel read it without Python) and ``tests/test_vocabulary.py``
+file is committed (dbt and a wheel read it without Python) and ``tests/unit/test_vocabulary.py``
 fails when it differs from what this module generates, so the two cannot drift.
 
 Regenerate after changing the vocabulary: ``.venv/bin/python -m contracts.vocabulary.dbt``.
@@ -24,7 +24,7 @@ RELATIVE_PATH = Path("macros") / "vocabulary.sql"
 _HEADER = """{#-
     GENERATED from the vocabulary (contracts/vocabulary/) by contracts/vocabulary/dbt.py: do not
     edit; change the vocabulary and run `.venv/bin/python -m contracts.vocabulary.dbt`.
-    tests/test_vocabulary.py fails when this file and the vocabulary differ.
+    tests/unit/test_vocabulary.py fails when this file and the vocabulary differ.
 -#}
 """
 

@@ -1,7 +1,7 @@
 {#-
     GENERATED from the vocabulary (contracts/vocabulary/) by contracts/vocabulary/dbt.py: do not
     edit; change the vocabulary and run `.venv/bin/python -m contracts.vocabulary.dbt`.
-    tests/test_vocabulary.py fails when this file and the vocabulary differ.
+    tests/unit/test_vocabulary.py fails when this file and the vocabulary differ.
 -#}
 
 {#- The planning marts' key KPIs (contracts.vocabulary.kpis KEY_KPIS): `annual` ones are flows,

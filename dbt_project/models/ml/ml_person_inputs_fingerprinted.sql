@@ -7,7 +7,7 @@
     ml_person_months is incremental by person (docs/decisions.md 30): it rebuilds a person's
     whole history only when this fingerprint changed, so a night within a month recomputes the
     people whose records moved, not all 5 million rows, and the result is what a full rebuild
-    gives (tests/test_models_ml_pipeline.py builds, advances, builds again and compares).
+    gives (tests/integration/test_models_ml_pipeline.py builds, advances, builds again and compares).
     Hashes are built up in steps (row, person-year, person) so no aggregated string outgrows
     SQL Server's 8,000-byte STRING_AGG. -#}
 {%- set segments = none -%}

@@ -5,7 +5,7 @@
     `rows between unbounded preceding and current row` or over preceding rows, circumstances
     are the last review on or before the month, household size counts members present at the
     month end - so a warehouse truncated at any month T gives the same features for every row
-    up to T (tests/test_models_ml_pipeline.py checks this). Only the labels (next_*, *_next_12_months)
+    up to T (tests/integration/test_models_ml_pipeline.py checks this). Only the labels (next_*, *_next_12_months)
     look forward; the models never read them as features.
 
     The cumulative columns (share_*, n_*_to_date, ...) describe the person's history so far:
