@@ -32,7 +32,7 @@ from synthetic_sources.calibration.care_homes import (
     t14_from_hospital,
     t15_occupancy,
 )
-from synthetic_sources.calibration.context import _Context
+from synthetic_sources.calibration.context import Context
 from synthetic_sources.calibration.end_of_life import t21_place_of_death, t22_hospice
 from synthetic_sources.calibration.home_care import t20_home_care
 from synthetic_sources.calibration.hospital import (
@@ -51,7 +51,7 @@ from synthetic_sources.calibration.housing import (
 )
 from synthetic_sources.calibration.mortality import t01_mortality, t02_e65
 from synthetic_sources.calibration.need import t09_need
-from synthetic_sources.calibration.results import TargetResult, _Missing, _unmeasurable
+from synthetic_sources.calibration.results import MissingData, TargetResult, unmeasurable
 from synthetic_sources.calibration.targets import META
 
 _TARGETS = (
@@ -88,13 +88,13 @@ def evaluate(
     ``wide`` multiplies each tolerance's distance from its target: small worlds (scale 0.05)
     are noisy, and their tests use e.g. ``wide=3`` rather than looser targets.
     """
-    ctx = _Context(truth, until, wide)
+    ctx = Context(truth, until, wide)
     results = []
     for number, fn in _TARGETS:
         try:
             results.append(fn(ctx))
-        except _Missing as why:
-            results.append(_unmeasurable(number, *META[number], f"not measurable: {why}"))
+        except MissingData as why:
+            results.append(unmeasurable(number, *META[number], f"not measurable: {why}"))
     return results
 
 

@@ -6,25 +6,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from synthetic_sources.calibration.context import _Context, _days, _duration_days, _in, _person_years_65
+from synthetic_sources.calibration.context import Context, between_dates, day_numbers, duration_days, person_years_65
 from synthetic_sources.calibration.results import (
     Band,
+    MissingData,
+    Part,
     TargetResult,
-    _fmt_months,
-    _fmt_weeks,
-    _Missing,
-    _num,
-    _Part,
-    _pct,
-    _result,
-    _single,
+    banded_result,
+    fmt_months,
+    fmt_num,
+    fmt_pct,
+    fmt_weeks,
+    single_result,
 )
 from synthetic_sources.calibration.targets import META
 
 DAYS_PER_MONTH = 365.25 / 12
 
 
-def t10_admissions(ctx: _Context) -> TargetResult:
+def t10_admissions(ctx: Context) -> TargetResult:
     stays = ctx.table("care_stays", ["person_id", "stay_kind", "admission_date"])
     stays = stays[ctx.in_window(stays["admission_date"])]
     age = ctx.age_at(stays["person_id"], stays["admission_date"])
@@ -35,22 +35,22 @@ def t10_admissions(ctx: _Context) -> TargetResult:
     old = (age >= 65) & ~placed
     admissions = int(old.sum())
     permanent = int((old & (stays["stay_kind"] == "permanent").to_numpy()).sum())
-    py = _person_years_65(ctx, care_home=False)
+    py = person_years_65(ctx, care_home=False)
     value = 1000 * admissions / py if py > 0 else None
     detail = (
         f"care-home admissions (any kind) at 65+ of the world's own people {ctx.window_text}: "
         f"{admissions} / {py:.0f} person-years at 65+ outside care homes; permanent only: "
-        f"{_num(1000 * permanent / py if py > 0 else None)}; placements from outside the world "
+        f"{fmt_num(1000 * permanent / py if py > 0 else None)}; placements from outside the world "
         f"(not counted): {n_placed}"
     )
-    return _single(ctx, 10, value, Band(12, 14, 8, 16), detail, _num)
+    return single_result(ctx, 10, value, Band(12, 14, 8, 16), detail, fmt_num)
 
 
 def _died(dest: pd.Series) -> pd.Series:
     return dest.astype("str").str.startswith("died")
 
 
-def t11_stay_to_death(ctx: _Context) -> TargetResult:
+def t11_stay_to_death(ctx: Context) -> TargetResult:
     stays = ctx.table(
         "care_stays", ["stay_kind", "admission_date", "discharge_date", "discharge_destination"]
     )
@@ -59,24 +59,24 @@ def t11_stay_to_death(ctx: _Context) -> TargetResult:
         & _died(stays["discharge_destination"])
         & ctx.in_window(stays["discharge_date"])
     ]
-    months = _duration_days(done["admission_date"], done["discharge_date"]) / DAYS_PER_MONTH
+    months = duration_days(done["admission_date"], done["discharge_date"]) / DAYS_PER_MONTH
     n = len(months)
     parts = [
-        _Part("median", np.nanmedian(months) if n else None, Band(15, 15, 12, 18), _fmt_months),
-        _Part("mean", np.nanmean(months) if n else None, Band(26, 26, 20.8, 31.2), _fmt_months),
+        Part("median", np.nanmedian(months) if n else None, Band(15, 15, 12, 18), fmt_months),
+        Part("mean", np.nanmean(months) if n else None, Band(26, 26, 20.8, 31.2), fmt_months),
     ]
     detail = (
         f"permanent stays ending in death (in the home, hospital or hospice) "
         f"{ctx.window_text}: {n}"
     )
-    return _result(11, *META[11], parts, detail, ctx.wide)
+    return banded_result(11, *META[11], parts, detail, ctx.wide)
 
 
-def t12_one_year(ctx: _Context) -> TargetResult:
+def t12_one_year(ctx: Context) -> TargetResult:
     start = ctx.window_start - pd.DateOffset(years=1)
     end = ctx.window_end - pd.DateOffset(years=1)
     stays = ctx.table("care_stays", ["person_id", "stay_kind", "admission_date"])
-    adm = stays[(stays["stay_kind"] == "permanent") & _in(stays["admission_date"], start, end)]
+    adm = stays[(stays["stay_kind"] == "permanent") & between_dates(stays["admission_date"], start, end)]
     death = pd.Series(ctx.person_attr(adm["person_id"], "death_date").to_numpy(), index=adm.index)
     anniversary = adm["admission_date"] + pd.DateOffset(years=1)
     alive = death.isna() | (death > anniversary)
@@ -87,30 +87,30 @@ def t12_one_year(ctx: _Context) -> TargetResult:
         f"permanent admissions {start:%Y-%m}..{last:%Y-%m} (each followed a full year): "
         f"{int(alive.sum())} alive on the anniversary / {n}"
     )
-    return _single(ctx, 12, value, Band(0.55, 0.55, 0.50, 0.65), detail)
+    return single_result(ctx, 12, value, Band(0.55, 0.55, 0.50, 0.65), detail)
 
 
-def t13_temporary_stays(ctx: _Context) -> TargetResult:
+def t13_temporary_stays(ctx: Context) -> TargetResult:
     stays = ctx.table("care_stays", ["stay_kind", "admission_date", "discharge_date"])
     temporary = stays["stay_kind"].isin(("respite", "reablement"))
     admitted = ctx.in_window(stays["admission_date"])
     n = int(admitted.sum())
     share = float((temporary & admitted).sum() / n) if n else None
     ended = stays[temporary & ctx.in_window(stays["discharge_date"])]
-    weeks = _duration_days(ended["admission_date"], ended["discharge_date"]) / 7.0
+    weeks = duration_days(ended["admission_date"], ended["discharge_date"]) / 7.0
     parts = [
-        _Part("share", share, Band(0.35, 0.40, 0.25, 0.50)),
-        _Part("length", np.nanmean(weeks) if len(weeks) else None, Band(4, 4, 2, 6), _fmt_weeks),
+        Part("share", share, Band(0.35, 0.40, 0.25, 0.50)),
+        Part("length", np.nanmean(weeks) if len(weeks) else None, Band(4, 4, 2, 6), fmt_weeks),
     ]
     detail = (
         f"share of care-home admissions {ctx.window_text} that are respite or reablement "
         f"({int((temporary & admitted).sum())}/{n}); mean length of such stays ended in the "
         f"window ({len(weeks)})"
     )
-    return _result(13, *META[13], parts, detail, ctx.wide)
+    return banded_result(13, *META[13], parts, detail, ctx.wide)
 
 
-def t14_from_hospital(ctx: _Context) -> TargetResult:
+def t14_from_hospital(ctx: Context) -> TargetResult:
     stays = ctx.table("care_stays", ["stay_kind", "admission_date", "admission_source"])
     perm = stays[(stays["stay_kind"] == "permanent") & ctx.in_window(stays["admission_date"])]
     n = len(perm)
@@ -120,32 +120,32 @@ def t14_from_hospital(ctx: _Context) -> TargetResult:
         f"permanent care-home admissions {ctx.window_text} with admission source hospital: "
         f"{k}/{n}"
     )
-    return _single(ctx, 14, value, Band(0.5, 0.5, 0.4, 0.6), detail)
+    return single_result(ctx, 14, value, Band(0.5, 0.5, 0.4, 0.6), detail)
 
 
-def _occupancy_from_stays(ctx: _Context) -> tuple[float | None, int, int]:
+def _occupancy_from_stays(ctx: Context) -> tuple[float | None, int, int]:
     stays = ctx.table("care_stays", ["admission_date", "discharge_date"])
     schemes = ctx.table("schemes", ["scheme_type", "capacity", "opened", "closed"])
     homes = schemes[schemes["scheme_type"] == "care_home"]
     me = ctx.month_ends[None, :]
-    hs = _days(homes["opened"], nat=np.iinfo(np.int64).min)
-    he = _days(homes["closed"], nat=np.iinfo(np.int64).max)
+    hs = day_numbers(homes["opened"], nat=np.iinfo(np.int64).min)
+    he = day_numbers(homes["closed"], nat=np.iinfo(np.int64).max)
     cap = homes["capacity"].to_numpy(dtype=float)
     open_at = (hs[:, None] <= me) & (he[:, None] > me)
     beds = int(round(float((open_at * cap[:, None]).sum())))
-    ss = _days(stays["admission_date"], nat=np.iinfo(np.int64).max)
-    se = _days(stays["discharge_date"], nat=np.iinfo(np.int64).max)
+    ss = day_numbers(stays["admission_date"], nat=np.iinfo(np.int64).max)
+    se = day_numbers(stays["discharge_date"], nat=np.iinfo(np.int64).max)
     keep = (ss <= me[0, -1]) & (se > me[0, 0])
     occupied = int(((ss[keep, None] <= me) & (se[keep, None] > me)).sum())
     return (occupied / beds if beds else None), occupied, beds
 
 
-def t15_occupancy(ctx: _Context) -> TargetResult:
+def t15_occupancy(ctx: Context) -> TargetResult:
     band = Band(0.92, 0.92, 0.88, 0.95)
     try:
         stay_value, occ, beds = _occupancy_from_stays(ctx)
-        stay_note = f"from stays vs beds: {occ}/{beds} = {_pct(stay_value)}"
-    except _Missing as why:
+        stay_note = f"from stays vs beds: {occ}/{beds} = {fmt_pct(stay_value)}"
+    except MissingData as why:
         stay_value, stay_note = None, f"stays cross-check not possible ({why})"
     queues = ctx.truth.get("queues")
     if queues is not None and {"queue", "month", "occupied_end", "capacity"} <= set(queues.columns):
@@ -161,10 +161,10 @@ def t15_occupancy(ctx: _Context) -> TargetResult:
         )
     else:
         if stay_value is None and stay_note.startswith("stays cross-check not possible"):
-            raise _Missing(f"no queues table, and {stay_note}")
+            raise MissingData(f"no queues table, and {stay_note}")
         value = stay_value
         detail = (
             f"no queues table: open stays at month ends {ctx.window_text} / beds of open "
             f"homes; {stay_note}"
         )
-    return _result(15, *META[15], [_Part("", value, band)], detail, ctx.wide)
+    return banded_result(15, *META[15], [Part("", value, band)], detail, ctx.wide)

@@ -17,34 +17,34 @@ import numpy as np
 import pandas as pd
 
 from contracts.vocabulary.states import CARE_HOME_STATES, HEALTH_STATES, LIVE_STATES, STATES
-from synthetic_sources.calibration.results import _Missing
+from synthetic_sources.calibration.results import MissingData
 
 WINDOW_MONTHS = 36
 
 # The vocabulary's states; order matters: the live ones come first (codes up to the last live).
-_CODE = {s: i for i, s in enumerate(STATES)}
-_LIVE_MAX = _CODE[LIVE_STATES[-1]]
-_CARE_CODES = tuple(_CODE[s] for s in CARE_HOME_STATES)
-_TRANSIENT_CODES = tuple(_CODE[s] for s in HEALTH_STATES)
+STATE_CODE = {s: i for i, s in enumerate(STATES)}
+_LIVE_MAX = STATE_CODE[LIVE_STATES[-1]]
+_CARE_CODES = tuple(STATE_CODE[s] for s in CARE_HOME_STATES)
+_TRANSIENT_CODES = tuple(STATE_CODE[s] for s in HEALTH_STATES)
 
 
-def _midx_of(ts: pd.Timestamp) -> int:
+def month_index(ts: pd.Timestamp) -> int:
     """Months since 1970-01, the index numpy's datetime64[M] uses."""
     return (ts.year - 1970) * 12 + ts.month - 1
 
 
-def _month_start(midx: int) -> pd.Timestamp:
+def month_start(midx: int) -> pd.Timestamp:
     return pd.Timestamp(np.datetime64(int(midx), "M"))
 
 
-def _midx(values: pd.Series, nat: int) -> np.ndarray:
+def month_indices(values: pd.Series, nat: int) -> np.ndarray:
     arr = values.to_numpy(dtype="datetime64[ns]")
     out = arr.astype("datetime64[M]").astype(np.int64)
     out[np.isnat(arr)] = nat
     return out
 
 
-def _days(values: pd.Series, nat: int) -> np.ndarray:
+def day_numbers(values: pd.Series, nat: int) -> np.ndarray:
     """Days since 1970-01-01; ``nat`` stands in for a missing date (an open end, say)."""
     arr = values.to_numpy(dtype="datetime64[ns]")
     out = arr.astype("datetime64[D]").astype(np.int64)
@@ -52,7 +52,7 @@ def _days(values: pd.Series, nat: int) -> np.ndarray:
     return out
 
 
-def _age_at(dob: pd.Series, when: pd.Series) -> np.ndarray:
+def age_in_years(dob: pd.Series, when: pd.Series) -> np.ndarray:
     dob = pd.to_datetime(pd.Series(np.asarray(dob)))
     when = pd.to_datetime(pd.Series(np.asarray(when)))
     years = when.dt.year - dob.dt.year
@@ -63,11 +63,11 @@ def _age_at(dob: pd.Series, when: pd.Series) -> np.ndarray:
     return age
 
 
-def _duration_days(start: pd.Series, end: pd.Series) -> np.ndarray:
+def duration_days(start: pd.Series, end: pd.Series) -> np.ndarray:
     return ((end - start) / pd.Timedelta(days=1)).to_numpy(dtype=float, na_value=np.nan)
 
 
-def _in(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
+def between_dates(dates: pd.Series, start: pd.Timestamp, end: pd.Timestamp) -> pd.Series:
     return (dates >= start) & (dates < end)
 
 
@@ -81,11 +81,11 @@ class _PersonMonths:
     def __init__(self, frame: pd.DataFrame, people: pd.DataFrame | None):
         for col in ("person_id", "month", "state"):
             if col not in frame.columns:
-                raise _Missing(f"person_months has no column {col!r}")
+                raise MissingData(f"person_months has no column {col!r}")
         self.frame = frame
         self.people = people
         pid = frame["person_id"].to_numpy(dtype=np.int64)
-        midx = _midx(frame["month"], nat=-1)
+        midx = month_indices(frame["month"], nat=-1)
         key = pid * 8192 + (midx - (midx.min() if len(midx) else 0))
         self.order = None if bool(np.all(key[1:] >= key[:-1])) else np.argsort(key, kind="stable")
         self.pid = self._sorted(pid)
@@ -98,7 +98,7 @@ class _PersonMonths:
     def col(self, name: str, dtype=None) -> np.ndarray:
         if name not in self._cache:
             if name not in self.frame.columns:
-                raise _Missing(f"person_months has no column {name!r}")
+                raise MissingData(f"person_months has no column {name!r}")
             series = self.frame[name]
             arr = series.to_numpy(dtype=dtype) if dtype is not None else series.to_numpy()
             self._cache[name] = self._sorted(arr)
@@ -110,7 +110,7 @@ class _PersonMonths:
         # factorize uses Arrow's dictionary encoding on Arrow strings: ~10x faster than a
         # Categorical with fixed categories on millions of rows.
         codes, uniques = pd.factorize(self.frame["state"], use_na_sentinel=True)
-        lookup = np.array([_CODE.get(str(u), -1) for u in uniques] + [-1], dtype=np.int8)
+        lookup = np.array([STATE_CODE.get(str(u), -1) for u in uniques] + [-1], dtype=np.int8)
         return self._sorted(lookup[codes])  # na (-1) picks the trailing -1
 
     @cached_property
@@ -153,7 +153,7 @@ class _PersonMonths:
     def sex(self) -> np.ndarray:
         """0 male, 1 female, -1 not known (person absent from people)."""
         if self.people is None or not {"person_id", "sex"} <= set(self.people.columns):
-            raise _Missing("people (person_id, sex) is needed for sex")
+            raise MissingData("people (person_id, sex) is needed for sex")
         ppl = self.people[["person_id", "sex"]].drop_duplicates("person_id")
         ids = ppl["person_id"].to_numpy(dtype=np.int64)
         order = np.argsort(ids)
@@ -175,7 +175,7 @@ class _PersonMonths:
         return np.repeat(per_person, run)
 
 
-class _Context:
+class Context:
     def __init__(self, truth: dict[str, pd.DataFrame], until: pd.Timestamp, wide: float):
         self.truth = truth
         self.until = pd.Timestamp(until).normalize()
@@ -184,25 +184,25 @@ class _Context:
         # The last complete month is the month of ``until`` only if ``until`` is its last day.
         self.window_end = next_day if next_day.day == 1 else self.until.replace(day=1)
         self.window_start = self.window_end - pd.DateOffset(months=WINDOW_MONTHS)
-        self.we_m = _midx_of(self.window_end)  # exclusive
-        self.ws_m = _midx_of(self.window_start)
+        self.we_m = month_index(self.window_end)  # exclusive
+        self.ws_m = month_index(self.window_start)
         self.years = WINDOW_MONTHS / 12
 
     # tables ---------------------------------------------------------------------------------
     def table(self, name: str, columns: list[str]) -> pd.DataFrame:
         frame = self.truth.get(name)
         if frame is None:
-            raise _Missing(f"no {name} table")
+            raise MissingData(f"no {name} table")
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise _Missing(f"{name} lacks {', '.join(missing)}")
+            raise MissingData(f"{name} lacks {', '.join(missing)}")
         return frame[columns]
 
     @cached_property
     def pm(self) -> _PersonMonths:
         frame = self.truth.get("person_months")
         if frame is None:
-            raise _Missing("no person_months table")
+            raise MissingData("no person_months table")
         return _PersonMonths(frame, self.truth.get("people"))
 
     def person_attr(self, person_ids: pd.Series, column: str) -> pd.Series:
@@ -210,7 +210,7 @@ class _Context:
         return people.set_index("person_id")[column].reindex(np.asarray(person_ids))
 
     def age_at(self, person_ids: pd.Series, when: pd.Series) -> np.ndarray:
-        return _age_at(self.person_attr(person_ids, "dob"), when)
+        return age_in_years(self.person_attr(person_ids, "dob"), when)
 
     # window helpers -------------------------------------------------------------------------
     @property
@@ -219,7 +219,7 @@ class _Context:
         return f"{self.window_start:%Y-%m}..{last:%Y-%m}"
 
     def in_window(self, dates: pd.Series) -> pd.Series:
-        return _in(dates, self.window_start, self.window_end)
+        return between_dates(dates, self.window_start, self.window_end)
 
     @cached_property
     def pm_window(self) -> np.ndarray:
@@ -232,7 +232,7 @@ class _Context:
         return starts.astype("datetime64[D]").astype(np.int64) - 1
 
 
-def _person_years_65(ctx: _Context, care_home: bool) -> float:
+def person_years_65(ctx: Context, care_home: bool) -> float:
     pm = ctx.pm
     age = pm.col("age", dtype=np.int64)
     where = pm.in_care_home if care_home else ~pm.in_care_home

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from synthetic_sources.calibration.context import _age_at, _Context, _duration_days
-from synthetic_sources.calibration.results import Band, TargetResult, _fmt_days, _Part, _result
+from synthetic_sources.calibration.context import Context, age_in_years, duration_days
+from synthetic_sources.calibration.results import Band, Part, TargetResult, banded_result, fmt_days
 from synthetic_sources.calibration.targets import META
 
 DEATH_PLACES = ("hospital", "home", "care_home", "hospice")
 
 
-def t21_place_of_death(ctx: _Context) -> TargetResult:
+def t21_place_of_death(ctx: Context) -> TargetResult:
     people = ctx.table("people", ["dob", "death_date", "death_place"])
     dead = people[ctx.in_window(people["death_date"])]
-    dead = dead[_age_at(dead["dob"], dead["death_date"]) >= 65]
+    dead = dead[age_in_years(dead["dob"], dead["death_date"]) >= 65]
     known = dead[dead["death_place"].isin(DEATH_PLACES)]
     n = len(known)
     counts = known["death_place"].value_counts()
     goals = {"hospital": 0.50, "home": 0.23, "care_home": 0.21, "hospice": 0.06}
     parts = [
-        _Part(
+        Part(
             place.replace("_", " "),
             counts.get(place, 0) / n if n else None,
             Band(g, g, g - 0.06, g + 0.06),
@@ -29,21 +29,21 @@ def t21_place_of_death(ctx: _Context) -> TargetResult:
         f"deaths at 65+ {ctx.window_text}: {n} with a place"
         + (f", {len(dead) - n} without (left out)" if len(dead) > n else "")
     )
-    return _result(21, *META[21], parts, detail, ctx.wide)
+    return banded_result(21, *META[21], parts, detail, ctx.wide)
 
 
-def t22_hospice(ctx: _Context) -> TargetResult:
+def t22_hospice(ctx: Context) -> TargetResult:
     hs = ctx.table("hospice_stays", ["admission_date", "discharge_date", "outcome"])
     done = hs[ctx.in_window(hs["discharge_date"])]
     n = len(done)
-    days = _duration_days(done["admission_date"], done["discharge_date"])
+    days = duration_days(done["admission_date"], done["discharge_date"])
     parts = [
-        _Part("mean", days.mean() if n else None, Band(15, 15, 10, 20), _fmt_days),
-        _Part(
+        Part("mean", days.mean() if n else None, Band(15, 15, 10, 20), fmt_days),
+        Part(
             "alive",
             (done["outcome"] == "discharged").mean() if n else None,
             Band(0.4, 0.4, 0.3, 0.5),
         ),
     ]
     detail = f"hospice stays ended {ctx.window_text}: {n}"
-    return _result(22, *META[22], parts, detail, ctx.wide)
+    return banded_result(22, *META[22], parts, detail, ctx.wide)

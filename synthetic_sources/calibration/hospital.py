@@ -7,24 +7,24 @@ import numpy as np
 import pandas as pd
 
 from contracts.vocabulary.states import CARE_HOME_STATES
-from synthetic_sources.calibration.context import _Context, _duration_days, _person_years_65
+from synthetic_sources.calibration.context import Context, duration_days, person_years_65
 from synthetic_sources.calibration.results import (
     Band,
+    Part,
     TargetResult,
-    _fmt_2,
-    _fmt_3,
-    _fmt_days,
-    _num,
-    _Part,
-    _result,
-    _single,
+    banded_result,
+    fmt_2,
+    fmt_3,
+    fmt_days,
+    fmt_num,
+    single_result,
 )
 from synthetic_sources.calibration.targets import META
 
 CARE_STATES = CARE_HOME_STATES
 
 
-def _spells(ctx: _Context, columns: list[str]) -> pd.DataFrame:
+def _spells(ctx: Context, columns: list[str]) -> pd.DataFrame:
     return ctx.table("hospital_spells", columns)
 
 
@@ -32,21 +32,21 @@ def _from_care_home(spells: pd.DataFrame) -> pd.Series:
     return spells["from_state"].isin(CARE_STATES) | (spells["care_stay_id"] != -1)
 
 
-def t16_admissions_home(ctx: _Context) -> TargetResult:
+def t16_admissions_home(ctx: Context) -> TargetResult:
     sp = _spells(ctx, ["person_id", "admission_date", "from_state", "care_stay_id"])
     sp = sp[ctx.in_window(sp["admission_date"]) & ~_from_care_home(sp)]
     age = ctx.age_at(sp["person_id"], sp["admission_date"])
     n = int((age >= 65).sum())
-    py = _person_years_65(ctx, care_home=False)
+    py = person_years_65(ctx, care_home=False)
     value = n / py if py > 0 else None
     detail = (
         f"spells admitted {ctx.window_text} at 65+ from outside care homes: {n} / {py:.0f} "
         f"person-years at 65+ outside care homes"
     )
-    return _single(ctx, 16, value, Band(0.20, 0.25, 0.16, 0.30), detail, _fmt_3)
+    return single_result(ctx, 16, value, Band(0.20, 0.25, 0.16, 0.30), detail, fmt_3)
 
 
-def t17_admissions_care(ctx: _Context) -> TargetResult:
+def t17_admissions_care(ctx: Context) -> TargetResult:
     sp = _spells(ctx, ["admission_date", "from_state", "care_stay_id"])
     n = int((ctx.in_window(sp["admission_date"]) & _from_care_home(sp)).sum())
     pm = ctx.pm
@@ -56,37 +56,37 @@ def t17_admissions_care(ctx: _Context) -> TargetResult:
         f"spells admitted {ctx.window_text} from a care home (any age, any stay kind): {n} / "
         f"{ry:.0f} resident-years (months at month end in a home, or in hospital/hospice from one)"
     )
-    return _single(ctx, 17, value, Band(0.7, 1.0, 0.56, 1.2), detail, _fmt_2)
+    return single_result(ctx, 17, value, Band(0.7, 1.0, 0.56, 1.2), detail, fmt_2)
 
 
-def t18_length_of_stay(ctx: _Context) -> TargetResult:
+def t18_length_of_stay(ctx: Context) -> TargetResult:
     sp = _spells(ctx, ["person_id", "admission_date", "discharge_date"])
     sp = sp[ctx.in_window(sp["discharge_date"])]
     age = ctx.age_at(sp["person_id"], sp["admission_date"])
-    los = _duration_days(sp["admission_date"], sp["discharge_date"])
+    los = duration_days(sp["admission_date"], sp["discharge_date"])
     parts, notes = [], []
     for label, m, band in (
         ("18+", age >= 18, Band(8, 9, 6.5, 10.5)),
         ("85+", age >= 85, Band(11, 12.5, 9.5, 14)),
     ):
-        parts.append(_Part(label, los[m].mean() if m.any() else None, band, _fmt_days))
+        parts.append(Part(label, los[m].mean() if m.any() else None, band, fmt_days))
         notes.append(f"{label}: {int(m.sum())}")
     median = np.median(los[age >= 18]) if (age >= 18).any() else None
     longest = np.nanmax(los) if len(los) else None
     detail = (
         f"spells discharged {ctx.window_text}, age at admission; " + ", ".join(notes)
-        + f"; median 18+ {_num(median)} d, longest {_num(longest, 0)} d"
+        + f"; median 18+ {fmt_num(median)} d, longest {fmt_num(longest, 0)} d"
     )
-    return _result(18, *META[18], parts, detail, ctx.wide)
+    return banded_result(18, *META[18], parts, detail, ctx.wide)
 
 
-def t19_delay(ctx: _Context) -> TargetResult:
+def t19_delay(ctx: Context) -> TargetResult:
     sp = _spells(ctx, ["discharge_date", "delayed_days"])
     delayed = sp[ctx.in_window(sp["discharge_date"]) & (sp["delayed_days"] > 0)]["delayed_days"]
     n_all = int(ctx.in_window(sp["discharge_date"]).sum())
     value = float(delayed.median()) if len(delayed) else None
     detail = (
         f"spells discharged {ctx.window_text} with delayed_days > 0: {len(delayed)} of {n_all}; "
-        f"mean {_num(float(delayed.mean()) if len(delayed) else None)} days"
+        f"mean {fmt_num(float(delayed.mean()) if len(delayed) else None)} days"
     )
-    return _single(ctx, 19, value, Band(27, 27, 20.25, 33.75), detail, _fmt_days)
+    return single_result(ctx, 19, value, Band(27, 27, 20.25, 33.75), detail, fmt_days)

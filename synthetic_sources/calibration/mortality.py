@@ -11,15 +11,15 @@ import numpy as np
 import pandas as pd
 
 from synthetic_sources import life_tables
-from synthetic_sources.calibration.context import _CODE, _Context, _midx_of, _month_start
-from synthetic_sources.calibration.results import Band, TargetResult, _fmt_2, _Part, _result, _unmeasurable
+from synthetic_sources.calibration.context import STATE_CODE, Context, month_index, month_start
+from synthetic_sources.calibration.results import Band, Part, TargetResult, banded_result, fmt_2, unmeasurable
 from synthetic_sources.calibration.targets import META
 
 MORTALITY_BANDS = ((60, 64), (65, 69), (70, 74), (75, 79), (80, 84), (85, 89), (90, 95))
 GOMPERTZ_AGES = (65, 99)
 
 
-def _risk_set(ctx: _Context, age_lo: int, age_hi: int, first_m: int, last_m: int):
+def _risk_set(ctx: Context, age_lo: int, age_hi: int, first_m: int, last_m: int):
     """Months at risk of death for people living outside care homes, and the deaths.
 
     A row alive at the end of month m is at risk during month m+1; a death is the ``died`` row
@@ -41,8 +41,8 @@ def _risk_set(ctx: _Context, age_lo: int, age_hi: int, first_m: int, last_m: int
         & (sex >= 0)
     )
     nxt = pm.next_code[sel]
-    weight = np.where(nxt == _CODE["moved_out"], 0.5, 1.0)
-    died = (nxt == _CODE["died"]).astype(float)
+    weight = np.where(nxt == STATE_CODE["moved_out"], 0.5, 1.0)
+    died = (nxt == STATE_CODE["died"]).astype(float)
     year = 1970 + risk_m[sel] // 12
     return year, sex[sel].astype(np.int64), age[sel], weight, died
 
@@ -108,14 +108,14 @@ def gompertz_life_expectancy(a: float, b: float, age: int = 65, max_age: int = 1
     return float(lived.sum())
 
 
-def t01_mortality(ctx: _Context) -> TargetResult:
+def t01_mortality(ctx: Context) -> TargetResult:
     band = Band(1.0, 1.0, 0.85, 1.15)
-    first_m = _midx_of(pd.Timestamp("1998-02-01"))
+    first_m = month_index(pd.Timestamp("1998-02-01"))
     last_m = ctx.we_m - 1
     youngest, oldest = MORTALITY_BANDS[0][0], MORTALITY_BANDS[-1][1]
     year, sex, age, weight, died = _risk_set(ctx, youngest, oldest, first_m, last_m)
     if len(year) == 0:
-        return _unmeasurable(1, *META[1], "no person-months at risk at 60-95")
+        return unmeasurable(1, *META[1], "no person-months at risk at 60-95")
     y0 = int(year.min())
     years = np.arange(y0, int(year.max()) + 1)
     p = np.stack([monthly_death_probability(life_tables.qx_by_year(int(y))) for y in years])
@@ -134,7 +134,7 @@ def t01_mortality(ctx: _Context) -> TargetResult:
             obs = float(observed[s * n_bands + b])
             rows.append((f"{s_name} {lo}-{hi}", obs, exp_deaths, obs / exp_deaths))
     if not rows:
-        return _unmeasurable(1, *META[1], "no expected deaths at 60-95")
+        return unmeasurable(1, *META[1], "no expected deaths at 60-95")
     worst = max(rows, key=lambda r: abs(r[3] - 1.0))
     # The test is on the graduated ratio: per sex, a Poisson fit of log(O/E) linear in age
     # over single years 60-95, read at every age. Raw 5-year bands hold only 100-300 deaths
@@ -158,12 +158,12 @@ def t01_mortality(ctx: _Context) -> TargetResult:
         at_ages = ages[seen]  # read the curve where there are people, not beyond
         ratio = np.exp(c + d * at_ages)
         at = int(np.argmax(np.abs(ratio - 1.0)))
-        parts.append(_Part(f"{s_name} at {at_ages[at]}", float(ratio[at]), band, _fmt_2))
+        parts.append(Part(f"{s_name} at {at_ages[at]}", float(ratio[at]), band, fmt_2))
         fitted_text.append(
             f"{s_name} fitted O/E {ratio[0]:.2f} at {at_ages[0]} .. {ratio[-1]:.2f} at {at_ages[-1]}"
         )
     if not parts:
-        return _unmeasurable(1, *META[1], "no deaths at 60-95")
+        return unmeasurable(1, *META[1], "no deaths at 60-95")
     # Lead with the worst age, so value/value_text name the figure that decides the row.
     parts.sort(key=lambda p: -abs(p.value - 1.0))
     total_o = sum(r[1] for r in rows)
@@ -175,17 +175,17 @@ def t01_mortality(ctx: _Context) -> TargetResult:
         f"all bands {total_o:.0f}/{total_e:.1f} = {total_o / total_e:.2f}; "
         + "; ".join(f"{r[0]} {r[3]:.2f}" for r in rows)
         + f"; deaths/expected of people outside care homes, months at risk "
-        f"{_month_start(first_m):%Y-%m}..{_month_start(last_m):%Y-%m}, ONS qx of each year"
+        f"{month_start(first_m):%Y-%m}..{month_start(last_m):%Y-%m}, ONS qx of each year"
     )
-    res = _result(1, *META[1], parts, detail, ctx.wide)
+    res = banded_result(1, *META[1], parts, detail, ctx.wide)
     res.value_text = f"worst {parts[0].label} O/E {parts[0].value:.2f}"
     return res
 
 
-def t02_e65(ctx: _Context) -> TargetResult:
-    first_m, last_m = _midx_of(pd.Timestamp("2017-01-01")), _midx_of(pd.Timestamp("2019-12-01"))
+def t02_e65(ctx: Context) -> TargetResult:
+    first_m, last_m = month_index(pd.Timestamp("2017-01-01")), month_index(pd.Timestamp("2019-12-01"))
     if ctx.we_m - 1 < last_m:
-        return _unmeasurable(2, *META[2], "2017-2019 not yet simulated")
+        return unmeasurable(2, *META[2], "2017-2019 not yet simulated")
     year, sex, age, weight, died = _risk_set(ctx, *GOMPERTZ_AGES, first_m, last_m)
     parts, notes = [], []
     ages = np.arange(GOMPERTZ_AGES[0], GOMPERTZ_AGES[1] + 1)
@@ -201,9 +201,9 @@ def t02_e65(ctx: _Context) -> TargetResult:
             notes.append(f"{label}: {deaths.sum():.0f} deaths / {exposure.sum():.0f} py, b={b:.3f}")
         else:
             notes.append(f"{label}: only {deaths.sum():.0f} deaths")
-        parts.append(_Part(label, value, Band(goal, goal, goal - 0.5, goal + 0.5), _fmt_2))
+        parts.append(Part(label, value, Band(goal, goal, goal - 0.5, goal + 0.5), fmt_2))
     detail = "; ".join(notes) + (
         "; Gompertz (Poisson, log m = a + b*age) fitted to deaths/person-years at 65-99 of "
         "people outside care homes, 2017-2019; e65 of the fitted rates"
     )
-    return _result(2, *META[2], parts, detail, ctx.wide)
+    return banded_result(2, *META[2], parts, detail, ctx.wide)

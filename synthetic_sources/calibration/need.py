@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthetic_sources.calibration.context import _Context
-from synthetic_sources.calibration.results import Band, TargetResult, _Part, _result
+from synthetic_sources.calibration.context import Context
+from synthetic_sources.calibration.results import Band, Part, TargetResult, banded_result
 from synthetic_sources.calibration.targets import META
 
 
-def t09_need(ctx: _Context) -> TargetResult:
+def t09_need(ctx: Context) -> TargetResult:
     pm = ctx.pm
     age = pm.col("age", dtype=np.int64)
     need = pm.col("need_level", dtype=np.int64)
@@ -25,10 +25,10 @@ def t09_need(ctx: _Context) -> TargetResult:
     ):
         n = int(m.sum())
         share = float((need[m] >= 1).mean()) if n else None
-        parts.append(_Part(label, share, Band(goal, goal, goal - 0.05, goal + 0.05)))
+        parts.append(Part(label, share, Band(goal, goal, goal - 0.05, goal + 0.05)))
         notes.append(f"{label}: {n} person-months")
     detail = (
         f"person-months with need level >= 1 among tenancy holders outside care homes {ctx.window_text}; "
         + ", ".join(notes)
     )
-    return _result(9, *META[9], parts, detail, ctx.wide)
+    return banded_result(9, *META[9], parts, detail, ctx.wide)

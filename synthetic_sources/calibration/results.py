@@ -1,6 +1,6 @@
 """A target's result row, the band a figure must fall in, and how figures are written.
 
-Every topic module builds its rows through ``_result`` (or ``_single``), so widening the
+Every topic module builds its rows through ``banded_result`` (or ``single_result``), so widening the
 tolerances for small worlds (``wide``) and formatting the report happen the same way for all
 22 targets.
 
@@ -59,54 +59,54 @@ class Band:
         return bool(lo <= value <= hi)
 
 
-def _pct(x: float | None, digits: int = 1) -> str:
+def fmt_pct(x: float | None, digits: int = 1) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.{digits}f}%"
 
 
-def _num(x: float | None, digits: int = 1) -> str:
+def fmt_num(x: float | None, digits: int = 1) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{x:.{digits}f}"
 
 
 def _unit(suffix: str, digits: int = 1):
     def fmt(x: float | None) -> str:
-        text = _num(x, digits)
+        text = fmt_num(x, digits)
         return text if text == "n/a" else f"{text}{suffix}"
 
     return fmt
 
 
-_fmt_days, _fmt_weeks, _fmt_months = _unit(" d"), _unit(" wk"), _unit(" mo")
-_fmt_years, _fmt_hours = _unit(" y"), _unit(" h")
-_fmt_2, _fmt_3 = _unit("", 2), _unit("", 3)
+fmt_days, fmt_weeks, fmt_months = _unit(" d"), _unit(" wk"), _unit(" mo")
+fmt_years, fmt_hours = _unit(" y"), _unit(" h")
+fmt_2, fmt_3 = _unit("", 2), _unit("", 3)
 
 
-def _pct2(x: float | None) -> str:
-    return _pct(x, 2)
+def fmt_pct2(x: float | None) -> str:
+    return fmt_pct(x, 2)
 
 
 def _range_text(lo: float, hi: float, fmt) -> str:
     return f"{fmt(lo)}-{fmt(hi)}"
 
 
-class _Missing(Exception):
+class MissingData(Exception):
     """A table or column the target needs is absent: the target is not measurable."""
 
 
 @dataclass
-class _Part:
+class Part:
     label: str
     value: float | None
     band: Band | None  # None: a part with its own check (``ok``), e.g. "median < mean"
-    fmt: object = _pct
+    fmt: object = fmt_pct
     ok: bool | None = None
 
 
-def _result(
+def banded_result(
     number: int,
     name: str,
     target: str,
     tolerance: str,
-    parts: list[_Part],
+    parts: list[Part],
     detail: str,
     wide: float,
 ) -> TargetResult:
@@ -147,9 +147,9 @@ def _result(
     )
 
 
-def _single(ctx, number: int, value, band: Band, detail: str, fmt=_pct) -> TargetResult:
-    return _result(number, *META[number], [_Part("", value, band, fmt)], detail, ctx.wide)
+def single_result(ctx, number: int, value, band: Band, detail: str, fmt=fmt_pct) -> TargetResult:
+    return banded_result(number, *META[number], [Part("", value, band, fmt)], detail, ctx.wide)
 
 
-def _unmeasurable(number: int, name: str, target: str, tolerance: str, why: str) -> TargetResult:
+def unmeasurable(number: int, name: str, target: str, tolerance: str, why: str) -> TargetResult:
     return TargetResult(number, name, target, tolerance, None, "n/a", False, why, [])
