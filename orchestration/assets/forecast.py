@@ -11,9 +11,10 @@ import dagster as dg
 from dagster import AssetExecutionContext
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
-from orchestration.assets.ml import PERSON_MONTHS, PROBABILITY_TABLES, SEGMENTS, _tags, _tracking
+from orchestration.assets.ml import PERSON_MONTHS, PROBABILITY_TABLES, SEGMENTS
 from orchestration.night import is_weekly_run, night_of
 from orchestration.resources import LlifHome
+from orchestration.tracking import run_tags_of, tracking_of
 
 TIMELINE = dg.AssetKey(["marts", "fct_person_month"])
 REGISTER = dg.AssetKey(["marts", "fct_register_applications"])   # tonight's waiting lists
@@ -132,10 +133,10 @@ def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestCon
               for cutoff, r in results.items()}
     with duck.open_writer(llif.warehouse) as con:
         rows = write_backtest(con, results, context.run.run_id, night)
-    tracking = _tracking(llif)
+    tracking = tracking_of(llif)
     tracking.activate()
     mlflow.set_experiment("llif-backtest")
-    with mlflow.start_run(run_name=f"backtest {night}", tags=_tags(context)) as run:
+    with mlflow.start_run(run_name=f"backtest {night}", tags=run_tags_of(context)) as run:
         mlflow.log_params({"replications": config.replications, "cutoffs": ",".join(map(str, config.cutoffs)),
                            "run_date": str(night), "retrained": retrain, **models})
         mlflow.log_metrics(figures)

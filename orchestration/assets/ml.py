@@ -16,6 +16,7 @@ from dagster import AssetExecutionContext
 
 from orchestration.assets.ingest import WAREHOUSE_POOL
 from orchestration.resources import LlifHome
+from orchestration.tracking import run_tags_of, tracking_of
 
 PERSON_FEATURES = dg.AssetKey(["ml", "ml_person_features"])
 PERSON_MONTHS = dg.AssetKey(["ml", "ml_person_months"])
@@ -24,19 +25,6 @@ TRANSITION_MODELS = dg.AssetKey(["ml", "transition_models"])
 PROBABILITY_TABLES = dg.AssetKey(["ml", "transition_probabilities"])
 OUTLOOKS = dg.AssetKey(["ml", "person_outlooks"])
 GATE_TOLERANCE = 0.01  # relative held-out log loss a challenger may lose (docs/transition_models.md)
-
-
-def _tracking(llif: LlifHome):
-    from contracts.settings import paths
-    from models_ml.tracking import Tracking
-
-    return Tracking.from_paths(paths(llif.root))
-
-
-def _tags(context: AssetExecutionContext) -> dict[str, str]:
-    from models_ml.tracking import git_commit, run_tags
-
-    return run_tags(context.run.run_id, context.asset_key.to_user_string(), git_commit())
 
 
 @dg.asset(key=SEGMENTS, deps=[PERSON_FEATURES], group_name="ml", pool=WAREHOUSE_POOL, kinds={"scikitlearn", "duckdb"},
@@ -65,7 +53,7 @@ def transition_models(context: AssetExecutionContext, llif: LlifHome) -> dg.Mate
     from warehouse import duck
 
     with duck.open_reader(llif.warehouse) as con:
-        result = train_transition_models(con, _tracking(llif), _tags(context))
+        result = train_transition_models(con, tracking_of(llif), run_tags_of(context))
     return dg.MaterializeResult(metadata=result.metadata())
 
 
@@ -78,7 +66,7 @@ def champion_gate(llif: LlifHome) -> dg.AssetCheckResult:
     from warehouse import duck
 
     with duck.open_reader(llif.warehouse) as con:
-        gate = gate_and_promote(con, _tracking(llif), tolerance=GATE_TOLERANCE)
+        gate = gate_and_promote(con, tracking_of(llif), tolerance=GATE_TOLERANCE)
     refused = [name for name, d in gate.decisions.items() if not d.promoted]
     if not gate.all_promoted_or_kept:
         severity = dg.AssetCheckSeverity.ERROR
@@ -97,7 +85,7 @@ def transition_probabilities(context: AssetExecutionContext, llif: LlifHome) -> 
     from warehouse import duck
 
     with duck.open_writer(llif.warehouse) as con:
-        result = build_probability_tables(con, _tracking(llif), _tags(context))
+        result = build_probability_tables(con, tracking_of(llif), run_tags_of(context))
     return dg.MaterializeResult(metadata=result.metadata())
 
 
@@ -109,7 +97,7 @@ def person_outlooks(context: AssetExecutionContext, llif: LlifHome) -> dg.Materi
     from warehouse import duck
 
     with duck.open_writer(llif.warehouse) as con:
-        result = build_outlooks(con, _tracking(llif))
+        result = build_outlooks(con, tracking_of(llif))
     return dg.MaterializeResult(metadata=result.metadata())
 
 

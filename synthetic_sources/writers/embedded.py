@@ -319,7 +319,7 @@ def _upsert_sqlite(path: Path, system: str, database: str, tables: dict[str, Tab
                 _create_table(con, table, kinds, spec.primary_key)
                 changed = _insert(con, table, spec.frame, kinds, where, None)
             else:
-                kinds = _reconcile_columns(
+                kinds = reconcile_columns(
                     where, str(path), {c: k for c, (k, _) in info.items()},
                     [c for c, (_, pos) in sorted(info.items(), key=lambda kv: kv[1][1]) if pos > 0],
                     spec,
@@ -343,7 +343,7 @@ def _upsert_sqlite(path: Path, system: str, database: str, tables: dict[str, Tab
     return results
 
 
-def _reconcile_columns(
+def reconcile_columns(
     where: str, location: str, stored: dict[str, str], stored_pk: list[str], spec: TableSpec
 ) -> dict[str, str]:
     """Kinds to write tonight's frame with: stored kinds for known columns, inferred for new.
@@ -486,7 +486,7 @@ def _write_care_b(
         entry = manifest["tables"].get(table)
         baseline = None
         if entry is not None and _export_files(folder, table, before=stamp):
-            kinds = _reconcile_columns(
+            kinds = reconcile_columns(
                 where, str(folder), entry["columns"], entry["primary_key"], spec
             )
             baseline = _latest_text(folder, table, spec.primary_key, before=stamp)

@@ -45,7 +45,7 @@ from synthetic_sources.writers._common import (
     kind_of_declared,
     typed_frame,
 )
-from synthetic_sources.writers.embedded import _reconcile_columns
+from synthetic_sources.writers.embedded import reconcile_columns
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +196,7 @@ class _Dialect:
             self.create_table(con, database, table, kinds, spec)
             return kinds, True
         stored_pk = self.primary_key(con, database, table)
-        kinds = _reconcile_columns(where, self.location(database, table), stored, stored_pk, spec)
+        kinds = reconcile_columns(where, self.location(database, table), stored, stored_pk, spec)
         for c, k in kinds.items():
             if c not in stored:
                 con.exec_driver_sql(
