@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from contracts.shutdown import pool_ends_with_caller
+from contracts.sources.servers import COLUMNS_SQL, PRIMARY_KEY_SQL
 
 INTEGER, REAL, TEXT = "INTEGER", "REAL", "TEXT"
 ARROW_TYPES = {INTEGER: pa.int64(), REAL: pa.float64(), TEXT: pa.string()}
@@ -507,25 +508,8 @@ class ServerBatch(Batch):
 
 
 def server_columns(con, pg: bool, database: str, table: str) -> SourceColumns:
-    rows = con.exec_driver_sql(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position",
-        (database, table),
-    ).fetchall()
-    if pg:
-        pk_sql = (
-            "SELECT k.column_name FROM information_schema.table_constraints c "
-            "JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name "
-            "AND k.table_schema = c.table_schema AND k.table_name = c.table_name "
-            "WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = %s AND c.table_name = %s "
-            "ORDER BY k.ordinal_position"
-        )
-    else:
-        pk_sql = (
-            "SELECT column_name FROM information_schema.key_column_usage "
-            "WHERE constraint_name = 'PRIMARY' AND table_schema = %s AND table_name = %s "
-            "ORDER BY ordinal_position"
-        )
+    rows = con.exec_driver_sql(COLUMNS_SQL, (database, table)).fetchall()
+    pk_sql = PRIMARY_KEY_SQL["postgresql" if pg else "mariadb"]
     pk = [r[0] for r in con.exec_driver_sql(pk_sql, (database, table)).fetchall()]
     return SourceColumns([r[0] for r in rows], [kind_of(r[1]) for r in rows], pk)
 

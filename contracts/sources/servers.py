@@ -20,6 +20,23 @@ from contracts.sources import source_systems
 
 DEFAULT_PORTS = {"postgresql": 5432, "mysql": 3306, "mariadb": 3306}
 
+# What a source server says of its own tables, asked through information_schema with
+# (database, table) as parameters; the reader (warehouse.readers) and the synthetic world's
+# writer ask the same questions, so they are asked in one place.
+COLUMNS_SQL = ("SELECT column_name, data_type FROM information_schema.columns "
+               "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position")
+# the key columns in key order: PostgreSQL names constraints freely, MariaDB's is always PRIMARY
+PRIMARY_KEY_SQL = {
+    "postgresql": ("SELECT k.column_name FROM information_schema.table_constraints c "
+                   "JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name "
+                   "AND k.table_schema = c.table_schema AND k.table_name = c.table_name "
+                   "WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = %s AND c.table_name = %s "
+                   "ORDER BY k.ordinal_position"),
+    "mariadb": ("SELECT column_name FROM information_schema.key_column_usage "
+                "WHERE constraint_name = 'PRIMARY' AND table_schema = %s AND table_name = %s "
+                "ORDER BY ordinal_position"),
+}
+
 
 def system_label(system: str) -> str:
     """The system's name as its contract gives it (the bare name for one without a contract)."""

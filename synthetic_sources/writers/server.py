@@ -22,7 +22,9 @@ from sqlalchemy.engine import URL, Connection, Engine
 
 from contracts.sources import source_system
 from contracts.sources.servers import (  # noqa: F401  (SourceServerUnreachable and check_reachable: re-exported)
+    COLUMNS_SQL,
     DEFAULT_PORTS,
+    PRIMARY_KEY_SQL,
     SourceServerUnreachable,
     check_reachable,
     is_pg,
@@ -208,17 +210,8 @@ class _Dialect:
 
 class _Postgres(_Dialect):
     types = _PG_TYPES
-    column_sql = (
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
-    )
-    pk_sql = (
-        "SELECT k.column_name FROM information_schema.table_constraints c "
-        "JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name "
-        "AND k.table_schema = c.table_schema AND k.table_name = c.table_name "
-        "WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = %s AND c.table_name = %s "
-        "ORDER BY k.ordinal_position"
-    )
+    column_sql = COLUMNS_SQL
+    pk_sql = PRIMARY_KEY_SQL["postgresql"]
 
     def index_sql(self, database, table, column) -> str:
         return (
@@ -292,15 +285,8 @@ class _Postgres(_Dialect):
 class _MariaDB(_Dialect):
     types = _MYSQL_TYPES
     table_suffix = f" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE={_MARIADB_COLLATION}"
-    column_sql = (
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_schema = %s AND table_name = %s ORDER BY ordinal_position"
-    )
-    pk_sql = (
-        "SELECT column_name FROM information_schema.key_column_usage "
-        "WHERE constraint_name = 'PRIMARY' AND table_schema = %s AND table_name = %s "
-        "ORDER BY ordinal_position"
-    )
+    column_sql = COLUMNS_SQL
+    pk_sql = PRIMARY_KEY_SQL["mariadb"]
 
     def varchar_length(self, spec: TableSpec, kinds: dict) -> int:
         text_keys = [c for c in spec.primary_key if kinds.get(c) == TEXT]

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
+from contracts.sources.servers import PRIMARY_KEY_SQL
 from synthetic_sources.systems.base import SystemExtract, TableSpec
 from synthetic_sources.writers import (
     SourceServerUnreachable,
@@ -157,13 +158,7 @@ def test_create_declares_primary_key_and_change_marker_index(server):
                          "changed": pd.array(["x", "y", "z"], dtype="str")})
     write_server(extract(db, extra={"refs": TableSpec(refs, ["ref", "n"], "changed")}), server.url, "create")
 
-    pk_sql = (
-        "SELECT k.column_name FROM information_schema.table_constraints c "
-        "JOIN information_schema.key_column_usage k ON k.constraint_name = c.constraint_name "
-        "AND k.table_schema = c.table_schema AND k.table_name = c.table_name "
-        "WHERE c.constraint_type = 'PRIMARY KEY' AND c.table_schema = %s AND c.table_name = %s "
-        "ORDER BY k.ordinal_position"
-    )
+    pk_sql = PRIMARY_KEY_SQL["postgresql"]
     assert server.query(pk_sql, (db, "refs")) == [("ref",), ("n",)]
     if server.kind == "postgresql":
         indexes = server.query("SELECT indexdef FROM pg_indexes WHERE schemaname = %s AND tablename = %s",
