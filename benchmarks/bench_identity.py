@@ -49,14 +49,14 @@ import duckdb
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # the stand-in for the ingest of the person tables
 
+from warehouse import identity  # noqa: E402
+
 from helpers.identity_records import (  # noqa: E402
     load_source_identifiers,
     person_source_records,
     source_identifiers,
     world_in_memory,
 )
-
-from warehouse import identity  # noqa: E402
 
 TARGETS = {"precision": 0.99, "recall": 0.98, "linkage_seconds": 180}
 

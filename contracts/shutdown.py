@@ -7,6 +7,12 @@ end with it, within seconds, or it keeps the warehouse's write lock and the next
 ``run_child`` runs a command in a process group of its own and takes the whole group down when
 the step is interrupted, times out or fails; ``terminate_group`` is the one way llif ends a group
 (SIGTERM, then SIGKILL after a grace period).
+
+A step killed hard (``kill -9``, the OOM killer) runs no handler at all, so its children must
+notice for themselves: a process pool's workers start with ``worker_start``, whose watch ends the
+worker within a second of its parent's death (a forked worker holds its own copy of the pool's
+pipe, so it would otherwise wait for work for ever, an orphan of PID 1); ``llif-dbt`` asks the
+kernel for the parent-death signal (``set_parent_death_signal``) before it becomes dbt.
 """
 
 from __future__ import annotations
@@ -14,11 +20,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
+import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 GRACE_SECONDS = 5.0
+PARENT_WATCH_SECONDS = 0.5  # how often a pool worker looks whether its parent is still there
+PR_SET_PDEATHSIG = 1  # prctl(2)
 
 
 def terminate_group(proc: subprocess.Popen, grace: float = GRACE_SECONDS) -> None:
@@ -89,3 +99,41 @@ def sigterm_interrupts() -> None:
     do: ``llif demo`` runs the night in-process, and a service manager or ``timeout`` stops it
     with SIGTERM, whose default ends the process at once, leaving dbt and workers orphaned."""
     signal.signal(signal.SIGTERM, signal.getsignal(signal.SIGINT))
+
+
+def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
+    """Ask the kernel to send ``sig`` to this process when its parent ends; False where unsupported.
+
+    For a process that becomes another program (``exec``), as ``llif-dbt`` does: a watching thread
+    would not survive the exec, the kernel's setting does."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
+
+
+def end_with_parent(poll_s: float = PARENT_WATCH_SECONDS) -> None:
+    """End this process (at once, no clean-up: its work belongs to the dead parent) within
+    ``poll_s`` of its parent's death, by a daemon thread that compares the parent's PID.
+
+    Not the kernel's parent-death signal: that follows the parent *thread* that started the
+    worker, and a pool may be started from a thread that ends before the pool does."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(70)  # EX_SOFTWARE: nobody is waiting for the exit code
+
+    threading.Thread(target=watch, name="llif-parent-watch", daemon=True).start()
+
+
+def worker_start(initializer=None, *initargs) -> None:
+    """A process pool's initializer that makes each worker end with its parent, then runs the
+    pool's own ``initializer(*initargs)``: ``ProcessPoolExecutor(initializer=worker_start,
+    initargs=(init, *args))``."""
+    end_with_parent()
+    if initializer is not None:
+        initializer(*initargs)

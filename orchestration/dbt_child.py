@@ -19,14 +19,12 @@ warehouse's WAL, its run files) is the owner's only (issue 16, point 3).
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import signal
 import sys
 from pathlib import Path
 
-PR_SET_PDEATHSIG = 1
+from contracts.shutdown import set_parent_death_signal
 
 
 def dbt_environment() -> dict[str, str]:
@@ -41,14 +39,6 @@ def dbt_environment() -> dict[str, str]:
     return {"LLIF_WAREHOUSE": str(p.warehouse), "LLIF_HOME": str(p.home),
             "DBT_TARGET_PATH": str(p.home / "dbt" / "target"), "DBT_LOG_PATH": str(p.home / "dbt" / "logs"),
             "LLIF_SOURCE_SYSTEMS": json.dumps(dbt_source_systems(), sort_keys=True)}
-
-
-def set_parent_death_signal(sig: int = signal.SIGKILL) -> bool:
-    """Ask the kernel to send ``sig`` to this process when its parent ends; False where unsupported."""
-    if not sys.platform.startswith("linux"):
-        return False
-    libc = ctypes.CDLL(None, use_errno=True)
-    return libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) == 0
 
 
 def target() -> str:

@@ -86,7 +86,7 @@ def _local(work, init, batches, processes, initializer, local_work, mp_context) 
         for b in batches:
             yield work(init, b)
         return
-    from contracts.shutdown import pool_ends_with_caller
+    from contracts.shutdown import pool_ends_with_caller, worker_start
 
     if initializer is None or local_work is None:
         initializer, local_work = _set_local_init, _run_local_init
@@ -94,8 +94,9 @@ def _local(work, init, batches, processes, initializer, local_work, mp_context) 
     # fork where the platform has it (no re-import per worker); the functions are module-level,
     # so spawn works too
     ctx = mp.get_context(mp_context or ("fork" if "fork" in mp.get_all_start_methods() else "spawn"))
-    with ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=initializer,
-                             initargs=init) as pool, pool_ends_with_caller(pool):  # a stopped run ends its workers
+    # a stopped run ends its workers (pool_ends_with_caller); a run killed hard, they end themselves
+    with ProcessPoolExecutor(max_workers=processes, mp_context=ctx, initializer=worker_start,
+                             initargs=(initializer, *init)) as pool, pool_ends_with_caller(pool):
         futures = [pool.submit(local_work, b) for b in batches]
         for f in as_completed(futures):
             yield f.result()

@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from contracts.shutdown import pool_ends_with_caller
+from contracts.shutdown import pool_ends_with_caller, worker_start
 from contracts.sources.servers import COLUMNS_SQL, PRIMARY_KEY_SQL
 
 INTEGER, REAL, TEXT = "INTEGER", "REAL", "TEXT"
@@ -229,8 +229,8 @@ class SqliteBatch(Batch):
         args = (str(self.path), self.source_table, self.columns.names, self.columns.kinds)
         # spawn, not fork: the parent holds DuckDB's threads, which a forked child must not inherit
         # a stopped ingest ends its readers at once (contracts/shutdown.py)
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool, \
-                pool_ends_with_caller(pool):
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                 initializer=worker_start) as pool, pool_ends_with_caller(pool):
             pending = set()
             todo = iter(ranges)
             for a, b in todo:
