@@ -1,6 +1,7 @@
-"""Run part of the nightly job in-process, as ``llif demo`` does, so a test can stop it with SIGTERM.
+"""Run part of the nightly job in-process, as ``llif demo`` does, so a test can stop it (SIGTERM) or
+kill it (SIGKILL).
 
-    python tests/helpers/night_runner.py forecast|dbt [REPLICATIONS]
+    python tests/helpers/night_runner.py forecast|dbt|models [REPLICATIONS]
 
 LLIF_HOME names the home. Exit 0 when the run succeeded, 1 when it failed or was stopped.
 """
@@ -24,6 +25,8 @@ if __name__ == "__main__":
     graph = defs.resolve_asset_graph()
     if part == "forecast":
         keys = [dg.AssetKey(["forecast", "baseline"]), dg.AssetKey(["forecast", "scenario_forecasts"])]
+    elif part == "models":  # training (with the champion gate, its blocking check) and the tables
+        keys = [dg.AssetKey(["ml", "transition_models"]), dg.AssetKey(["ml", "transition_probabilities"])]
     elif part == "dbt":
         keys = [k for k in graph.get_all_asset_keys()
                 if graph.get(k).assets_def.is_executable and graph.get(k).assets_def.node_def.name == "llif_dbt"]
