@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -53,8 +54,12 @@ def label(step_key: str) -> str:
         return _LABELS[step_key]
     if step_key.startswith("ingest_"):
         return f"ingest {step_key.removeprefix('ingest_')}"
-    if step_key.startswith("raw__care_a_homes__"):
-        return f"ingest care vendor A home {step_key.removeprefix('raw__care_a_homes__')}"
+    site = re.fullmatch(r"raw__(\w+?)_homes__(.+)", step_key)
+    if site:  # a site's own ingest (orchestration/assets/ingest.py, site_key)
+        from contracts.sources import source_systems
+
+        spec = source_systems().get(site.group(1))
+        return f"ingest {spec.label if spec else site.group(1)} file {site.group(2)}"
     return step_key.replace("__", "/")
 
 

@@ -9,7 +9,7 @@ failed check says something needs looking at, and the night still finishes with 
 import dagster as dg
 
 from orchestration.assets.identity import PERSON_XREF
-from orchestration.assets.ingest import SYSTEMS, WAREHOUSE_POOL, raw_key, raw_tables
+from orchestration.assets.ingest import WAREHOUSE_POOL, raw_key, raw_tables, systems
 from orchestration.resources import LlifHome
 
 
@@ -22,7 +22,7 @@ def _result(finding, severity=dg.AssetCheckSeverity.ERROR, **kwargs) -> dg.Asset
 def _ingest_checks() -> dg.AssetChecksDefinition:
     """Every source system's quarantine share (per raw table) and freshness, in one step after ingest."""
     specs, plan = [], []
-    for system in SYSTEMS:
+    for system in systems():
         tables = raw_tables(system)
         for t in tables:
             specs.append(dg.AssetCheckSpec(
@@ -36,6 +36,11 @@ def _ingest_checks() -> dg.AssetChecksDefinition:
                             "not declare: they are held back from raw (raw._held_columns) until declared."))
             plan.append(("held", system, t))
         specs.append(dg.AssetCheckSpec(
+            "source_loaded", asset=raw_key(system, tables[0]),
+            description=f"Fails when {system}'s latest load was refused (its source missing, empty, damaged or "
+                        "drifted from its contract): raw keeps the last good load and the night goes on without it."))
+        plan.append(("loaded", system, tables[0]))
+        specs.append(dg.AssetCheckSpec(
             "source_freshness", asset=raw_key(system, tables[0]),
             description=f"Fails when {system} has sent no new or changed rows for longer than expected "
                         "(days per system in warehouse/health_checks.py)."))
@@ -44,10 +49,11 @@ def _ingest_checks() -> dg.AssetChecksDefinition:
     @dg.multi_asset_check(specs=specs, name="health_ingest", pool=WAREHOUSE_POOL, can_subset=True)
     def health_ingest(context: dg.AssetCheckExecutionContext, llif: LlifHome):
         from warehouse import duck
-        from warehouse.health_checks import freshness, held_columns, quarantine_share
+        from warehouse.health_checks import freshness, held_columns, load_refused, quarantine_share
 
         wanted = context.selected_asset_check_keys
-        names = {"quarantine": "quarantine_share", "held": "undeclared_columns", "freshness": "source_freshness"}
+        names = {"quarantine": "quarantine_share", "held": "undeclared_columns", "loaded": "source_loaded",
+                 "freshness": "source_freshness"}
         with duck.open_reader(llif.warehouse) as con:
             for kind, system, t in plan:
                 name = names[kind]
@@ -58,6 +64,8 @@ def _ingest_checks() -> dg.AssetChecksDefinition:
                     yield _result(quarantine_share(con, system, t), asset_key=key.asset_key, check_name=name)
                 elif kind == "held":
                     yield _result(held_columns(con, system, t), asset_key=key.asset_key, check_name=name)
+                elif kind == "loaded":
+                    yield _result(load_refused(con, system), asset_key=key.asset_key, check_name=name)
                 else:
                     yield _result(freshness(con, system), severity=dg.AssetCheckSeverity.WARN,
                                   asset_key=key.asset_key, check_name=name)

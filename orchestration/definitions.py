@@ -26,7 +26,7 @@ from orchestration.resources import build_resources
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
         assets=[
-            *source_system_specs,
+            *source_system_specs(),
             *ingest_assets(paths().sources),
             identity_asset(person_table_keys()),
             *build_dbt_assets(),

@@ -83,6 +83,7 @@ def read_contract(path: Path) -> SourceSystem:
         dbt_models={k: str(v) for k, v in dbt.items()},
         origin=str(path),
         stale_after_days=stale,
+        about=" ".join(str(doc.get("about") or "").split()),
     )
 
 

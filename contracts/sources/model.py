@@ -138,6 +138,7 @@ class SourceSystem:
     # the dbt models the shared unions read (int_person_records_linked, int_care_home_stays_unioned)
     dbt_models: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     origin: str = ""  # the contract file it was read from, for messages
+    about: str = ""  # one sentence for people: what the system is and how it sends its data
     # a source with no new or changed rows for longer than this has probably stopped sending
     stale_after_days: int = 3
 

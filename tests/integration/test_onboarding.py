@@ -148,3 +148,44 @@ def test_the_timeline_shows_their_stays(onboarded):
     assert state("504", "2025-02-01") == [("residential_care", "care_c")]   # the corrected respite stay
     episodes = _sql(w, "SELECT count(*) FROM marts.fct_care_episodes WHERE source_system = 'care_c'")
     assert episodes[0][0] >= 3
+
+
+def test_the_night_ingests_it_with_no_change_to_the_code_location(onboarded, small_world, tmp_path):
+    """The code location lists its systems from the contracts: care vendor C has its source, its
+    ingest asset with the health checks, feeds linkage, and a Dagster run of its ingest loads it."""
+    import sys
+
+    import dagster as dg
+
+    home = tmp_path / "home"
+    shutil.copytree(onboarded["home"] / "contracts", home / "contracts")
+    shutil.copytree(onboarded["home"] / "sources", home / "sources")
+    shutil.copy(small_world[1], home / "warehouse.duckdb")  # before vendor C was loaded
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LLIF_HOME", str(home))
+        mp.setenv("LLIF_WAREHOUSE", str(home / "warehouse.duckdb"))
+        mp.setenv("LLIF_PSEUDONYM_KEY", SMALL_WORLD_KEY.decode())  # the key the small world was loaded with
+        sys.modules.pop("orchestration.definitions", None)  # its assets come from this home's contracts
+        try:
+            from orchestration.definitions import defs
+
+            graph = defs.resolve_asset_graph()
+            keys = set(graph.get_all_asset_keys())
+            assert dg.AssetKey(["source", "care_c"]) in keys
+            assert {dg.AssetKey(["raw", "care_c", "resident"]), dg.AssetKey(["raw", "care_c", "stay"])} <= keys
+            linkage = graph.get(dg.AssetKey(["identity", "person_xref"]))
+            assert dg.AssetKey(["raw", "care_c", "resident"]) in linkage.parent_keys
+            checks = {(k.asset_key.path[1], k.name) for k in graph.asset_check_keys}
+            assert {("care_c", "quarantine_share"), ("care_c", "source_freshness")} <= checks
+            ingest = next(a for a in defs.resolve_all_asset_specs() if a.key == dg.AssetKey(["raw", "care_c", "stay"]))
+            assert dg.AssetKey(["source", "care_c"]) in {d.asset_key for d in ingest.deps}
+
+            job = defs.resolve_implicit_global_asset_job_def()
+            result = job.execute_in_process(
+                instance=dg.DagsterInstance.ephemeral(),
+                asset_selection=[dg.AssetKey(["raw", "care_c", t]) for t in ("resident", "stay")],
+                raise_on_error=False)  # the code location's own resources: LLIF_HOME is this home
+        finally:
+            sys.modules.pop("orchestration.definitions", None)
+    assert result.success
+    assert _sql(home / "warehouse.duckdb", "SELECT count(*) FROM raw.care_c__stay") == [(4,)]
