@@ -34,7 +34,7 @@ import pandas as pd
 from contracts.errors import WarehouseBusy, WarehouseMissing, WarehouseUnavailable
 from contracts.forecast import BANDS, LATEST_RUN_SQL, SCHEMA, TABLES, qualified
 from contracts.vocabulary.states import PLACES
-from warehouse.health_checks import freshness_verdict
+from warehouse.health_checks import STANDING_REFUSALS, freshness_verdict
 
 SUMMARY_COLUMNS = ("scenario", "month", "kpi", "measure", "service", "area", "mean", "median",
                    "lo50", "hi50", "lo80", "hi80", "lo95", "hi95", "mean_lo", "mean_hi")
@@ -550,6 +550,8 @@ def data_quality(path) -> dict[str, pd.DataFrame]:
                    max(finished_at) filter (where rows_loaded > 0) as last_new_rows, min(started_at) as first_load,
                    sum(rows_loaded) as rows_loaded, sum(rows_rejected) as rows_rejected, count(*) as loads
             from raw._load_audit group by all order by system, source_table"""
+    if "raw._load_refusals" in cat:  # sources not loaded at their latest read, and why (decision 46)
+        q["refusals"] = STANDING_REFUSALS + " order by r.system, r.refused_at"
     if "raw._quarantine" in cat:
         q["quarantine"] = """
             select system, source_table, field, reason, count(*) as rows, max(load_id) as latest_load
@@ -565,10 +567,13 @@ def data_quality(path) -> dict[str, pd.DataFrame]:
     return out
 
 
-def source_status(row, now) -> str:
-    """A source system's freshness in plain words, by the same rule as the Dagster check
-    (``warehouse.health_checks.freshness_verdict``): not read lately; read, but with nothing new
-    for longer than its contract expects (an empty or unchanged extract); or fine."""
+def source_status(row, now, refused: bool = False) -> str:
+    """A source system's freshness in plain words, by the same rules as the Dagster checks
+    (``source_loaded``; ``warehouse.health_checks.freshness_verdict``): not loaded at its latest
+    read (refused: missing, empty, damaged or drifted); not read lately; read, but with nothing
+    new for longer than its contract expects (an empty or unchanged extract); or fine."""
+    if refused:
+        return "Not loaded at the latest read: the figures use its last good load (see below)"
     hours = (pd.Timestamp(now) - pd.Timestamp(row.last_loaded)).total_seconds() / 3600
     if hours > 30:
         return f"Not read for {hours / 24:.0f} days"

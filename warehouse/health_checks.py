@@ -118,6 +118,31 @@ def held_columns(con, system: str, table: str) -> Finding:
     return Finding(True, f"{system}.{table}: no undeclared columns", {"held": 0})
 
 
+# A refusal stands until a later load of the same system (or, for a per-site system's file, of
+# that site: raw._load_audit's source is the site's file name)
+STANDING_REFUSALS = """
+    select r.system, r.source, r.refused_at, r.error, r.message from raw._load_refusals r
+    where not exists (
+        select 1 from raw._load_audit a
+        where a.system = r.system and a.finished_at > r.refused_at and (r.source = '' or a.source = r.source))"""
+
+
+def load_refused(con, system: str) -> Finding:
+    """Fails when the system's latest load was refused (its source missing, empty, damaged or
+    drifted: warehouse.ingest.REFUSALS): raw still holds its last good load, and the message
+    names the file and what to do."""
+    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
+                         "and table_name = '_load_refusals'").fetchone()[0]
+    if exists:
+        row = con.execute(STANDING_REFUSALS + " and r.system = ? order by r.refused_at desc limit 1",
+                          [system]).fetchone()
+        if row is not None:
+            _, _, at, error, message = row
+            return Finding(False, f"{system}: not loaded at {at:%Y-%m-%d %H:%M} UTC ({error}): {message}",
+                           {"refused_at": str(at), "error": error})
+    return Finding(True, f"{system}: its latest load was not refused", {})
+
+
 def freshness(con, system: str, now: dt.datetime | None = None, days: int | None = None) -> Finding:
     last, first = con.execute(
         "select max(finished_at) filter (where rows_loaded > 0), min(started_at) from raw._load_audit where system = ?",

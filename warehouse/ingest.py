@@ -282,6 +282,24 @@ def ingest_system(
     return result
 
 
+# What stops one system's load and nothing else (decision 46): its source is missing, empty or
+# damaged, or a table drifted from its contract. raw keeps the last good load, the refusal is
+# recorded (a failed check in Dagster, a line on the data-quality page) and the night goes on
+# with every other system. A wrong pseudonym key is not among them: it would split every
+# person of every system, so it stops the night.
+REFUSALS = (SourceMissing, SourceCorrupt, SchemaDrift)
+
+
+def record_refusal(warehouse: Path, system: str, exc: BaseException, site: str = "") -> None:
+    """Write down that ``system`` (or one ``site``'s file of a per-site system) was not, or not
+    wholly, loaded tonight, and why, in raw._load_refusals; it stands until a later load of the
+    same system (or site): ``warehouse.health_checks.load_refused`` and the data-quality page."""
+    with duck.open_writer(warehouse) as con:
+        ensure_schemas(con)
+        _run(con, "INSERT INTO raw._load_refusals VALUES (?, ?, ?, ?, ?)",
+             [system, site, _now(), type(exc).__name__, str(exc)])
+
+
 class ProgressBars:
     """``progress=`` for the command line: a tqdm bar for each table big enough to wait for.
 
@@ -370,6 +388,10 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
         "CREATE TABLE IF NOT EXISTS raw._load_audit (load_id VARCHAR, system VARCHAR, "
         "source_table VARCHAR, source VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, "
         "rows_read BIGINT, rows_loaded BIGINT, rows_rejected BIGINT, high_water_mark VARCHAR)"
+    )
+    _run(con,
+        "CREATE TABLE IF NOT EXISTS raw._load_refusals (system VARCHAR, source VARCHAR, refused_at TIMESTAMP, "
+        "error VARCHAR, message VARCHAR)"
     )
     _run(con,
         "CREATE TABLE IF NOT EXISTS raw._quarantine (load_id VARCHAR, system VARCHAR, "

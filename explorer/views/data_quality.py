@@ -21,7 +21,9 @@ else:
     sysf = fr.groupby("system", as_index=False).agg(last_loaded=("last_loaded", "max"), newest_change=("newest_change", "max"),
                                                     last_new_rows=("last_new_rows", "max"), first_load=("first_load", "min"),
                                                     rows_loaded=("rows_loaded", "sum"), rows_rejected=("rows_rejected", "sum"))
-    sysf["Status"] = [source_status(r, now) for r in sysf.itertuples(index=False)]
+    refusals = dq.get("refusals")
+    refused = set(refusals["system"]) if refusals is not None else set()
+    sysf["Status"] = [source_status(r, now, r.system in refused) for r in sysf.itertuples(index=False)]
     shown = pd.DataFrame({"Source": sysf["system"].map(lambda s: words.SYSTEM_LABELS.get(s, s)),
                           "Last read": pd.to_datetime(sysf["last_loaded"]).dt.strftime("%d %b %Y %H:%M"),
                           "Newest change seen": pd.to_datetime(sysf["newest_change"], errors="coerce").dt.strftime("%d %b %Y"),
@@ -29,6 +31,9 @@ else:
                           "Records set aside (all nights)": sysf["rows_rejected"].astype("int64"),
                           "Status": sysf["Status"]})
     ui.plain_table(shown, "dq_freshness")
+    for r in (refusals.itertuples(index=False) if refusals is not None else []):
+        st.error(f"**{words.SYSTEM_LABELS.get(r.system, r.system)}** was not loaded at "
+                 f"{pd.Timestamp(r.refused_at):%d %b %Y %H:%M} UTC: {r.message}", icon=":material/error:")
     st.caption("**What this shows:** when each source system was last read and the newest change found in it. "
                "A source not read for more than a day, or read but with nothing new for longer than expected "
                "(an empty or unchanged extract), needs looking at.")
