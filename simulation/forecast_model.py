@@ -32,6 +32,7 @@ import numpy as np
 from scipy.stats import nbinom, poisson
 
 from contracts.vocabulary.kpis import ENGINE_KPIS
+from simulation import kernel
 from simulation.costs import COST_INPUTS, cost_by_payer
 from simulation.inputs import (
     COMMUNITY,
@@ -331,6 +332,7 @@ def _months_to_next(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 # the same as lookups: index 0 is "unknown or past the last edge" (never)
 _AGE_NEXT = np.r_[_NEVER, _months_to_next(np.arange(_AGE_EDGE_MONTHS[-1] + 1), _AGE_EDGE_MONTHS)]
 _MIS_NEXT = np.r_[_months_to_next(np.arange(_MIS_EDGES[-1] + 1), _MIS_EDGES), _NEVER]
+_LUTS = (_AGE_LUT, _MIS_LUT)   # the cell's look-ups, as the kernel takes them
 
 
 @dataclass(eq=False)
@@ -378,6 +380,9 @@ class ForecastModel(mesa.Model):
         super().__init__(rng=np.random.default_rng(params.seeds["transitions"]))
         self.inputs, self.plan, self.params = inputs, plan, params
         self.trng = self.rng  # the transitions stream: one uniform per slot per month
+        # the compiled month kernel (simulation/month_kernel.py), or None: the numpy path below
+        # each call; simulation/kernel.py chooses, and both give the same arrays bit for bit
+        self.kernel = kernel.selected()
         months = plan.months
         n0 = inputs.n_people
         reg = inputs.register
@@ -399,6 +404,8 @@ class ForecastModel(mesa.Model):
         lat = inputs.lattice
         self.dead_cell = lat.size
         self.r_need, self.r_age, self.r_sex, self.r_seg, self.r_mis = lat.radices[1:]
+        self._dims = np.array([N_LIVE, self.r_need, self.r_age, self.r_sex * self.r_seg, self.r_mis, self.dead_cell],
+                              dtype=np.int64)   # the cell's radices, for the kernel
         self.T = 0
 
         # ---- population: struct of arrays, stable slots
@@ -442,6 +449,7 @@ class ForecastModel(mesa.Model):
         self.code_counts = np.bincount(self.code, minlength=N_LIVE * 4 + 1)
         self.next_change = np.full(N, _NEVER, dtype=np.int64)
         self._keys_changed = np.zeros(N, dtype=bool)
+        self._looked_at = np.zeros(N, dtype=bool)   # the kernel's mark of who is looked at, reused
 
         # ---- service units (Mesa agents); capacity in people per pool and month
         pools = plan.pools
@@ -584,6 +592,11 @@ class ForecastModel(mesa.Model):
         """Recompute cell, state x need code and next band change of slots ``idx``."""
         if len(idx) == 0:
             return
+        if self.kernel is not None:
+            self.kernel.refresh(idx, self.T, self.state, self.need, self.birth, self.entered, self.sexseg, self.cell,
+                                self.code, self.code_counts, self.next_change, _LUTS, _AGE_NEXT, _MIS_NEXT,
+                                self._dims, _NEVER)
+            return
         st = self.state[idx]
         live = st < N_LIVE
         mis = self.T - self.entered[idx]
@@ -716,7 +729,9 @@ class ForecastModel(mesa.Model):
         u = self._u
         self.trng.random(out=u[:self.n_fixed], dtype=np.float32)
         arrived = self.arrival_slots[:self.arrival_bounds[t]]
-        if len(arrived):
+        if self.kernel is not None:
+            self.kernel.hash_uniforms(u, arrived, self.key, self.month_salt[t])
+        elif len(arrived):
             h = hashed_uniform(self.month_salt[t], self.key[arrived]).astype(np.float32)
             u[arrived] = np.minimum(h, np.float32(0.99999994))   # float32 rounding must not reach 1
         return u
@@ -773,7 +788,9 @@ class ForecastModel(mesa.Model):
         m = _Month(t=t, admissions=np.zeros(N_STATES))
         # only cells whose age or months-in-state band changes now
         self.T = t + 1
-        self._refresh(np.flatnonzero(self.next_change == self.T))
+        due = (self.kernel.due(self.next_change, self.T) if self.kernel is not None
+               else np.flatnonzero(self.next_change == self.T))
+        self._refresh(due)
         if len(self.qslots):
             self.wait[self.qslots] += 1
             if self.has_register:
@@ -798,19 +815,27 @@ class ForecastModel(mesa.Model):
         m.tbl = tbl = month_table(self.inputs, self.params, plan, m.t)
         u = self._month_uniforms(m.t)
         cell = self.cell
-        looked_at = (u < tbl.q_lo32[cell]) | (u >= tbl.q_hi32[cell])
-        looked_at[self.qslots[state[self.qslots] < N_LIVE]] = True
-        if plan.waiting_hospital_multiplier != 1.0:
-            looked_at |= self.hc_wait > 0
-        m.looked_at = looked_at
-        m.A = A = np.flatnonzero(looked_at)
-        m.s0 = s0 = state[A]
-        m.cA = cA = cell[A]
-        uA = u[A].astype(np.float64)
-        ar = np.arange(len(A))
-        crow = tbl.cum0[cA]
-        d = np.minimum((crow[:, 1:] <= uA[:, None]).sum(axis=1), N_STATES - 1)
-        m.v = (uA - crow[ar, d]) / np.maximum(crow[ar, d + 1] - crow[ar, d], 1e-300)
+        by_wait = plan.waiting_hospital_multiplier != 1.0
+        if self.kernel is not None:
+            m.looked_at = self._looked_at
+            m.A = A = self.kernel.look(u, cell, tbl.q_lo32, tbl.q_hi32, self.qslots, state, N_LIVE, self.hc_wait,
+                                       by_wait, m.looked_at)
+            m.s0, m.cA, d, m.v = self.kernel.inverse_cdf(A, u, cell, state, tbl.cum0, N_STATES)
+            s0 = m.s0
+        else:
+            looked_at = (u < tbl.q_lo32[cell]) | (u >= tbl.q_hi32[cell])
+            looked_at[self.qslots[state[self.qslots] < N_LIVE]] = True
+            if by_wait:
+                looked_at |= self.hc_wait > 0
+            m.looked_at = looked_at
+            m.A = A = np.flatnonzero(looked_at)
+            m.s0 = s0 = state[A]
+            m.cA = cA = cell[A]
+            uA = u[A].astype(np.float64)
+            ar = np.arange(len(A))
+            crow = tbl.cum0[cA]
+            d = np.minimum((crow[:, 1:] <= uA[:, None]).sum(axis=1), N_STATES - 1)
+            m.v = (uA - crow[ar, d]) / np.maximum(crow[ar, d + 1] - crow[ar, d], 1e-300)
 
         # leaving hospital or hospice for a home: the table's cell does not know where the
         # patient lives, so residents of a care home go back to their bed, and others' draws of
@@ -906,6 +931,13 @@ class ForecastModel(mesa.Model):
         hospital or a hospice that begin and end inside the month."""
         state, plan, tbl = self.state, self.plan, m.tbl
         A, cA, v = m.A, m.cA, m.v
+        if self.kernel is not None:
+            p = self.params
+            m.fin, m.changed_state, m.nch, m.n_within_h, m.n_within_hs = self.kernel.need_and_events(
+                A, cA, v, m.s0, state, self.need, self.T, self.birth, self.entered, self.sexseg, _LUTS, self._dims,
+                p.need_lo, p.need_hi, p.need_cum0, tbl.p_hosp, tbl.p_hospice, self.hc_wait,
+                float(plan.waiting_hospital_multiplier), _IS_AWAY)
+            return
         m.fin = fin = state[A]
         present = fin < N_LIVE
         m.changed_state = changed_state = present & (fin != m.s0)
@@ -938,7 +970,9 @@ class ForecastModel(mesa.Model):
         their hours ration them."""
         state, plan, inputs = self.state, self.plan, self.inputs
         A, cand, new = m.A, m.cand, m.new
-        if len(cand) or len(new):
+        if self.kernel is not None:
+            touched = self.kernel.touched(m.looked_at, A, cand, new) if len(cand) or len(new) else A
+        elif len(cand) or len(new):
             looked_at = m.looked_at
             looked_at[:] = False     # reused as the mark of who was touched (unique, in order)
             looked_at[A] = True
