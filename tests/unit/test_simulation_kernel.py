@@ -106,3 +106,30 @@ def test_setting_is_checked(monkeypatch):
         kernel.selected()
     monkeypatch.delenv("LLIF_FORECAST_KERNEL")
     assert kernel.name() == "numba"   # the default when numba is importable
+
+
+def test_compiled_allocate_equals_units_allocate():
+    """Rationing under contention (own pool, any pool of the kind, nobody hopeful) gives the same
+    places and leaves the same free places, to the last bit, in thousands of random cases."""
+    from types import SimpleNamespace
+
+    from simulation.units import allocate
+
+    mk = kernel._compiled()
+    rng = np.random.default_rng(0)
+    for case in range(3000):
+        npool, n = int(rng.integers(1, 8)), int(rng.integers(0, 60))
+        model = SimpleNamespace(pool_state=rng.integers(0, 4, npool), unit_salt=rng.integers(0, 2**63, 5, dtype=np.uint64),
+                                pool_unit=rng.integers(0, 5, npool), key=rng.permutation(500).astype(np.uint64))
+        cand = rng.choice(500, n, replace=False).astype(np.int64)
+        pref = rng.integers(0, npool, n)
+        want = model.pool_state[pref].copy()
+        prio = rng.integers(0, 3, n) + 10 * (rng.random(n) < 0.1)
+        wait = rng.integers(0, 4, n)
+        free = np.round(rng.uniform(-2, 8, npool), 1) + (rng.random(npool) < 0.3) * 0.37
+        f_np, f_nb = free.copy(), free.copy()
+        expected = allocate(model, cand, want, prio, wait, pref, f_np)
+        got = mk.allocate(cand, want, prio, wait, pref, f_nb, model.pool_state, model.unit_salt, model.pool_unit,
+                          model.key, N_STATES)
+        assert np.array_equal(expected, got), case
+        assert np.array_equal(f_np, f_nb), case
