@@ -74,8 +74,8 @@ class Paths:
 
     @property
     def numba_cache(self) -> Path:
-        """The forecast kernel's compiled code (numba's ``cache=True``), unless ``NUMBA_CACHE_DIR``
-        says otherwise: the home is writable wherever llif runs, a wheel's site-packages may not be."""
+        """The forecast kernel's compiled code (numba's ``cache=True``) when the package folder is
+        not writable (a wheel in a read-only site-packages) and ``NUMBA_CACHE_DIR`` is not set."""
         return self.home / "cache" / "numba"
 
     @property

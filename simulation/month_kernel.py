@@ -49,7 +49,7 @@ def due(next_change, T, segments, buf):
     return buf[:j].copy()
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _cell(state, need, age_m, mis, sexseg, lut, n_live, r_need, r_age, r_sexseg, r_mis):
     """``ForecastModel._cell_of`` for one slot (lut: the age and months-in-state look-ups)."""
     age_lut, mis_lut = lut[0], lut[1]
@@ -276,7 +276,7 @@ def destinations(A, s0, d, t, place, pool_state, key, discharge_salt, discharge_
     return qA, override, dest, moved
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _set_place(i, new, place, occ, moved_in, moved_off, area, pool_area):
     """``ForecastModel._set_place`` for one slot (counted); occupancy holds whole numbers."""
     old = place[i]
@@ -398,7 +398,7 @@ def month_counts(fin, s0, exit_states, died, moved_out, hospital, hospice):
     return n_died, n_out, eh, xh, ehs, xhs
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _splitmix(salt, k):
     """``units.hashed_uniform`` of one (salt, slot key)."""
     z = salt + (k + _ONE) * _G
