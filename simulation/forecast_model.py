@@ -931,11 +931,17 @@ class ForecastModel(mesa.Model):
         tie-break; the rest queue where they are (in hospital: a delayed discharge)."""
         state, inputs = self.state, self.inputs
         A, dest, seek_c, override = m.A, m.dest, m.seek_c, m.override
-        waiting_out = self.qslots[state[self.qslots] == WAITING]
-        m.cand = cand = np.concatenate([A[seek_c], A[override], waiting_out])
-        m.from_hospital = 0
-        if len(cand):
+        if self.kernel is not None:
+            m.cand, want = self.kernel.candidates(A, seek_c, override, dest, m.qA, self.qslots, state, self.queue,
+                                                  WAITING)
+        else:
+            waiting_out = self.qslots[state[self.qslots] == WAITING]
+            m.cand = np.concatenate([A[seek_c], A[override], waiting_out])
             want = np.concatenate([dest[seek_c], m.qA[override], self.queue[waiting_out]])
+        cand = m.cand
+        m.from_hospital = 0
+        newly = _NONE
+        if len(cand):
             ext = self.ext_u[cand] < inputs.p_external[want] if self.any_external else np.zeros(len(cand), bool)
             free = self._free(m.t)
             prio = self._priority(cand, want)
@@ -950,7 +956,6 @@ class ForecastModel(mesa.Model):
                     self.area, self.pool_area, self.entered, self.queue, self.band, self.wait, m.admissions,
                     WAITING, HOSPITAL, RESIDENTIAL, NURSING)
                 m.n_arrived += n_arrived
-                self.qslots = np.concatenate([self.qslots, newly])
             else:
                 adm = ext | (got >= 0)
                 m.a_slots = a_slots = cand[adm]
@@ -968,7 +973,9 @@ class ForecastModel(mesa.Model):
                 newly = blocked[self.queue[blocked] < 0]     # the others are in the queue already
                 self.queue[blocked] = want[~adm]
                 self.qslots = np.concatenate([self.qslots, newly])
-        if len(self.qslots):
+        if self.kernel is not None:
+            self.qslots = self.kernel.still_queued(self.qslots, newly, self.queue)
+        elif len(self.qslots):
             self.qslots = self.qslots[self.queue[self.qslots] >= 0]
         if self.capacity_cut[m.t]:
             self._displace(m.t)

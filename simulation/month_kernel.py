@@ -616,3 +616,55 @@ def arrive(slots, pick, T, tmpl, tmpl_hours, tmpl_age_m, r_seg, never, max_packa
         if state[i] < n_live:
             n_live_in += 1
     return n_live_in, w_slots[:n_w].copy()
+
+
+@njit(cache=True)
+def candidates(A, seek_c, override, dest, qA, qslots, state, queue, waiting):
+    """Who wants a constrained place this month and which: new seekers, queued people whose
+    draw kept them waiting, then those waiting outside (in that order, as the numpy path)."""
+    n = 0
+    for k in range(len(A)):
+        n += seek_c[k] + override[k]
+    for k in range(len(qslots)):
+        n += state[qslots[k]] == waiting
+    cand = np.empty(n, dtype=np.int64)
+    want = np.empty(n, dtype=np.int64)
+    j = 0
+    for k in range(len(A)):
+        if seek_c[k]:
+            cand[j] = A[k]
+            want[j] = dest[k]
+            j += 1
+    for k in range(len(A)):
+        if override[k]:
+            cand[j] = A[k]
+            want[j] = qA[k]
+            j += 1
+    for k in range(len(qslots)):
+        q = qslots[k]
+        if state[q] == waiting:
+            cand[j] = q
+            want[j] = queue[q]
+            j += 1
+    return cand, want
+
+
+@njit(cache=True)
+def still_queued(qslots, newly, queue):
+    """The queue's slots after this month's rationing: the old ones still waiting, then the new."""
+    n = 0
+    for k in range(len(qslots)):
+        n += queue[qslots[k]] >= 0
+    for k in range(len(newly)):
+        n += queue[newly[k]] >= 0
+    out = np.empty(n, dtype=np.int64)
+    j = 0
+    for k in range(len(qslots)):
+        if queue[qslots[k]] >= 0:
+            out[j] = qslots[k]
+            j += 1
+    for k in range(len(newly)):
+        if queue[newly[k]] >= 0:
+            out[j] = newly[k]
+            j += 1
+    return out
