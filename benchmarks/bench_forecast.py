@@ -1,16 +1,22 @@
 """The forecast engine at scale 1.0, measured side by side in one run.
 
     .venv/bin/python benchmarks/bench_forecast.py [--warehouse PATH] [--people N] [--replications N]
+        [--kernels numba,numpy] [--nightly-kernels numba,numpy] [--out PATH]
 
-Four figures (docs/forecast_engine.md, issue #5):
+Each figure is taken for every month kernel asked for (``--kernels``: the compiled numba kernel
+and the numpy path, ``simulation/kernel.py``), beside the per-person reference, in one run
+(docs/forecast_engine.md, issues #5 and #14):
 
 1. engine vs reference model (one Mesa agent per person) on the same census and months:
-   the engine must be at least 100 times faster;
-2. person-months a second of the engine in one process (target 10 million);
+   the engine must be at least 100 times faster; the kernels' arrays must be equal;
+2. person-months a second of the engine in one process (target 50 million a core for the
+   compiled kernel, issue 14), the kernels run in turns so a busy machine weighs on both alike;
 3. the baseline and the seven shipped scenarios, 200 replications each, 60 months, on 2
-   processes, under 2 minutes - measured alone (``scenarios_only``) and as the nightly run
-   does it, with the unconstrained ("needed") runs the scenarios share (``nightly``);
-4. peak memory.
+   processes - measured alone (``scenarios_only``) and as the nightly run does it, with the
+   unconstrained ("needed") runs the scenarios share (``nightly``), per kernel
+   (``--nightly-kernels``);
+4. the kernel's compile time in a fresh process with an empty numba cache, and with it filled;
+5. peak memory, and the load averages before and after each part (the machine is shared).
 
 The census: by default the inputs a real scale-1.0 nightly forecast ran on (``--inputs``, the
 ``forecasts/`` folder of its LLIF_HOME: tonight's census of about 34,500 people with the
@@ -74,7 +80,20 @@ def _timed(fn):
     return out, time.perf_counter() - w0, time.process_time() - c0
 
 
-def engine_vs_reference(inputs, months: int) -> dict:
+def _load() -> list[float] | None:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def _use(kernel: str) -> None:
+    """Run the engine (and the workers this process starts) on ``kernel``."""
+    from simulation import kernel as choice
+
+    os.environ["LLIF_FORECAST_KERNEL"] = kernel
+    if choice.name() != kernel:
+        raise SystemExit(f"kernel {kernel} asked for, {choice.name()} running")
+
+
+def engine_vs_reference(inputs, months: int, kernels: list[str]) -> dict:
     from simulation.forecast_model import K, arrival_caps, draw_params, run_one, stream_seeds
     from simulation.reference import run_reference
     from simulation.scenarios import build_plan
@@ -82,18 +101,31 @@ def engine_vs_reference(inputs, months: int) -> dict:
     plan = build_plan(inputs, None, months)
     caps = arrival_caps(inputs, [plan], months)
     params = draw_params(inputs, stream_seeds(np.random.SeedSequence(1), 0), months, caps)
-    run_one(inputs, plan, params)  # warm the month tables, as every later scenario of a replication finds them
-    e_out, e_wall, e_cpu = _timed(lambda: run_one(inputs, plan, params))
+    load_before = _load()
+    out = {"people": inputs.n_people, "months": months}
+    engine = {}
+    for k in kernels:
+        _use(k)
+        run_one(inputs, plan, params)  # warm the month tables (and the kernel), as every later scenario finds them
+        e_out, e_wall, e_cpu = _timed(lambda: run_one(inputs, plan, params))
+        engine[k] = (e_out, e_wall, e_cpu)
+        out["person_months"] = float(e_out[K["people_total"]].sum())
     r_out, r_wall, r_cpu = _timed(lambda: run_reference(inputs, plan, params, seed=1))
-    pm = float(e_out[K["people_total"]].sum())
-    return {"people": inputs.n_people, "months": months, "person_months": pm,
-            "engine_seconds": round(e_wall, 3), "engine_cpu_seconds": round(e_cpu, 3),
-            "reference_seconds": round(r_wall, 2), "reference_cpu_seconds": round(r_cpu, 2),
-            "speedup_cpu": round(r_cpu / e_cpu, 1), "speedup_wall": round(r_wall / e_wall, 1),
-            "reference_person_months_per_second": round(float(r_out[K["people_total"]].sum()) / r_cpu)}
+    out.update({"reference_seconds": round(r_wall, 2), "reference_cpu_seconds": round(r_cpu, 2),
+                "reference_person_months_per_second": round(float(r_out[K["people_total"]].sum()) / r_cpu)})
+    for k, (e_out, e_wall, e_cpu) in engine.items():
+        out[k] = {"engine_seconds": round(e_wall, 4), "engine_cpu_seconds": round(e_cpu, 4),
+                  "speedup_cpu": round(r_cpu / e_cpu, 1), "speedup_wall": round(r_wall / e_wall, 1)}
+    if len(engine) > 1:
+        first = next(iter(engine.values()))[0]
+        out["kernels_identical"] = all(np.array_equal(first, e[0]) for e in engine.values())
+    out["load_average"] = {"before": load_before, "after": _load()}
+    return out
 
 
-def one_process_rate(inputs, months: int, runs: int) -> dict:
+def one_process_rate(inputs, months: int, runs: int, kernels: list[str], rounds: int = 3) -> dict:
+    """Person-months a second in this process, each kernel on the same replications; the kernels
+    take turns (``rounds`` times) so the machine's other work weighs on each alike."""
     from simulation.forecast_model import K, arrival_caps, draw_params, run_one, stream_seeds
     from simulation.scenarios import build_plan
 
@@ -101,16 +133,61 @@ def one_process_rate(inputs, months: int, runs: int) -> dict:
     caps = arrival_caps(inputs, [plan], months)
     root = np.random.SeedSequence(2)
     params = [draw_params(inputs, stream_seeds(root, r), months, caps, rep=r) for r in range(runs)]
-    for p in params:   # month tables are built once per replication and shared by its scenarios
-        run_one(inputs, plan, p)
-    outs, wall, cpu = _timed(lambda: [run_one(inputs, plan, p) for p in params])
-    pm = float(sum(o[K["people_total"]].sum() for o in outs))
+    load_before = _load()
+    for k in kernels:   # month tables are built once per replication and shared by its scenarios
+        _use(k)
+        for p in params:
+            run_one(inputs, plan, p)
+    totals = {k: [0.0, 0.0, 0.0] for k in kernels}   # person-months, wall, cpu
+    first = {}
+    for _ in range(rounds):
+        for k in kernels:
+            _use(k)
+            outs, wall, cpu = _timed(lambda: [run_one(inputs, plan, p) for p in params])
+            first.setdefault(k, outs)
+            t = totals[k]
+            t[0] += float(sum(o[K["people_total"]].sum() for o in outs))
+            t[1] += wall
+            t[2] += cpu
     _, pwall, pcpu = _timed(lambda: [draw_params(inputs, stream_seeds(root, r), months, caps, rep=r)
                                      for r in range(runs)])
-    return {"runs": runs, "months": months, "person_months": pm, "seconds": round(wall, 2),
-            "cpu_seconds": round(cpu, 2), "person_months_per_second_cpu": round(pm / cpu),
-            "person_months_per_second_wall": round(pm / wall),
-            "per_replication_setup_cpu_seconds": round(pcpu / runs, 4)}
+    out = {"runs": runs, "months": months, "rounds": rounds, "person_months_per_round": totals[kernels[0]][0] / rounds,
+           "per_replication_setup_cpu_seconds": round(pcpu / runs, 4)}
+    for k, (pm, wall, cpu) in totals.items():
+        out[k] = {"seconds": round(wall, 2), "cpu_seconds": round(cpu, 2),
+                  "person_months_per_second_cpu": round(pm / cpu), "person_months_per_second_wall": round(pm / wall),
+                  "ms_per_month_cpu": round(1000 * cpu / (rounds * runs * months), 3)}
+    if len(kernels) > 1:
+        a = first[kernels[0]]
+        out["kernels_identical"] = all(np.array_equal(x, y) for k in kernels[1:] for x, y in zip(a, first[k]))
+    if "numba" in totals and "numpy" in totals:
+        out["numba_speedup_cpu"] = round(totals["numpy"][2] / totals["numba"][2], 2)
+    out["load_average"] = {"before": load_before, "after": _load()}
+    return out
+
+
+def compile_time() -> dict:
+    """The kernel's first use in a fresh process: with an empty numba cache (a fresh clone, a
+    new LLIF_HOME) and with the cache it left (every later process)."""
+    import subprocess
+    import tempfile
+
+    code = ("import time; t = time.perf_counter(); from simulation.testing import toy_inputs; "
+            "from simulation.replications import run_forecast; i = toy_inputs(300, seed=1); "
+            "t0 = time.perf_counter(); run_forecast(i, replications=1, months=3, run_date='2026-11-01'); "
+            "print(time.perf_counter() - t0)")
+    out = {}
+    with tempfile.TemporaryDirectory() as cache:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache, "LLIF_FORECAST_KERNEL": "numba"}
+        for label in ("cold_cache_seconds", "warm_cache_seconds"):
+            done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                                  check=True)
+            out[label] = round(float(done.stdout.split()[-1]), 2)
+        env["LLIF_FORECAST_KERNEL"] = "numpy"
+        done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        out["numpy_path_seconds"] = round(float(done.stdout.split()[-1]), 2)
+    out["what"] = "one replication, 3 months, 300 people, run_forecast in a fresh process (compile or cache load included)"
+    return out
 
 
 def nightly(inputs, replications: int, months: int, processes: int, needed: bool = True) -> dict:
@@ -127,11 +204,13 @@ def nightly(inputs, replications: int, months: int, processes: int, needed: bool
     _, s_wall, _ = _timed(lambda: summarise(res))
     runs = len(res.values) + len(res.unconstrained)
     pm = float(sum(v[:, res.kpis.index("people_total")].sum() for v in [*res.values.values(), *res.unconstrained.values()]))
+    cpu = cpu_self + cpu_children
     return {"scenarios": len(scenarios), "unconstrained_runs": len(res.unconstrained), "runs_per_replication": runs,
             "replications": replications, "months": months, "processes": processes,
-            "seconds": round(wall, 1), "cpu_seconds": round(cpu_self + cpu_children, 1),
+            "seconds": round(wall, 1), "cpu_seconds": round(cpu, 1),
             "person_months": pm, "person_months_per_second_wall": round(pm / wall),
-            "summarise_seconds": round(s_wall, 1)}
+            "person_months_per_second_cpu": round(pm / cpu), "summarise_seconds": round(s_wall, 1),
+            "load_average_after": _load()}
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -143,38 +222,55 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--replications", type=int, default=200)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--reference-months", type=int, default=12)
+    parser.add_argument("--kernels", default="numba,numpy", help="month kernels measured side by side")
+    parser.add_argument("--nightly-kernels", default="numba,numpy",
+                        help="kernels the 8 scenarios x 200 x 60 runs are measured on ('' for none)")
+    parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
+    kernels = [k for k in args.kernels.split(",") if k]
     load_at_start = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
     inputs, source = _inputs(Path(args.warehouse) if args.warehouse else None, args.people,
                              Path(args.inputs) if args.inputs else None)
     print(f"census: {inputs.n_people} people ({source['census']})", flush=True)
-    side = engine_vs_reference(inputs, args.reference_months)
+    compiled = compile_time() if "numba" in kernels else None
+    print("kernel compile:", json.dumps(compiled), flush=True)
+    side = engine_vs_reference(inputs, args.reference_months, kernels)
     print("engine vs reference:", json.dumps(side), flush=True)
-    rate = one_process_rate(inputs, 60, 10)
+    rate = one_process_rate(inputs, 60, 10, kernels)
     print("one process:", json.dumps(rate), flush=True)
-    bare = nightly(inputs, args.replications, 60, args.processes, needed=False)
-    print("8 scenarios x 200 x 60 (no unconstrained runs):", json.dumps(bare), flush=True)
-    night = nightly(inputs, args.replications, 60, args.processes)
-    print("nightly workload (with the unconstrained runs):", json.dumps(night), flush=True)
+    bare, night = {}, {}
+    for k in [k for k in args.nightly_kernels.split(",") if k]:
+        _use(k)
+        bare[k] = nightly(inputs, args.replications, 60, args.processes, needed=False)
+        print(f"{k}: 8 scenarios x {args.replications} x 60 (no unconstrained runs):", json.dumps(bare[k]), flush=True)
+        night[k] = nightly(inputs, args.replications, 60, args.processes)
+        print(f"{k}: nightly workload (with the unconstrained runs):", json.dumps(night[k]), flush=True)
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 ** 2
     peak_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 ** 2
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    import numba
+
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "load_average_at_start": round(load_at_start, 2) if load_at_start is not None else None,
         "load_average_at_end": round(load, 2) if load is not None else None,
         **source,
         "people": inputs.n_people,
+        "kernels": kernels,
+        "numba": numba.__version__, "numpy": np.__version__,
+        "kernel_compile": compiled,
         "engine_vs_reference": side,
         "one_process": rate,
         "scenarios_only": bare,
         "nightly": night,
         "peak_rss_gb": {"main": round(peak_self, 2), "largest_worker": round(peak_child, 2)},
-        "targets": {"speedup": 100, "person_months_per_second": 10_000_000, "nightly_seconds": 120},
+        "targets": {"speedup": 100, "person_months_per_second_numba": 50_000_000,
+                    "person_months_per_second_numpy": 10_000_000, "nightly_seconds": 60},
         "recorded": time.strftime("%Y-%m-%d"),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
     return result
 
 

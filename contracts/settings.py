@@ -73,6 +73,12 @@ class Paths:
         return self.home / "reports"
 
     @property
+    def numba_cache(self) -> Path:
+        """The forecast kernel's compiled code (numba's ``cache=True``) when the package folder is
+        not writable (a wheel in a read-only site-packages) and ``NUMBA_CACHE_DIR`` is not set."""
+        return self.home / "cache" / "numba"
+
+    @property
     def logs(self) -> Path:
         """Full logs of runs started from the command line (``make demo``)."""
         return self.home / "logs"
@@ -183,3 +189,22 @@ def dispatch_settings() -> tuple[str, str | None]:
     backend = (os.environ.get("LLIF_DISPATCH") or "local").strip().lower()
     address = (os.environ.get("LLIF_DISPATCH_ADDRESS") or "").strip() or None
     return backend, address
+
+
+FORECAST_KERNELS = ("numba", "numpy")
+
+
+def forecast_kernel_setting() -> str:
+    """Which month kernel the forecast engine runs (``simulation.kernel``): ``LLIF_FORECAST_KERNEL``
+    = ``numba`` (compiled loops) or ``numpy`` (the readable whole-array path); unset or ``auto``
+    means numba when it can be imported. Both give the same arrays bit for bit."""
+    raw = (os.environ.get("LLIF_FORECAST_KERNEL") or "auto").strip().lower()
+    if raw not in (*FORECAST_KERNELS, "auto"):
+        raise ValueError(f"LLIF_FORECAST_KERNEL must be numba, numpy or auto, got {raw!r}")
+    return raw
+
+
+def numba_cache_dir(p: Paths | None = None) -> Path:
+    """Where numba keeps compiled code: ``NUMBA_CACHE_DIR`` if set, else ``Paths.numba_cache``."""
+    raw = os.environ.get("NUMBA_CACHE_DIR")
+    return Path(raw) if raw else (p or paths()).numba_cache

@@ -32,6 +32,7 @@ import numpy as np
 from scipy.stats import nbinom, poisson
 
 from contracts.vocabulary.kpis import ENGINE_KPIS
+from simulation import kernel
 from simulation.costs import COST_INPUTS, cost_by_payer
 from simulation.inputs import (
     COMMUNITY,
@@ -331,6 +332,8 @@ def _months_to_next(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
 # the same as lookups: index 0 is "unknown or past the last edge" (never)
 _AGE_NEXT = np.r_[_NEVER, _months_to_next(np.arange(_AGE_EDGE_MONTHS[-1] + 1), _AGE_EDGE_MONTHS)]
 _MIS_NEXT = np.r_[_months_to_next(np.arange(_MIS_EDGES[-1] + 1), _MIS_EDGES), _NEVER]
+_LUTS = (_AGE_LUT, _MIS_LUT)   # the cell's look-ups, as the kernel takes them
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 @dataclass(eq=False)
@@ -378,6 +381,9 @@ class ForecastModel(mesa.Model):
         super().__init__(rng=np.random.default_rng(params.seeds["transitions"]))
         self.inputs, self.plan, self.params = inputs, plan, params
         self.trng = self.rng  # the transitions stream: one uniform per slot per month
+        # the compiled month kernel (simulation/month_kernel.py), or None: the numpy path below
+        # each call; simulation/kernel.py chooses, and both give the same arrays bit for bit
+        self.kernel = kernel.selected()
         months = plan.months
         n0 = inputs.n_people
         reg = inputs.register
@@ -399,6 +405,8 @@ class ForecastModel(mesa.Model):
         lat = inputs.lattice
         self.dead_cell = lat.size
         self.r_need, self.r_age, self.r_sex, self.r_seg, self.r_mis = lat.radices[1:]
+        self._dims = np.array([N_LIVE, self.r_need, self.r_age, self.r_sex * self.r_seg, self.r_mis, self.dead_cell],
+                              dtype=np.int64)   # the cell's radices, for the kernel
         self.T = 0
 
         # ---- population: struct of arrays, stable slots
@@ -442,6 +450,8 @@ class ForecastModel(mesa.Model):
         self.code_counts = np.bincount(self.code, minlength=N_LIVE * 4 + 1)
         self.next_change = np.full(N, _NEVER, dtype=np.int64)
         self._keys_changed = np.zeros(N, dtype=bool)
+        self._looked_at = np.zeros(N, dtype=bool)   # the kernel's mark of who is looked at, reused
+        self._buf = np.empty(N, dtype=np.int64)      # and its scratch for lists of slots
 
         # ---- service units (Mesa agents); capacity in people per pool and month
         pools = plan.pools
@@ -513,6 +523,9 @@ class ForecastModel(mesa.Model):
         self.tmpl_n = np.searchsorted(sorted_states, a.entry_states, side="right") - self.tmpl_off
         self.tmpl_age_m = np.where(np.isfinite(tmpl["age"]), np.floor(np.nan_to_num(tmpl["age"]) * 12),
                                    -_NEVER).astype(np.int64)
+        # the same for the kernel, one integer array per attribute
+        self._tmpl = tuple(np.asarray(tmpl[k], dtype=np.int64)
+                           for k in ("state", "need", "sex", "segment", "area", "team", "pool"))
 
         # ---- tonight's register: the waiting lists start where the CRM's stand
         self.band = np.full(N, -1, dtype=np.int64)
@@ -542,6 +555,14 @@ class ForecastModel(mesa.Model):
         self.arrival_slots = np.concatenate(slots_of)[order]
         self.arrival_pick = np.concatenate(picks_of)[order]
         self.arrival_bounds = np.r_[0, np.cumsum(self.arrival_counts.sum(axis=1))]
+        # the slots anyone has arrived in by the end of each month, as (first, end) rows: the
+        # census and the register, then each entry state's block as far as it is used (the
+        # kernel's passes skip the rest, which are empty)
+        used = np.cumsum(self.arrival_counts, axis=0)
+        self._segments = np.zeros((months, 1 + len(caps), 2), dtype=np.int64)
+        self._segments[:, 0, 1] = self.n_fixed
+        self._segments[:, 1:, 0] = self.block_start[None, :]
+        self._segments[:, 1:, 1] = self.block_start[None, :] + used
         self.out = np.zeros((len(KPIS), months))
         self.raw = np.zeros((14, months))
         self.type_matrix = (self.pool_state[None, :] == np.array(PLACE_STATES)[:, None]).astype(float)
@@ -584,6 +605,11 @@ class ForecastModel(mesa.Model):
         """Recompute cell, state x need code and next band change of slots ``idx``."""
         if len(idx) == 0:
             return
+        if self.kernel is not None:
+            self.kernel.refresh(idx, self.T, self.state, self.need, self.birth, self.entered, self.sexseg, self.cell,
+                                self.code, self.code_counts, self.next_change, _LUTS, _AGE_NEXT, _MIS_NEXT,
+                                self._dims, _NEVER)
+            return
         st = self.state[idx]
         live = st < N_LIVE
         mis = self.T - self.entered[idx]
@@ -603,6 +629,13 @@ class ForecastModel(mesa.Model):
         less places still void after recent departures (relet time)."""
         blocked = self.relet_w[:, 0] * self.moved_off + (self.relet_w[:, 1:] * self.relet_hist[:, :-1]).sum(axis=1)
         return self.pool_cap_people[:, t] - self.occ - blocked
+
+    def _allocate(self, cand, want, prio, wait, pref, free) -> np.ndarray:
+        """``units.allocate``, compiled when the kernel is on."""
+        if self.kernel is None:
+            return allocate(self, cand, want, prio, wait, pref, free)
+        return self.kernel.allocate(cand, want, prio, wait, pref, free, self.pool_state, self.unit_salt, self.pool_unit,
+                                    self.key, N_STATES)
 
     def _set_place(self, slots: np.ndarray, places: np.ndarray, count: bool = True):
         """Move slots to places (-1: none), keeping occupancy and this month's moves in and out."""
@@ -716,7 +749,9 @@ class ForecastModel(mesa.Model):
         u = self._u
         self.trng.random(out=u[:self.n_fixed], dtype=np.float32)
         arrived = self.arrival_slots[:self.arrival_bounds[t]]
-        if len(arrived):
+        if self.kernel is not None:
+            self.kernel.hash_uniforms(u, arrived, self.key, self.month_salt[t])
+        elif len(arrived):
             h = hashed_uniform(self.month_salt[t], self.key[arrived]).astype(np.float32)
             u[arrived] = np.minimum(h, np.float32(0.99999994))   # float32 rounding must not reach 1
         return u
@@ -773,7 +808,9 @@ class ForecastModel(mesa.Model):
         m = _Month(t=t, admissions=np.zeros(N_STATES))
         # only cells whose age or months-in-state band changes now
         self.T = t + 1
-        self._refresh(np.flatnonzero(self.next_change == self.T))
+        due = (self.kernel.due(self.next_change, self.T, self._segments[t], self._buf) if self.kernel is not None
+               else np.flatnonzero(self.next_change == self.T))
+        self._refresh(due)
         if len(self.qslots):
             self.wait[self.qslots] += 1
             if self.has_register:
@@ -784,6 +821,18 @@ class ForecastModel(mesa.Model):
         """Arrivals take their slots now and start moving next month; their cells are set at
         the end of the month, so this month's draw leaves them alone."""
         state = self.state
+        if self.kernel is not None:
+            lo, hi = self.arrival_bounds[m.t], self.arrival_bounds[m.t + 1]
+            m.new = self.arrival_slots[lo:hi]
+            plan, tmpl = self.plan, self.inputs.arrivals.templates
+            m.n_arrived, waiting = self.kernel.arrive(
+                m.new, self.arrival_pick[lo:hi], self.T, self._tmpl, tmpl["hours"], self.tmpl_age_m, self.r_seg,
+                _NEVER, float(plan.max_package), plan.constrained_states, state, self.need, self.birth, self.sexseg,
+                self.area, self.team, self.entered, self.hours_dem, self.queue, self.wait, self.place, self.occ,
+                self.moved_in, self.moved_off, self.pool_area, self.pref, m.admissions, N_LIVE, WAITING, _IS_HOME,
+                _IS_PLACE)
+            self.qslots = np.concatenate([self.qslots, waiting])
+            return
         m.new = new = self._arrive(m.t)
         m.n_arrived = int((state[new] < N_LIVE).sum()) if len(new) else 0
         if len(new):
@@ -798,9 +847,19 @@ class ForecastModel(mesa.Model):
         m.tbl = tbl = month_table(self.inputs, self.params, plan, m.t)
         u = self._month_uniforms(m.t)
         cell = self.cell
+        by_wait = plan.waiting_hospital_multiplier != 1.0
+        if self.kernel is not None:
+            m.looked_at = self._looked_at
+            m.A = A = self.kernel.look(u, cell, tbl.q_lo32, tbl.q_hi32, self.qslots, state, N_LIVE, self.hc_wait,
+                                       by_wait, self._segments[m.t], m.looked_at, self._buf)
+            m.s0, m.cA, d, m.v = self.kernel.inverse_cdf(A, u, cell, state, tbl.cum0, N_STATES)
+            m.qA, m.override, m.dest, m.moved = self.kernel.destinations(
+                A, m.s0, d, m.t, self.place, self.pool_state, self.key, self.discharge_salt, self.discharge_share,
+                self.queue, N_LIVE, COMMUNITY, _IS_AWAY, _IS_CARE)
+            return
         looked_at = (u < tbl.q_lo32[cell]) | (u >= tbl.q_hi32[cell])
         looked_at[self.qslots[state[self.qslots] < N_LIVE]] = True
-        if plan.waiting_hospital_multiplier != 1.0:
+        if by_wait:
             looked_at |= self.hc_wait > 0
         m.looked_at = looked_at
         m.A = A = np.flatnonzero(looked_at)
@@ -831,6 +890,12 @@ class ForecastModel(mesa.Model):
         community, back to one's own home, and places with no constraint on them."""
         state, plan = self.state, self.plan
         A, dest, moved = m.A, m.dest, m.moved
+        if self.kernel is not None:
+            m.exits, m.seek_c = self.kernel.move_unrationed(
+                A, dest, moved, self.T, state, self.place, self.queue, self.hours_dem, self.entered, self.occ,
+                self.moved_in, self.moved_off, self.area, self.pool_area, self.pool_state, self.pref,
+                plan.constrained_states, m.admissions, N_LIVE, COMMUNITY, _IS_AWAY, _IS_PLACE)
+            return
         ex = moved & (dest >= N_LIVE)
         m.exits = exits = A[ex]
         if len(exits):
@@ -866,36 +931,51 @@ class ForecastModel(mesa.Model):
         tie-break; the rest queue where they are (in hospital: a delayed discharge)."""
         state, inputs = self.state, self.inputs
         A, dest, seek_c, override = m.A, m.dest, m.seek_c, m.override
-        waiting_out = self.qslots[state[self.qslots] == WAITING]
-        m.cand = cand = np.concatenate([A[seek_c], A[override], waiting_out])
-        m.from_hospital = 0
-        if len(cand):
+        if self.kernel is not None:
+            m.cand, want = self.kernel.candidates(A, seek_c, override, dest, m.qA, self.qslots, state, self.queue,
+                                                  WAITING)
+        else:
+            waiting_out = self.qslots[state[self.qslots] == WAITING]
+            m.cand = np.concatenate([A[seek_c], A[override], waiting_out])
             want = np.concatenate([dest[seek_c], m.qA[override], self.queue[waiting_out]])
+        cand = m.cand
+        m.from_hospital = 0
+        newly = _NONE
+        if len(cand):
             ext = self.ext_u[cand] < inputs.p_external[want] if self.any_external else np.zeros(len(cand), bool)
             free = self._free(m.t)
             prio = self._priority(cand, want)
             pref = self.pref[want, self.area[cand] + 1]
             got = np.full(len(cand), -1, dtype=np.int64)
             inside = np.flatnonzero(~ext & (pref >= 0))
-            got[inside] = allocate(self, cand[inside], want[inside], prio[inside], self.wait[cand[inside]],
-                                   pref[inside], free)
-            adm = ext | (got >= 0)
-            m.a_slots = a_slots = cand[adm]
-            wa = want[adm]
-            m.n_arrived += int((state[a_slots] == WAITING).sum())
-            m.from_hospital = int(((state[a_slots] == HOSPITAL) & ((wa == RESIDENTIAL) | (wa == NURSING))).sum())
-            self._set_place(a_slots, got[adm])
-            state[a_slots] = wa
-            self.entered[a_slots] = self.T
-            self.queue[a_slots] = -1
-            self.band[a_slots] = -1      # a band belongs to one application
-            self.wait[a_slots] = 0
-            m.admissions += np.bincount(wa, minlength=N_STATES)
-            blocked = cand[~adm]
-            newly = blocked[self.queue[blocked] < 0]     # the others are in the queue already
-            self.queue[blocked] = want[~adm]
-            self.qslots = np.concatenate([self.qslots, newly])
-        if len(self.qslots):
+            got[inside] = self._allocate(cand[inside], want[inside], prio[inside], self.wait[cand[inside]],
+                                         pref[inside], free)
+            if self.kernel is not None:
+                m.a_slots, n_arrived, m.from_hospital, newly = self.kernel.admit(
+                    cand, want, got, ext, self.T, state, self.place, self.occ, self.moved_in, self.moved_off,
+                    self.area, self.pool_area, self.entered, self.queue, self.band, self.wait, m.admissions,
+                    WAITING, HOSPITAL, RESIDENTIAL, NURSING)
+                m.n_arrived += n_arrived
+            else:
+                adm = ext | (got >= 0)
+                m.a_slots = a_slots = cand[adm]
+                wa = want[adm]
+                m.n_arrived += int((state[a_slots] == WAITING).sum())
+                m.from_hospital = int(((state[a_slots] == HOSPITAL) & ((wa == RESIDENTIAL) | (wa == NURSING))).sum())
+                self._set_place(a_slots, got[adm])
+                state[a_slots] = wa
+                self.entered[a_slots] = self.T
+                self.queue[a_slots] = -1
+                self.band[a_slots] = -1      # a band belongs to one application
+                self.wait[a_slots] = 0
+                m.admissions += np.bincount(wa, minlength=N_STATES)
+                blocked = cand[~adm]
+                newly = blocked[self.queue[blocked] < 0]     # the others are in the queue already
+                self.queue[blocked] = want[~adm]
+                self.qslots = np.concatenate([self.qslots, newly])
+        if self.kernel is not None:
+            self.qslots = self.kernel.still_queued(self.qslots, newly, self.queue)
+        elif len(self.qslots):
             self.qslots = self.qslots[self.queue[self.qslots] >= 0]
         if self.capacity_cut[m.t]:
             self._displace(m.t)
@@ -906,6 +986,13 @@ class ForecastModel(mesa.Model):
         hospital or a hospice that begin and end inside the month."""
         state, plan, tbl = self.state, self.plan, m.tbl
         A, cA, v = m.A, m.cA, m.v
+        if self.kernel is not None:
+            p = self.params
+            m.fin, m.changed_state, m.nch, m.n_within_h, m.n_within_hs = self.kernel.need_and_events(
+                A, cA, v, m.s0, state, self.need, self.T, self.birth, self.entered, self.sexseg, _LUTS, self._dims,
+                p.need_lo, p.need_hi, p.need_cum0, tbl.p_hosp, tbl.p_hospice, self.hc_wait,
+                float(plan.waiting_hospital_multiplier), _IS_AWAY)
+            return
         m.fin = fin = state[A]
         present = fin < N_LIVE
         m.changed_state = changed_state = present & (fin != m.s0)
@@ -938,7 +1025,10 @@ class ForecastModel(mesa.Model):
         their hours ration them."""
         state, plan, inputs = self.state, self.plan, self.inputs
         A, cand, new = m.A, m.cand, m.new
-        if len(cand) or len(new):
+        if self.kernel is not None:
+            touched = self.kernel.touched(m.looked_at, A, cand, new, self._segments[m.t],
+                                                    self._buf) if len(cand) or len(new) else A
+        elif len(cand) or len(new):
             looked_at = m.looked_at
             looked_at[:] = False     # reused as the mark of who was touched (unique, in order)
             looked_at[A] = True
@@ -949,17 +1039,22 @@ class ForecastModel(mesa.Model):
             touched = A
         self._refresh(touched)
         kc = self._keys_changed
-        kc[A[m.changed_state | m.nch]] = True
-        kc[new] = True
-        if len(cand):
-            kc[m.a_slots] = True
-        st_t = state[touched]
-        nd_t = self.need[touched]
-        in_home = _IS_HOME[st_t] & (nd_t > 0)
-        target = np.minimum(np.where(in_home, inputs.hours_by_need[np.minimum(st_t, N_STATES - 1), nd_t], 0.0),
-                            plan.max_package)
-        self.hours_dem[touched] = np.where(kc[touched], target, self.hours_dem[touched])
-        kc[touched] = False
+        if self.kernel is not None:
+            self.kernel.home_care_demand(touched, A, m.changed_state, m.nch, new, m.a_slots if len(cand) else _NONE,
+                                         state, self.need, inputs.hours_by_need, float(plan.max_package), kc,
+                                         self.hours_dem, N_STATES, _IS_HOME)
+        else:
+            kc[A[m.changed_state | m.nch]] = True
+            kc[new] = True
+            if len(cand):
+                kc[m.a_slots] = True
+            st_t = state[touched]
+            nd_t = self.need[touched]
+            in_home = _IS_HOME[st_t] & (nd_t > 0)
+            target = np.minimum(np.where(in_home, inputs.hours_by_need[np.minimum(st_t, N_STATES - 1), nd_t], 0.0),
+                                plan.max_package)
+            self.hours_dem[touched] = np.where(kc[touched], target, self.hours_dem[touched])
+            kc[touched] = False
         if np.isfinite(plan.team_caps).any():
             prev = self.hours_del.copy()
             delivered = self.hours_dem.copy()
@@ -977,6 +1072,11 @@ class ForecastModel(mesa.Model):
             m.hc_waiting = int((unmet > 1e-9).sum())
             self.hours_total = float(delivered.sum())
             self.hours_people = int(np.count_nonzero(delivered))
+        elif self.kernel is not None:
+            old_del, new_del, people = self.kernel.deliver(touched, self.hours_dem, self.hours_del)
+            self.hours_total += float(new_del.sum() - old_del.sum())   # numpy's pairwise sums, as below
+            self.hours_people += int(people)
+            m.unmet_total, m.hc_waiting = 0.0, 0
         else:
             old_del = self.hours_del[touched]
             new_del = self.hours_dem[touched]
@@ -994,14 +1094,18 @@ class ForecastModel(mesa.Model):
         out[:N_LIVE, t] = tab.sum(axis=1)
         out[_NEED0:_NEED0 + 4, t] = tab.sum(axis=0)
         exit_states = state[m.exits]
+        if self.kernel is not None:
+            died, moved_out, enter_h, exit_h, enter_hs, exit_hs = self.kernel.month_counts(
+                fin, s0, exit_states, DIED, MOVED_OUT, HOSPITAL, HOSPICE)
+        else:
+            died, moved_out = int((exit_states == DIED).sum()), int((exit_states == MOVED_OUT).sum())
+            enter_h = int(((fin == HOSPITAL) & (s0 != HOSPITAL)).sum())
+            exit_h = int(((s0 == HOSPITAL) & (fin != HOSPITAL)).sum())
+            enter_hs = int(((fin == HOSPICE) & (s0 != HOSPICE)).sum())
+            exit_hs = int(((s0 == HOSPICE) & (fin != HOSPICE)).sum())
         self.raw[:, t] = (
-            m.n_arrived,
-            int((exit_states == DIED).sum()), int((exit_states == MOVED_OUT).sum()),
-            m.from_hospital, m.n_within_h,
-            int(((fin == HOSPITAL) & (s0 != HOSPITAL)).sum()), int(((s0 == HOSPITAL) & (fin != HOSPITAL)).sum()),
-            m.n_within_hs,
-            int(((fin == HOSPICE) & (s0 != HOSPICE)).sum()), int(((s0 == HOSPICE) & (fin != HOSPICE)).sum()),
-            self.hours_total, m.unmet_total, m.hc_waiting, self.hours_people,
+            m.n_arrived, died, moved_out, m.from_hospital, m.n_within_h, enter_h, exit_h,
+            m.n_within_hs, enter_hs, exit_hs, self.hours_total, m.unmet_total, m.hc_waiting, self.hours_people,
         )
         out[_ADM0:_ADM0 + len(PLACE_STATES), t] = m.admissions[_PLACE_ARR]
         qs = self.qslots
@@ -1074,7 +1178,7 @@ class ForecastModel(mesa.Model):
         want = self.pool_state[self.place[slots]]
         self._set_place(slots, np.full(len(slots), -1))
         pref = self.pref[want, self.area[slots] + 1]
-        got = allocate(self, slots, want, np.full(len(slots), 100), self.wait[slots], pref, free)
+        got = self._allocate(slots, want, np.full(len(slots), 100), self.wait[slots], pref, free)
         self._set_place(slots[got >= 0], got[got >= 0])
 
     def run(self) -> np.ndarray:
