@@ -338,7 +338,7 @@ def test_precision_and_recall_at_full_scale():
     The person tables are built in memory (the world simulates in seconds; writing its ten
     million home-care visits would take minutes and linkage never reads them).
     """
-    from identity_fixture import world_in_memory
+    from helpers.identity_records import world_in_memory
 
     identifiers, truth = world_in_memory(scale=1.0, seed=SEED)
     result, xref, con = _link(identifiers)

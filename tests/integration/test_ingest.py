@@ -895,7 +895,7 @@ def test_a_tenancy_naming_a_household_not_yet_known_warns_and_does_not_stop_dbt(
     """The CRM's late records (issue 16): a tenancy, an application and a member can name a
     household keyed in days later. dbt's relationships tests on household_id warn with the
     count; they must not fail the build and skip every mart."""
-    from test_marts import run_dbt, run_results
+    from helpers.dbt_runs import run_dbt, run_results
 
     con = sqlite3.connect(drift_sources / "crm.sqlite")
     row = list(con.execute("SELECT * FROM tenancy ORDER BY tenancy_ref LIMIT 1").fetchone())

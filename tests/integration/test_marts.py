@@ -390,8 +390,9 @@ def _copy_identity_to_postgres(warehouse: Path, conninfo: str) -> None:
 def test_marts_build_on_postgres_and_agree_with_duckdb(build, warehouse, tmp_path):
     import uuid
 
-    import dbt_raw
     import psycopg
+
+    from helpers import dbt_raw
 
     try:
         admin = psycopg.connect(_pg_conninfo("postgres"), autocommit=True)

@@ -144,11 +144,11 @@ def test_incremental_feature_mart_equals_a_full_rebuild_after_new_months(world, 
     of new activity, late arrivals and corrections (crossing into a new month); the nightly
     build keeps the rows of people whose inputs did not change, rebuilds the others, and holds
     exactly what --full-refresh does, row for row."""
-    from conftest import SMALL_WORLD_KEY
-
     from synthetic_sources import api
     from warehouse import duck, ingest
     from warehouse.identity import link_people
+
+    from helpers.worlds import SMALL_WORLD_KEY
 
     home = tmp_path / "home"
     shutil.copytree(world[0], home, ignore=shutil.ignore_patterns("mlartifacts", "mlflow.db"))
