@@ -93,13 +93,17 @@ def quarantine_share(con, system: str, table: str, limit: float = QUARANTINE_MAX
     return Finding(True, f"{system}.{table}: {share:.1%} of the rows read were set aside", figures)
 
 
+def _has_raw_table(con, name: str) -> bool:
+    """Whether ingest has created the bookkeeping table raw.<name> yet (a first load creates them)."""
+    return con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' and table_name = ?",
+                       [name]).fetchone()[0] > 0
+
+
 def held_columns(con, system: str, table: str) -> Finding:
     """Fails while the table's latest load found columns the declaration lacks: ingest holds
     them back from raw (they may identify people; its source contract (contracts/sources/systems/)), so their data is
     not in the warehouse until someone declares them."""
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
-                         "and table_name = '_held_columns'").fetchone()[0]
-    if not exists:
+    if not _has_raw_table(con, "_held_columns"):
         return Finding(True, f"{system}.{table}: no undeclared columns", {"held": 0})
     rows = con.execute("""
         with latest as (
@@ -131,9 +135,7 @@ def load_refused(con, system: str) -> Finding:
     """Fails when the system's latest load was refused (its source missing, empty, damaged or
     drifted: warehouse.ingest.REFUSALS): raw still holds its last good load, and the message
     names the file and what to do."""
-    exists = con.execute("select count(*) from duckdb_tables() where schema_name = 'raw' "
-                         "and table_name = '_load_refusals'").fetchone()[0]
-    if exists:
+    if _has_raw_table(con, "_load_refusals"):
         row = con.execute(STANDING_REFUSALS + " and r.system = ? order by r.refused_at desc limit 1",
                           [system]).fetchone()
         if row is not None:
