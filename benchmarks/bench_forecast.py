@@ -187,6 +187,21 @@ def compile_time() -> dict:
         done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
         out["numpy_path_seconds"] = round(float(done.stdout.split()[-1]), 2)
     out["what"] = "one replication, 3 months, 300 people, run_forecast in a fresh process (compile or cache load included)"
+    # a fresh install's first pooled forecast: the parent compiles once before the pool forks
+    # (replications.warm_kernel), against every worker compiling for itself (the warm-up off)
+    pooled = ("import resource, time; import simulation.replications as R; from simulation.testing import toy_inputs; "
+              "{off}i = toy_inputs(3000, seed=1); t0 = time.perf_counter(); "
+              "R.run_forecast(i, replications=8, months=12, processes=2, run_date='2026-11-01'); "
+              "c = resource.getrusage(resource.RUSAGE_SELF); k = resource.getrusage(resource.RUSAGE_CHILDREN); "
+              "print(time.perf_counter() - t0, c.ru_utime + c.ru_stime + k.ru_utime + k.ru_stime)")
+    for label, off in (("pool_cold_warmed", ""), ("pool_cold_each_worker_compiles", "R.warm_kernel = lambda *a: None; ")):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache, "LLIF_FORECAST_KERNEL": "numba"}
+            done = subprocess.run([sys.executable, "-c", pooled.format(off=off)], cwd=ROOT, env=env,
+                                  capture_output=True, text=True, check=True)
+            wall, cpu = (float(x) for x in done.stdout.split()[-2:])
+            out[label] = {"wall_seconds": round(wall, 2), "cpu_seconds": round(cpu, 2)}
+    out["pool_what"] = "8 replications x 12 months, 3,000 people, 2 forked workers, empty numba cache"
     return out
 
 

@@ -11,6 +11,9 @@ hospital multiplier (which changes who is looked at). The golden forecast
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 
 import numpy as np
@@ -23,6 +26,8 @@ from simulation.register import Register
 from simulation.replications import root_seed, run_forecast
 from simulation.scenarios import build_plan, validate
 from simulation.testing import toy_inputs
+
+from helpers.paths import ROOT
 
 pytest.importorskip("numba")
 
@@ -133,3 +138,18 @@ def test_compiled_allocate_equals_units_allocate():
                           model.key, N_STATES)
         assert np.array_equal(expected, got), case
         assert np.array_equal(f_np, f_nb), case
+
+
+def test_warm_up_compiles_every_kernel_before_the_pool_starts(tmp_path):
+    """``replications.warm_kernel`` (called before a pool of workers starts) leaves every
+    compiled function of the kernel compiled in the parent, so forked workers inherit it rather
+    than each compiling it on a cold cache; a fresh process with an empty cache shows it."""
+    code = ("import numba; from simulation import month_kernel as mk, replications as R; "
+            "from simulation.testing import toy_inputs; from simulation.scenarios import baseline; "
+            "R.warm_kernel(toy_inputs(500, seed=1), baseline()); "
+            "fs = [n for n, f in vars(mk).items() if isinstance(f, numba.core.registry.CPUDispatcher)]; "
+            "print(len(fs), ' '.join(n for n in fs if not getattr(mk, n).signatures))")
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "LLIF_FORECAST_KERNEL": "numba"}
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    n, *missing = done.stdout.split()
+    assert int(n) >= 15 and missing == [], f"not compiled by the warm-up: {missing}"
