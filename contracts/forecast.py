@@ -30,6 +30,11 @@ TABLES: dict[str, tuple[str, ...]] = {
     "bottlenecks": ("run_id", "scenario", "resource", "kind", "first_month", "share_of_months", "probability",
                     "value", "description"),
     "statements": ("run_id", "scenario", "kpi", "month", "probability", "threshold", "statement"),
+    # the tornado chart: each year's mean cost per payer with one unit cost at the low and the high
+    # end of its range (simulation/cost_sensitivity.py)
+    "cost_sensitivity": ("run_id", "scenario", "year", "year_start", "year_end", "months_in_year", "payer",
+                         "unit_cost", "value_low", "value_forecast", "value_high", "cost_low", "cost_forecast",
+                         "cost_high", "swing", "n_replications"),
 }
 
 # Every table keeps every night's rows; planners read the run written last (a rerun or a backfill

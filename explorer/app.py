@@ -25,6 +25,7 @@ PAGES = [
     ("bottlenecks.py", "Bottlenecks and delays", ":material/hourglass_top:"),
     ("case_mix.py", "Case mix", ":material/groups:"),
     ("compare.py", "Compare scenarios", ":material/compare_arrows:"),
+    ("commissioning.py", "Commissioning", ":material/handshake:"),
     ("what_if.py", "Build a what-if", ":material/tune:"),
     ("data_quality.py", "Data quality", ":material/fact_check:"),
 ]

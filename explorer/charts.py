@@ -189,3 +189,20 @@ def compare_fans(summary: pd.DataFrame, title: str, unit: str) -> go.Figure:
         fig.add_trace(go.Scatter(x=part["month"], y=part["median"], mode="lines", line={"color": colour, "width": 2.5},
                                  name=f"{words.scenario(scen)}: middle estimate"))
     return style(fig, title, unit)
+
+
+def tornado(rows: pd.DataFrame, title: str) -> go.Figure:
+    """One bar per unit cost from the cost at its low to its high price, widest on top, around a
+    line at the forecast's own cost: which prices the budget is most exposed to."""
+    rows = rows.sort_values("swing")
+    centre = float(rows["cost_forecast"].iloc[0]) if len(rows) else 0.0
+    fig = go.Figure()
+    for col, colour, name in (("cost_low", BLUE, "at the low price"), ("cost_high", VERMILLION, "at the high price")):
+        fig.add_trace(go.Bar(y=rows["label"], x=rows[col] - centre, base=centre, orientation="h", marker_color=colour,
+                             name=name, customdata=rows[[col]].to_numpy(), hovertemplate="%{y}: £%{customdata[0]:,.0f}"))
+    fig.add_vline(x=centre, line={"color": "#000", "width": 1})
+    fig.update_layout(barmode="overlay")
+    fig = style(fig, title, "", "£ in the year", height=max(300, 70 + 48 * len(rows)))
+    fig.update_layout(hovermode="closest")
+    fig.update_xaxes(rangemode="normal")
+    return fig

@@ -291,6 +291,11 @@ def differences(path, scenarios: tuple[str, ...] = ()) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def cost_sensitivity(path) -> pd.DataFrame | None:
+    """The newest run's tornado figures (``forecast.cost_sensitivity``), None before any."""
+    return forecast_table(path, "forecast.cost_sensitivity")
+
+
 # --------------------------------------------------------------------------------------------
 # page loaders: each one short visit, returning small frames
 

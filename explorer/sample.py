@@ -158,6 +158,45 @@ def _annual_table(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+# made-up shares of each payer's cost that each price carries (the engine's come from its activity)
+_PRICE_SHARES = {"cost_local_authority": {"residential_week": 0.35, "nursing_week": 0.25, "home_care_hour": 0.3,
+                                          "extra_care_week": 0.1},
+                 "cost_nhs": {"hospital_admission": 0.6, "delayed_bed_day": 0.3, "hospice_day": 0.1},
+                 "cost_provider": {"void_week": 1.0}, "cost_charity": {"hospice_day": 1.0}}
+
+
+def _cost_sensitivity_table(annual: pd.DataFrame) -> pd.DataFrame:
+    """The tornado's rows in the shape of forecast.cost_sensitivity: each price's share of a
+    payer's yearly cost scaled to the low and high end of its range (a total's rows add the
+    payers')."""
+    from contracts.vocabulary.costs import UNIT_COST
+
+    rows = []
+    costs = annual[annual["kpi"].isin(list(_PRICE_SHARES))]
+    for (scenario, year), g in costs.groupby(["scenario", "year"], sort=True):
+        first = g.iloc[0]
+        by_payer = dict(zip(g["kpi"], g["mean"]))
+        total = sum(by_payer.values())
+        swing_total: dict[str, tuple[float, float]] = {}
+        for payer, shares in _PRICE_SHARES.items():
+            for key, share in shares.items():
+                c = UNIT_COST[key]
+                part = by_payer.get(payer, 0.0) * share
+                lo, hi = part * (c.low / c.default - 1), part * (c.high / c.default - 1)
+                a, b = swing_total.get(key, (0.0, 0.0))
+                swing_total[key] = (a + lo, b + hi)
+                rows.append((scenario, year, first["year_start"], first["year_end"], first["months_in_year"], payer,
+                             key, c.low, c.default, c.high, by_payer[payer] + lo, by_payer[payer], by_payer[payer] + hi,
+                             hi - lo, 200))
+        for key, (lo, hi) in swing_total.items():
+            c = UNIT_COST[key]
+            rows.append((scenario, year, first["year_start"], first["year_end"], first["months_in_year"], "cost_total",
+                         key, c.low, c.default, c.high, total + lo, total, total + hi, hi - lo, 200))
+    return pd.DataFrame(rows, columns=["scenario", "year", "year_start", "year_end", "months_in_year", "payer",
+                                       "unit_cost", "value_low", "value_forecast", "value_high", "cost_low",
+                                       "cost_forecast", "cost_high", "swing", "n_replications"])
+
+
 def build_sample_warehouse(path: Path | str, seed: int = 7, n_people: int = 500, n_months: int = 60,
                            with_forecast: bool = True, with_ml: bool = True, end: dt.date = dt.date(2026, 10, 1)) -> Path:
     path = Path(path)
@@ -357,6 +396,9 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
     annual = _annual_table(summary)
     con.register("annual", pd.concat([annual.assign(run_id=old), annual.assign(run_id=new)], ignore_index=True))
     con.execute("create table forecast.kpi_annual as select run_id, * exclude (run_id) from annual")
+    sens = _cost_sensitivity_table(annual)
+    con.register("sens", pd.concat([sens.assign(run_id=old), sens.assign(run_id=new)], ignore_index=True))
+    con.execute("create table forecast.cost_sensitivity as select run_id, * exclude (run_id) from sens")
 
     base = summary[summary["scenario"] == "baseline"].set_index(["month", "kpi"])
     diffs = []

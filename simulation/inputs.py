@@ -267,6 +267,12 @@ def month_add(month: np.datetime64, k: int) -> np.datetime64:
     return (np.datetime64(month, "M") + np.timedelta64(int(k), "M")).astype("datetime64[D]")
 
 
+def days_in_months(dates) -> np.ndarray:
+    """Days in each month of ``dates`` (month starts): what costs by the week are priced on."""
+    dates = np.asarray(dates, dtype="datetime64[D]")
+    return ((dates.astype("datetime64[M]") + 1).astype("datetime64[D]") - dates).astype(float)
+
+
 def _month(value) -> np.datetime64:
     return np.datetime64(pd.Timestamp(value).to_period("M").to_timestamp().date(), "D")
 

@@ -22,6 +22,7 @@ from contracts import forecast as forecast_contract
 from contracts.forecast import LATEST_RUN_SQL, STATS
 from contracts.vocabulary import kpis as catalogue
 from contracts.vocabulary.states import PLACES
+from simulation.cost_sensitivity import cost_sensitivity
 from simulation.forecast_model import KPIS
 from simulation.replications import ForecastResults
 
@@ -91,8 +92,7 @@ def kpi_annual(results: ForecastResults) -> pd.DataFrame:
     months 12(y-1)+1 .. 12y of the horizon; a last, shorter year is kept with its
     ``months_in_year``."""
     months = pd.to_datetime(results.month_dates)
-    n_m = len(months)
-    years = [(y + 1, y * 12, min((y + 1) * 12, n_m)) for y in range((n_m + 11) // 12)]
+    years = results.years()
     cols = ["scenario", "year", "year_start", "year_end", "months_in_year", "kpi", *STATS, "n_replications"]
     parts = []
     for sc in results.scenarios:
@@ -284,7 +284,8 @@ def statements(results: ForecastResults, level: float = 0.8) -> pd.DataFrame:
 def summarise(results: ForecastResults) -> dict[str, pd.DataFrame]:
     return {"kpi_summary": kpi_summary(results), "kpi_annual": kpi_annual(results),
             "scenario_differences": scenario_differences(results),
-            "bottlenecks": bottlenecks(results), "statements": statements(results)}
+            "bottlenecks": bottlenecks(results), "statements": statements(results),
+            "cost_sensitivity": cost_sensitivity(results)}
 
 
 def run_id(results: ForecastResults) -> str:

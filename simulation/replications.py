@@ -42,10 +42,17 @@ class ForecastResults:
     unconstrained: dict[str, np.ndarray]   # demand key -> (replications, kpis, months)
     kpis: tuple[str, ...] = KPIS
     metadata: dict = field(default_factory=dict)
+    costs: dict[str, dict] = field(default_factory=dict)   # scenario name -> the unit costs it priced with
 
     @property
     def baseline_name(self) -> str:
         return self.scenarios[0].name
+
+    def years(self) -> list[tuple[int, int, int]]:
+        """The forecast years as (year, first month index, end month index): year y is months
+        12(y-1)+1 .. 12y of the horizon; a last, shorter year is kept."""
+        n_m = len(self.month_dates)
+        return [(y + 1, y * 12, min((y + 1) * 12, n_m)) for y in range((n_m + 11) // 12)]
 
     def needed(self, scenario: str) -> np.ndarray | None:
         sc = next(s for s in self.scenarios if s.name == scenario)
@@ -170,7 +177,8 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
         "packages": package_versions(),
     }
     return ForecastResults(scenarios=scenarios, month_dates=plans[0].month_dates, values=values,
-                           unconstrained=unconstrained, metadata=meta)
+                           unconstrained=unconstrained, metadata=meta,
+                           costs={s.name: dict(plans[j].costs) for j, s in enumerate(scenarios)})
 
 
 def warm_kernel(inputs: SimulationInputs, scenario: Scenario) -> None:

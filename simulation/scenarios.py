@@ -64,6 +64,7 @@ from simulation.inputs import (
     TEAMS,
     Pool,
     SimulationInputs,
+    days_in_months,
     month_add,
 )
 from simulation.lattice import AGE_BANDS, AGE_EDGES, LIVE_STATES, STATE_CODE, STATES
@@ -335,7 +336,7 @@ def build_plan(inputs: SimulationInputs, scenario: Scenario | None, months: int,
     where = scenario.source
     dates = np.array([month_add(inputs.reference_month, k + 1) for k in range(months)])
     moy = (dates.astype("datetime64[M]").astype(np.int64) % 12)
-    days = ((dates.astype("datetime64[M]") + 1).astype("datetime64[D]") - dates).astype(float)
+    days = days_in_months(dates)
     pools = [Pool(**vars(p)) for p in inputs.pools]
     cap = np.array([[p.capacity] * months for p in pools], dtype=float).reshape(len(pools), months)
 

@@ -97,7 +97,7 @@ def _chart_count(at: AppTest) -> int:
 
 EXPECTED_CHARTS = {  # at least this many charts with a forecast and ML tables
     "overview.py": 1, "demand.py": 2, "flows.py": 1, "bottlenecks.py": 4, "case_mix.py": 4,
-    "compare.py": 2, "what_if.py": 0, "data_quality.py": 2,
+    "compare.py": 2, "commissioning.py": 1, "what_if.py": 0, "data_quality.py": 2,
 }
 
 
@@ -125,7 +125,7 @@ def test_pages_without_a_forecast_say_what_is_missing(page, bare_warehouse):
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     texts = " ".join(_texts(at))
-    if page in ("overview.py", "demand.py", "compare.py", "bottlenecks.py"):
+    if page in ("overview.py", "demand.py", "compare.py", "bottlenecks.py", "commissioning.py"):
         assert "No forecast has been made yet" in texts and "nightly" in texts
     if page == "case_mix.py":
         assert "segments" in texts and "have not been found yet" in texts

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-FORECAST_TABLES = ("kpi_summary", "kpi_annual", "scenario_differences", "bottlenecks", "statements")
+FORECAST_TABLES = ("kpi_summary", "kpi_annual", "scenario_differences", "bottlenecks", "statements", "cost_sensitivity")
 MONTHS = 60
 RUNS = 6   # FIRST_NIGHT_DEMO's --replications
 

@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from contracts import forecast as forecast_contract
 from simulation.forecast_model import KPIS
 from simulation.outputs import (
     FLOW_KPIS,
@@ -112,7 +113,7 @@ def test_statements_read_as_sentences(results):
 def test_write_forecast_creates_the_schema_and_replaces_a_rerun(results):
     con = duckdb.connect()
     written = write_forecast(con, results, {"model_versions": {"transition": "backoff"}})
-    assert set(written) == {"kpi_summary", "kpi_annual", "scenario_differences", "bottlenecks", "statements", "runs"}
+    assert set(written) == set(forecast_contract.TABLES)
     again = write_forecast(con, results)
     assert again == written
     n = con.execute("select count(*) from forecast.kpi_summary").fetchone()[0]
