@@ -2,7 +2,8 @@
 
     llif forecast run --scenario scenarios/reablement.yaml [--replications 200] [--months 60]
     llif forecast backtest [--cutoff 12] [--replications 200] [--tables production|estimated] [--retrain]
-    llif forecast nursing-beds [--below 10]
+    llif forecast goal-seek --add care_home:nursing[:AREA] --kpi delayed_discharges --below 10 [--level 0.8]
+    llif forecast nursing-beds [--below 10]      (the goal seek above, provider-wide)
 
 Hooked into ``llif/cli.py`` by ``add_forecast_commands(sub)``; ``run_forecast_command(args)``
 handles the parsed arguments. Reads the warehouse read-only (``--warehouse``, default the one
@@ -57,6 +58,21 @@ def add_forecast_commands(subparsers) -> argparse.ArgumentParser:
                          "estimated: the engine's own back-off tables")
     bt.add_argument("--retrain", action="store_true",
                     help="train the cut-off models again even if the weekly run cached them")
+
+    gs = fsub.add_parser("goal-seek", help="the fewest places of one kind keeping a measure below (or above) a level")
+    common(gs)
+    gs.add_argument("--add", required=True, metavar="TYPE[:BEDS][:AREA]",
+                    help="the places to add: a unit type (care_home, extra_care, sheltered, ...), for care homes "
+                         "the beds (nursing, residential, all), and an area code, e.g. care_home:nursing:CDF or extra_care::SWA")
+    gs.add_argument("--kpi", required=True, help="the forecast measure, e.g. delayed_discharges, waiting_extra_care")
+    side = gs.add_mutually_exclusive_group(required=True)
+    side.add_argument("--below", type=float, help="the level the measure must stay below every month")
+    side.add_argument("--above", type=float, help="the level the measure must stay above every month")
+    gs.add_argument("--level", type=float, default=0.8, help="the share of runs that must meet it (default 0.8)")
+    gs.add_argument("--from-month", type=_positive_int, default=1, help="the goal holds from this forecast month on")
+    gs.add_argument("--start", default=None, help="when the places open (YYYY-MM or a forecast month; default the first)")
+    gs.add_argument("--months", type=_positive_int, default=24, help="months ahead (default 24)")
+    gs.add_argument("--max-change", type=_positive_int, default=400, help="the most places to try (default 400)")
 
     nb = fsub.add_parser("nursing-beds", help="the fewest extra nursing beds keeping delayed discharges under a level")
     common(nb)
@@ -147,15 +163,49 @@ def run_forecast_command(args) -> int:
               f"95% bands hold {out['coverage95']:.0%} of series-months")
         print(out["series"].to_string(index=False, float_format=lambda v: f"{v:,.2f}"))
         return 0
-    from simulation.outputs import search_capacity
+    return _goal_seek(args, inputs)
 
-    found = search_capacity(inputs, below=args.below, replications=min(args.replications, 40), months=args.months,
-                            run_date=args.run_date, processes=args.processes)
-    if found["beds_added"] is None:
-        print(f"no addition up to the search limit keeps delayed discharges under {args.below:g} a month")
+
+def lever_of(text: str, start=None) -> dict:
+    """``care_home:nursing:CDF`` -> the capacity change the goal seek varies (its delta left out)."""
+    parts = (text.split(":") + ["", ""])[:3]
+    lever = {"unit_type": parts[0]}
+    if parts[1]:
+        lever["beds"] = parts[1]
+    if parts[2]:
+        lever["area"] = parts[2]
+    if start is not None:
+        lever["start"] = int(start) if str(start).isdigit() else str(start)
+    return lever
+
+
+def _goal_seek(args, inputs) -> int:
+    from simulation.goal_seek import Goal, goal_seek
+
+    if args.action == "nursing-beds":
+        lever, goal, cap = {"unit_type": "care_home", "beds": "nursing"}, Goal("delayed_discharges", below=args.below), 400
     else:
-        print(f"{found['beds_added']} more nursing beds keep delayed discharges under {args.below:g} a month "
-              f"in at least {found['level']:.0%} of replications (tried: {found['tried']})")
+        lever = lever_of(args.add, args.start)
+        try:
+            goal = Goal(args.kpi, below=args.below, above=args.above, level=args.level, from_month=args.from_month)
+        except ValueError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        cap = args.max_change
+    reps = min(args.replications, 40)
+    print(f"llif: goal seek, {reps} runs a trial, {args.months} months: {goal.text()}", flush=True)
+    try:
+        found = goal_seek(inputs, lever, goal, replications=reps, months=args.months, run_date=args.run_date,
+                          max_change=cap, processes=args.processes,
+                          progress=lambda n: print(f"  tried {n} more", flush=True))
+    except ValueError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(found.sentence())
+    print("  tried (places added: share of runs meeting the goal): "
+          + ", ".join(f"{c}: {v:.0%}" for c, v in found.tried.items()))
+    if not found.monotone:
+        print("  note: more places did not always help in these runs; try more replications (--replications)")
     return 0
 
 

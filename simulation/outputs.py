@@ -23,7 +23,6 @@ from contracts.forecast import LATEST_RUN_SQL, STATS
 from contracts.vocabulary import kpis as catalogue
 from contracts.vocabulary.states import PLACES
 from simulation.cost_sensitivity import cost_sensitivity
-from simulation.forecast_model import KPIS
 from simulation.replications import ForecastResults
 
 _Q = np.array([0.5, 0.025, 0.10, 0.25, 0.75, 0.90, 0.975])
@@ -338,52 +337,6 @@ def write_forecast(con, results: ForecastResults, run_metadata: dict | None = No
             con.unregister(view)
         written[name] = len(df)
     return written
-
-
-def search_capacity(inputs, *, beds: str = "nursing", kpi: str = "delayed_discharges", below: float = 10.0,
-                    level: float = 0.8, start=None, replications: int = 20, months: int = 24, run_date=None,
-                    max_beds: int = 400, processes: int = 1) -> dict:
-    """The smallest number of care-home beds to add (``beds``: nursing or residential) so that
-    ``kpi`` stays below ``below`` every month in at least ``level`` of the replications.
-    Bisection over the addition, every candidate paired with the same baseline (CRN)."""
-    from simulation.replications import run_forecast
-    from simulation.scenarios import validate
-
-    k = KPIS.index(kpi)
-
-    def meets(delta: int) -> tuple[bool, float]:
-        cap = {"unit_type": "care_home", "beds": beds, "delta": delta}
-        if start is not None:
-            cap["start"] = start
-        spec = {"name": f"add_{delta}_{beds}", "capacity": [cap] if delta else []}
-        res = run_forecast(inputs, [validate({"name": "baseline"}), validate(spec)] if delta else [validate({"name": "baseline"})],
-                           replications=replications, months=months, run_date=run_date, needed=False,
-                           processes=processes)
-        x = res.values[spec["name"] if delta else "baseline"][:, k]
-        share = float((x < below).all(axis=1).mean())
-        return share >= level, share
-
-    ok0, share0 = meets(0)
-    tried = {0: share0}
-    if ok0:
-        return {"beds_added": 0, "tried": tried, "kpi": kpi, "below": below, "level": level}
-    lo, hi = 0, 5
-    while True:
-        ok, share = meets(hi)
-        tried[hi] = share
-        if ok:
-            break
-        lo, hi = hi, hi * 2
-        if hi > max_beds:
-            return {"beds_added": None, "tried": tried, "kpi": kpi, "below": below, "level": level}
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        ok, share = meets(mid)
-        tried[mid] = share
-        lo, hi = (lo, mid) if ok else (mid, hi)
-    return {"beds_added": hi, "tried": dict(sorted(tried.items())), "kpi": kpi, "below": below, "level": level}
-
-
 
 
 def latest_run(con) -> tuple[str, str] | None:

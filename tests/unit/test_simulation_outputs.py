@@ -17,12 +17,11 @@ from simulation.outputs import (
     likelihood,
     nice_floor,
     scenario_differences,
-    search_capacity,
     statements,
     write_forecast,
 )
 from simulation.replications import ForecastResults
-from simulation.testing import toy_forecast, toy_inputs
+from simulation.testing import toy_forecast
 
 REPS, MONTHS = 10, 12
 
@@ -123,14 +122,3 @@ def test_write_forecast_creates_the_schema_and_replaces_a_rerun(results):
     assert annual[:3] == (written["kpi_annual"], 1, MONTHS) and annual[3].startswith("TIMESTAMP")
     runs = con.execute("select run_id, seeds, scenario_hashes from forecast.runs").df()
     assert len(runs) == 1 and "root_entropy" in runs.seeds.iloc[0] and "closure" in runs.scenario_hashes.iloc[0]
-
-
-def test_capacity_search_finds_a_monotone_answer():
-    toy = toy_inputs(1500, seed=7, occupancy=1.0)
-    found = search_capacity(toy, beds="residential", kpi="waiting_residential_care", below=1, level=0.75,
-                            replications=4, months=12, run_date="2026-11-01", max_beds=80)
-    assert found["beds_added"] is not None and found["beds_added"] > 0
-    tried = found["tried"]
-    assert tried[found["beds_added"]] >= 0.75
-    assert all(v < 0.75 for k, v in tried.items() if k < found["beds_added"])
-    assert np.isfinite(list(tried.values())).all()
