@@ -90,6 +90,19 @@ def run_what_if(warehouse: Path | str, spec: dict, runs: int = 20, months: int =
     return WhatIfResult(spec["name"], summary, diff, runs, months, time.perf_counter() - started)
 
 
+def run_goal_seek(warehouse: Path | str, lever: dict, kpi: str, *, below: float | None = None,
+                  above: float | None = None, level: float = 0.8, runs: int = 20, months: int = 24, max_change: int = 200):
+    """The smallest addition of ``lever``'s places meeting the goal, on tonight's inputs and seed
+    (``simulation.goal_seek``); raises ValueError with a plain message for a goal it cannot seek."""
+    if engine_status() is not None:
+        raise EngineUnavailable(engine_status())
+    from simulation.goal_seek import Goal, goal_seek
+
+    goal = Goal(kpi, below=below, above=above, level=level)
+    return goal_seek(_inputs_for(Path(warehouse)), lever, goal, replications=runs, months=months,
+                     run_date=_night_for(Path(warehouse)), max_change=max_change)
+
+
 def _paired(summary: pd.DataFrame, name: str) -> pd.DataFrame:
     """Differences of the averages, for a stand-in engine that gives no paired differences."""
     base = summary[summary["scenario"] == "baseline"].set_index(["month", "kpi"])

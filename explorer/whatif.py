@@ -38,6 +38,18 @@ CARE_HOME_STATES = list(V.CARE_HOME_STATES)
 RESERVED_NAMES = {"baseline", "unconstrained"}
 
 
+def capacity_lever(service: str, area: str = "", start: str = "") -> dict:
+    """A choice of ``CAPACITY_SERVICES`` (and an area and first month) as the scenario format's
+    capacity change, without its size: what the what-if adds and what a goal seek varies."""
+    item: dict = {"unit_type": "care_home", "beds": service} if service in ("residential", "nursing") \
+        else {"unit_type": service}
+    if area:
+        item["area"] = area
+    if start:
+        item["start"] = start
+    return item
+
+
 @dataclass
 class WhatIf:
     """The form's answers. Percentages are changes (+15 means 15% more); 0 means no change."""
@@ -115,15 +127,7 @@ def build(w: WhatIf, months: list[str] | None = None) -> tuple[dict | None, list
         if w.capacity_area and w.capacity_area not in AREAS:
             errors.append("Area: choose an area from the list.")
         if not errors or not any(e.startswith(("Change", "Places", "From", "Area", "A new")) for e in errors):
-            item: dict = {}
-            if w.capacity_service in ("residential", "nursing"):
-                item.update(unit_type="care_home", beds=w.capacity_service)
-            else:
-                item["unit_type"] = w.capacity_service
-            if w.capacity_area:
-                item["area"] = w.capacity_area
-            if w.capacity_start:
-                item["start"] = w.capacity_start
+            item = capacity_lever(w.capacity_service, w.capacity_area, w.capacity_start)
             item["delta"] = int(change)
             if w.capacity_new_scheme:
                 where = AREAS.get(w.capacity_area, "") if w.capacity_area else ""

@@ -1,44 +1,106 @@
 """Commissioning: the questions commissioners ask of the forecast - which prices the budget is
-most exposed to."""
+most exposed to, and how many more places keep a waiting list down."""
 
+import pandas as pd
 import streamlit as st
 
 from contracts.vocabulary.costs import UNIT_COST
 from contracts.vocabulary.kpis import KPI
-from explorer import charts, ui, words
+from explorer import charts, forecasting, ui, whatif, words
 
 ui.page("Commissioning",
         "Answers for commissioners: how much each price of care moves the cost of the forecast, for each payer "
-        "and each year ahead.")
+        "and year ahead, and how many more places of a kind keep a waiting list or delays below a level.")
+
+PAYERS = ("cost_total", "cost_local_authority", "cost_nhs", "cost_provider", "cost_charity")
+GOAL_KPIS = ("delayed_discharges", "waiting_extra_care", "waiting_residential_care", "waiting_nursing_care",
+             "waiting_sheltered", "waiting_temporary", "home_care_waiting", "delayed_bed_days")
+
+
+def price_label(key: str, low: float, high: float) -> str:
+    c = UNIT_COST[key]
+    return c.label if c.unit == "share" else f"{c.label} (£{low:,.2f} to £{high:,.2f})"
+
+
+def prices_that_matter(sens: pd.DataFrame) -> None:
+    c1, c2, c3 = st.columns(3)
+    scenarios = sorted(set(sens["scenario"]), key=lambda s: (s != "baseline", s))
+    scenario = c1.selectbox("Scenario", scenarios, format_func=words.scenario, key="commission_scenario")
+    payer = c2.selectbox("Who pays", [p for p in PAYERS if p in set(sens["payer"])],
+                         format_func=lambda p: KPI[p].label.capitalize(), key="commission_payer")
+    year = c3.selectbox("Year ahead", sorted(set(sens["year"])), format_func=lambda y: f"Year {y}", key="commission_year")
+    rows = sens[(sens["scenario"] == scenario) & (sens["payer"] == payer) & (sens["year"] == year)].copy()
+    if not len(rows):
+        ui.missing("No price reaches this payer in this scenario.", "Choose another payer above.")
+        return
+    rows["label"] = [price_label(k, lo, hi) for k, lo, hi in zip(rows["unit_cost"], rows["value_low"], rows["value_high"])]
+    first = rows.iloc[0]
+    top = rows.sort_values("swing", ascending=False).iloc[0]
+    st.markdown(f"In year {year} ({words.month(first['year_start'])} to {words.month(first['year_end'])}) the forecast's "
+                f"{KPI[payer].label} is about **{words.money(first['cost_forecast'])}**. The price it depends on most is "
+                f"*{UNIT_COST[top['unit_cost']].label.lower()}*: across its range the year's cost runs from "
+                f"{words.money(top['cost_low'])} to {words.money(top['cost_high'])}.")
+    fig = charts.tornado(rows, f"{KPI[payer].label.capitalize()} in year {year}: each price from low to high")
+    ui.chart(fig, "each bar is one price moved from the low to the high end of its range with every other price as "
+             "forecast; the black line is the forecast's own cost. The widest bars are the prices the budget is most "
+             "exposed to. The figures are the average of the runs.",
+             rows[["unit_cost", "value_low", "value_forecast", "value_high", "cost_low", "cost_forecast", "cost_high"]],
+             f"commission_tornado_{scenario}_{payer}_{year}", unit="pounds in the year, 2024-25 prices")
+
+
+def places_to_add() -> None:
+    with st.form("goal_seek"):
+        g1, g2, g3 = st.columns(3)
+        service = g1.selectbox("Places to add", [s for s in whatif.CAPACITY_SERVICES if s],
+                               format_func=whatif.CAPACITY_SERVICES.get, key="goal_service")
+        area = g2.selectbox("Where", list(whatif.AREAS), format_func=whatif.AREAS.get, key="goal_area")
+        kpi = g3.selectbox("Measure to keep down", GOAL_KPIS, format_func=lambda k: words.kpi(k)[0], key="goal_kpi")
+        h1, h2, h3 = st.columns(3)
+        below = h1.number_input("Below (every month)", min_value=0.0, value=10.0, step=1.0, key="goal_below")
+        level = h2.select_slider("In this share of runs", [0.5, 0.6, 0.7, 0.8, 0.9, 0.95], value=0.8,
+                                 format_func=lambda p: f"{p:.0%}", key="goal_level")
+        months = h3.select_slider("Months ahead", [12, 24, 36], value=24, key="goal_months")
+        asked = st.form_submit_button("Find the smallest number of places")
+    if not asked:
+        return
+    why = forecasting.engine_status()
+    if why:
+        ui.missing("The forecast cannot be run here.", why)
+        return
+    with st.spinner("Running the forecast with more and more places..."):
+        try:
+            found = forecasting.run_goal_seek(ui.warehouse_path(), whatif.capacity_lever(service, area), kpi,
+                                              below=below, level=level, runs=20, months=months)
+        except ValueError as exc:
+            st.warning(str(exc))
+            return
+    label = f"{whatif.CAPACITY_SERVICES[service].lower()}{' in ' + whatif.AREAS[area] if area else ''}"
+    title = words.kpi(kpi)[0].lower()
+    if found.change is None:
+        st.warning(f"Even {max(found.tried)} more {label} do not keep {title} below {below:g} in {level:.0%} of runs "
+                   f"(the most tried managed {max(found.tried.values()):.0%}).")
+    elif found.change == 0:
+        st.success(f"As things are, {title} already stays below {below:g} in {found.share:.0%} of runs.")
+    else:
+        st.success(f"**{found.change} more {label}** keep {title} below {below:g} every month for {months} months "
+                   f"in {found.share:.0%} of runs.")
+    if not found.monotone:
+        st.caption("More places did not always help in these runs: chance plays a part at this size, so read the "
+                   "answer as approximate.")
+    ui.plain_table(pd.DataFrame({"Places added": list(found.tried),
+                                 "Share of runs meeting the goal": [f"{v:.0%}" for v in found.tried.values()]}),
+                   "goal_seek_tried")
+
 
 st.subheader("Which prices matter most")
 sens = ui.load("cost_sensitivity")
 if sens is None or not len(sens):
     ui.missing(*ui.NO_FORECAST)
-    st.stop()
-c1, c2, c3 = st.columns(3)
-scenarios = sorted(set(sens["scenario"]), key=lambda s: (s != "baseline", s))
-scenario = c1.selectbox("Scenario", scenarios, format_func=words.scenario, key="commission_scenario")
-payers = [p for p in ("cost_total", "cost_local_authority", "cost_nhs", "cost_provider", "cost_charity")
-          if p in set(sens["payer"])]
-payer = c2.selectbox("Who pays", payers, format_func=lambda p: KPI[p].label.capitalize(), key="commission_payer")
-years = sorted(set(sens["year"]))
-year = c3.selectbox("Year ahead", years, format_func=lambda y: f"Year {y}", key="commission_year")
-rows = sens[(sens["scenario"] == scenario) & (sens["payer"] == payer) & (sens["year"] == year)].copy()
-if not len(rows):
-    ui.missing("No price reaches this payer in this scenario.", "Choose another payer above.")
-    st.stop()
-rows["label"] = [f"{UNIT_COST[k].label} (£{lo:,.2f} to £{hi:,.2f})" if UNIT_COST[k].unit != "share"
-                 else UNIT_COST[k].label for k, lo, hi in zip(rows["unit_cost"], rows["value_low"], rows["value_high"])]
-first = rows.iloc[0]
-span = f"{words.month(first['year_start'])} to {words.month(first['year_end'])}"
-top = rows.sort_values("swing", ascending=False).iloc[0]
-st.markdown(f"In year {year} ({span}) the forecast's {KPI[payer].label} is about **{words.money(first['cost_forecast'])}**. "
-            f"The price it depends on most is *{UNIT_COST[top['unit_cost']].label.lower()}*: across its range the year's "
-            f"cost runs from {words.money(top['cost_low'])} to {words.money(top['cost_high'])}.")
-fig = charts.tornado(rows, f"{KPI[payer].label.capitalize()} in year {year}: each price from low to high")
-ui.chart(fig, "each bar is one price moved from the low to the high end of its range with every other price as "
-         "forecast; the black line is the forecast's own cost. The widest bars are the prices the budget is most "
-         "exposed to. The figures are the average of the runs.",
-         rows[["unit_cost", "value_low", "value_forecast", "value_high", "cost_low", "cost_forecast", "cost_high"]],
-         f"commission_tornado_{scenario}_{payer}_{year}", unit="pounds in the year, 2024-25 prices")
+else:
+    prices_that_matter(sens)
+
+st.subheader("How many more places keep a waiting list down")
+st.markdown("Choose a kind of place and a measure that must stay below a level. The forecast is run with more and "
+            "more places until the measure stays below it in the share of runs you ask for, then narrowed down to the "
+            "smallest number that does. Every try uses the same simulated futures as things are.")
+places_to_add()

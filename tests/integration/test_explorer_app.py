@@ -262,6 +262,35 @@ def test_what_if_without_an_engine_still_checks_and_saves(full_home, tmp_path, m
     assert (tmp_path / "scen" / "more_homeless_arrivals.yaml").exists()
 
 
+# --------------------------------------------------------------------------- commissioning
+
+
+def test_goal_seek_finds_the_places_the_engine_finds(full_home, monkeypatch):
+    """The Commissioning page's goal seek, with the real engine on a small made-up population
+    (full care homes), answers what ``simulation.goal_seek`` answers for the same question."""
+    from simulation.goal_seek import Goal, goal_seek
+    from simulation.testing import toy_inputs
+
+    toy = toy_inputs(1500, seed=7, occupancy=1.0)
+    monkeypatch.setattr(forecasting, "_inputs_for", lambda warehouse: toy)
+    monkeypatch.setattr(forecasting, "_night_for", lambda warehouse: "2026-11-01")
+    at = _run("commissioning.py", full_home / "warehouse.duckdb")
+    at.selectbox(key="goal_service").set_value("residential")
+    at.selectbox(key="goal_kpi").set_value("waiting_residential_care")
+    at.number_input(key="goal_below").set_value(1.0)
+    at.select_slider(key="goal_months").set_value(12)
+    [button] = [b for b in at.button if b.label.startswith("Find the smallest")]
+    button.click().run()
+    assert not at.exception and not at.error, [e.value for e in at.exception]
+    expected = goal_seek(toy, {"unit_type": "care_home", "beds": "residential"},
+                         Goal("waiting_residential_care", below=1.0, level=0.8), replications=20, months=12,
+                         run_date="2026-11-01", max_change=200)
+    assert expected.change and expected.change > 0
+    [answer] = at.success
+    assert f"{expected.change} more residential care-home beds" in answer.value
+    assert not _jargon(_texts(at))
+
+
 # ------------------------------------------------------------------------- the real warehouse
 
 
