@@ -249,6 +249,22 @@ def test_saved_scenarios_are_not_overwritten_by_accident(tmp_path):
     forecasting.save_scenario(spec, tmp_path, overwrite=True)
 
 
+def test_the_what_if_folder_holds_at_most_its_cap_and_a_saved_one_can_still_be_replaced(tmp_path):
+    """A planners' shortlist, not an archive: the 101st what-if is refused with what to do, while
+    replacing one already saved still works."""
+    from explorer.scenario_store import MAX_SAVED
+
+    spec, _ = whatif.build(whatif.WhatIf(name="More homeless arrivals", homeless_growth_pct=10))
+    for i in range(MAX_SAVED):
+        forecasting.save_scenario({**spec, "name": f"what_if_{i:03d}"}, tmp_path)
+    with pytest.raises(ValueError, match=f"{MAX_SAVED} what-ifs are saved already; remove some"):
+        forecasting.save_scenario({**spec, "name": "one_too_many"}, tmp_path)
+    assert not (tmp_path / "one_too_many.yaml").exists()
+    forecasting.save_scenario({**spec, "name": "what_if_007", "description": "changed"}, tmp_path, overwrite=True)
+    assert "changed" in (tmp_path / "what_if_007.yaml").read_text()
+    assert len(list(tmp_path.glob("*.yaml"))) == MAX_SAVED
+
+
 def test_what_ifs_are_saved_under_llif_home_with_author_and_time_and_the_nightly_reads_them(tmp_path, monkeypatch):
     from explorer import scenario_store
 
