@@ -42,6 +42,7 @@ CORE_MARTS = {
 METRIC_MARTS = {
     "fct_demand_monthly", "fct_housing_churn_monthly", "fct_processing_times_monthly",
     "fct_register_waiting_monthly", "fct_delays_monthly", "fct_occupancy_monthly", "fct_case_mix_monthly",
+    "fct_home_care_staffing_monthly",
 }
 MARTS = CORE_MARTS | METRIC_MARTS
 OURS = INTERMEDIATE_MODELS | MARTS | {"stg_identity__person_xref"}
@@ -257,6 +258,18 @@ def test_metrics_add_up_to_their_sources(build, warehouse):
         assert medians == 0
         hospital = con.execute("select count(*) from marts.fct_hospital_spells").fetchone()[0]
         assert hospital > 50
+        # staffing: every completed visit's hours once, in its package's team; carers counted per team
+        staffed = con.execute("""
+            select sum(contact_hours), sum(n_visits_completed), count(distinct team),
+                   min(contact_hours_per_carer_week), max(contact_hours_per_carer_week)
+            from marts.fct_home_care_staffing_monthly""").fetchone()
+        visits = con.execute("""
+            select sum(case when v.is_auto_closed = 1 or v.is_end_before_start = 1 or v.actual_minutes is null
+                            then v.planned_minutes else v.actual_minutes end) / 60.0, count(*)
+            from staging.stg_domcare__visits v join staging.stg_domcare__packages p using (package_id)
+            where v.visit_status = 'completed' and v.carer_id is not null and p.team is not null""").fetchone()
+        assert staffed[0] == pytest.approx(visits[0], rel=1e-9) and staffed[1] == visits[1] > 0
+        assert staffed[2] == 3 and 0 < staffed[3] <= staffed[4] < 80   # a carer's contact hours a week
 
 
 # ---------------------------------------------------------------------------------------------
