@@ -821,8 +821,19 @@ def test_a_renamed_identifier_in_a_database_is_named_not_a_key_error(drift_sourc
     con.execute("ALTER TABLE service_user RENAME COLUMN surname TO family_name")
     con.commit()
     con.close()
+    warehouse = tmp_path / "w.duckdb"
     with pytest.raises(SchemaDrift, match=r"table service_user has no column\(s\) \['surname'\].*'family_name'"):
-        ingest_system("domcare", tmp_path / "w.duckdb", sources_dir=drift_sources, pseudonym_key=KEY)
+        ingest_system("domcare", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    # the drifted table stops alone: home care's other tables are loaded, every row of them
+    src = sqlite3.connect(drift_sources / "domcare.sqlite")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for table in ("package", "suspension", "visit"):
+            expected = src.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+            assert con.execute(f"SELECT count(*) FROM raw.domcare__{table}").fetchone()[0] == expected > 0, table
+        loaded = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'raw'").fetchall()}
+    src.close()
+    assert "domcare__service_user" not in loaded
 
 
 def test_a_declared_column_missing_from_an_export_header_is_an_error(drift_sources, tmp_path):
@@ -835,8 +846,16 @@ def test_a_declared_column_missing_from_an_export_header_is_an_error(drift_sourc
         return h[:i] + h[i + 1:], [r[:i] + r[i + 1:] for r in rows]
 
     _rewrite_csv(placement, drop_end_date)
+    warehouse = tmp_path / "w.duckdb"
     with pytest.raises(SchemaDrift, match=r"placement_20261031.csv has no column\(s\) \['end_date'\]"):
-        ingest_system("care_b", tmp_path / "w.duckdb", sources_dir=drift_sources, pseudonym_key=KEY)
+        ingest_system("care_b", warehouse, sources_dir=drift_sources, pseudonym_key=KEY)
+    # no placement loads as NULL end dates; vendor B's other exports carry on
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        loaded = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                            "WHERE table_schema = 'raw'").fetchall()}
+        assert {"care_b__home", "care_b__client", "care_b__movement_event"} <= loaded
+        assert con.execute("SELECT count(*) FROM raw.care_b__client").fetchone()[0] > 0
+    assert "care_b__placement" not in loaded
 
 
 def test_every_declared_table_declares_its_key_marker_and_identifiers():
