@@ -99,6 +99,9 @@ def _nightly_refresh(replications: int | None = None) -> list[str]:
     from llif.services import open_instance
 
     sigterm_interrupts()  # SIGTERM stops the night as Ctrl-C does: steps end, dbt and workers with them
+    from orchestration.stop_watch import watch_interrupts
+
+    watch_interrupts()    # and a night still waiting for the warehouse slot stops too
     ensure()
     from orchestration.definitions import defs
 

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -38,6 +39,12 @@ JOB = textwrap.dedent("""
     def night():
         write_warehouse()
 
+    if len(sys.argv) > 3:   # as llif demo runs a night: SIGTERM interrupts, and the stop watch
+        from contracts.shutdown import sigterm_interrupts
+        from orchestration.stop_watch import watch_interrupts
+
+        sigterm_interrupts()
+        watch_interrupts(grace=float(sys.argv[3]))
     instance = dg.DagsterInstance.from_config(sys.argv[1])
     night.execute_in_process(instance=instance)
     print("done", flush=True)
@@ -51,9 +58,20 @@ def _instance_home(tmp_path: Path) -> Path:
     return home
 
 
-def _night(home: Path, seconds: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", JOB, str(home), str(seconds)], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+def _night(home: Path, seconds: float, stop_grace: float | None = None) -> subprocess.Popen:
+    """The stand-in night in a process of its own; what it says on stderr (Dagster's log) goes
+    to ``<home>/night-<pid>.err`` (``_said``), where a pipe could fill and stall it."""
+    extra = [str(stop_grace)] if stop_grace is not None else []
+    err = tempfile.NamedTemporaryFile("w", dir=home, prefix="night-", suffix=".err", delete=False)
+    proc = subprocess.Popen([sys.executable, "-c", JOB, str(home), str(seconds), *extra], stdout=subprocess.PIPE,
+                            stderr=err, text=True, start_new_session=True)
+    proc.err_path = Path(err.name)
+    err.close()
+    return proc
+
+
+def _said(proc: subprocess.Popen) -> str:
+    return proc.err_path.read_text()
 
 
 def _claimed(instance: dg.DagsterInstance) -> int:
@@ -90,6 +108,59 @@ def test_a_run_killed_holding_the_warehouse_slot_is_freed_and_the_next_night_run
         os.killpg(nxt.pid, signal.SIGKILL)
         pytest.fail("the next night is still blocked on the warehouse pool")
     assert "done" in out
+
+
+def test_a_night_waiting_for_the_slot_stops_on_sigterm(tmp_path):
+    """A second night queued behind a live one that holds the slot is stopped with SIGTERM (a
+    service manager, ``timeout``): it must exit within the stop watch's grace, not wait for ever;
+    the night holding the slot is untouched, and once it ends the next night runs."""
+    home = _instance_home(tmp_path)
+    holder = _night(home, 600, stop_grace=2)
+    try:
+        assert holder.stdout.readline().startswith("holding ")
+        waiting = _night(home, 0, stop_grace=2)
+        time.sleep(6)    # well inside its wait for the slot
+        assert waiting.poll() is None, "the second night should be waiting for the slot"
+        told = time.monotonic()
+        os.kill(waiting.pid, signal.SIGTERM)
+        try:
+            code = waiting.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(waiting.pid, signal.SIGKILL)
+            pytest.fail("a night waiting for the warehouse slot ignored SIGTERM")
+        took = time.monotonic() - told
+        assert code == 143 and took < 10, (code, took)
+        assert "stopped while waiting for the warehouse" in _said(waiting)
+        assert holder.poll() is None   # the live night goes on holding its slot
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            assert _claimed(instance) == 1
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        release_dead_runs(instance)
+    nxt = _night(home, 0)
+    out, _ = nxt.communicate(timeout=60)
+    assert "done" in out
+
+
+def test_the_release_sensor_frees_a_crashed_runs_slot(tmp_path):
+    """The sensor the daemon ticks every minute does what ``llif demo`` does at its start."""
+    from orchestration.recovery import release_crashed_runs
+
+    home = _instance_home(tmp_path)
+    crashed = _night(home, 60)
+    run_id = crashed.stdout.readline().split()[1]
+    os.kill(crashed.pid, signal.SIGKILL)
+    crashed.wait()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert _claimed(instance) == 1
+        result = release_crashed_runs(dg.build_sensor_context(instance=instance))
+        assert isinstance(result, dg.SkipReason) and run_id in result.skip_message
+        assert _claimed(instance) == 0
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.FAILURE
+        again = release_crashed_runs(dg.build_sensor_context(instance=instance))
+        assert "no slot held" in again.skip_message
 
 
 def test_a_live_run_keeps_its_slot(tmp_path):
