@@ -291,6 +291,70 @@ def differences(path, scenarios: tuple[str, ...] = ()) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def forecast_groups(path, scenarios: tuple[str, ...] = ("baseline",), area: str | None = None,
+                    segment: str | None = None) -> pd.DataFrame:
+    """The newest run's forecast for one area and/or one segment (``forecast.kpi_breakdown``:
+    counted person by person in every run, never a share of the total), normalised like
+    ``forecast_summary``; ``area`` is the area's code, ``segment`` the segment's number as text.
+    Empty when the run kept no breakdowns or when neither is given."""
+    table = "forecast.kpi_breakdown"
+    if table not in catalogue(path) or (area is None and segment is None):
+        return pd.DataFrame(columns=[*SUMMARY_COLUMNS, "segment"])
+    clause, params = _run_filter(path, table)
+    where = [clause] if clause else []
+    where.append(f"scenario in ({', '.join('?' * len(scenarios))})")
+    params = params + list(scenarios)
+    for col, value in (("area", area), ("segment", segment)):
+        if value is None:
+            where.append(f"{col} is null")
+        else:
+            where.append(f"{col} = ?")
+            params.append(value)
+    where.append("age_band is null")
+    df = read(path, {"g": (f"select * from {table} where {' and '.join(where)}", params)})["g"]
+    return normalise_summary(df).reset_index(drop=True)
+
+
+def forecast_group_options(path) -> dict[str, dict[str, str]]:
+    """The areas (code -> name) and segments (number -> name) the newest forecast is broken down
+    by; empty dicts before a forecast with breakdowns."""
+    table = "forecast.kpi_breakdown"
+    if table not in catalogue(path):
+        return {"areas": {}, "segments": {}}
+    clause, params = _run_filter(path, table)
+    cond = f" and {clause}" if clause else ""
+    q = {"a": (f"select distinct area from {table} where area is not null and area <> 'unknown'{cond}", params),
+         "s": (f"select distinct segment from {table} where segment is not null and segment <> 'unknown'{cond}", params)}
+    if "ml.segments" in catalogue(path):
+        q["n"] = "select distinct cast(segment as varchar) as segment, segment_name from ml.segments"
+    got = read(path, q)
+    names = dict(zip(got["n"]["segment"], got["n"]["segment_name"])) if "n" in got else {}
+    from contracts.vocabulary.areas import AREA_NAME
+
+    return {"areas": {a: AREA_NAME.get(a, a) for a in sorted(got["a"]["area"], key=lambda a: AREA_NAME.get(a, a))},
+            "segments": {s: names.get(s, f"Group {s}") for s in sorted(got["s"]["segment"], key=int)}}
+
+
+def people_history(path, area: str | None = None, segment: str | None = None, years: int = 5) -> pd.DataFrame:
+    """People by state and month in one area and/or segment (its number as text), from the
+    timeline: what happened, beside a group's forecast (which counts people, not places)."""
+    where, params, join = ["state not in ('moved_out', 'died')"], [], ""
+    if area is not None:
+        where.append("p.area_code = ?")
+        params.append(area)
+    if segment is not None:
+        join = ("join (select person_key, max(segment) as segment from ml.segments group by person_key) g "
+                "using (person_key)")
+        where.append("cast(g.segment as varchar) = ?")
+        params.append(segment)
+    return read(path, {"h": (f"""
+        select p.month_start as month, p.state, count(*) as people
+        from marts.fct_person_month p {join}
+        where {' and '.join(where)}
+          and p.month_start >= (select max(month_start) from marts.fct_person_month) - interval {int(years)} year
+        group by all order by 1""", params)})["h"]
+
+
 def cost_sensitivity(path) -> pd.DataFrame | None:
     """The newest run's tornado figures (``forecast.cost_sensitivity``), None before any."""
     return forecast_table(path, "forecast.cost_sensitivity")

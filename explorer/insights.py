@@ -111,9 +111,14 @@ def facts(ov: dict) -> list[str]:
 
 
 def demand_series(history: pd.DataFrame, stock: pd.DataFrame, summary: pd.DataFrame, service: str,
-                  area: str | None = None) -> dict[str, pd.DataFrame]:
+                  area: str | None = None, groups: pd.DataFrame | None = None,
+                  people: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """The pieces of a demand chart for one service (and area): what happened, the forecast,
     what would be needed with unlimited places, and the places available.
+
+    ``groups`` (``data.forecast_groups``: one area's or segment's forecast, counted person by
+    person) replaces the provider's forecast when a planner chooses an area or a segment; it
+    counts people, so the history is then people (``people``: by state and month in the area).
 
     Services with places (flats, beds) are forecast as places in use; services without
     (home care, hospital) as people. ``summary`` holds the baseline and, when the engine ran
@@ -121,7 +126,15 @@ def demand_series(history: pd.DataFrame, stock: pd.DataFrame, summary: pd.DataFr
     """
     place_services = set(history["service"])
     measure = "occupied" if service in place_services or summary.loc[summary["measure"] == "occupied", "service"].eq(service).any() else "people"
-    if measure == "people":
+    by_group = groups is not None and len(groups) > 0
+    if by_group:
+        # an area's or a segment's forecast counts people (kpi_breakdown), so its history does too
+        measure, summary = "people", groups
+        h = people[people["state"] == service].rename(columns={"people": "value"}) if people is not None \
+            else pd.DataFrame(columns=["month", "value"])
+        h = h.groupby("month", as_index=False)["value"].sum()
+        cap_hist = pd.DataFrame(columns=["month", "value"])
+    elif measure == "people":
         h = stock[stock["state"] == service].rename(columns={"people": "value"})
         h = h.groupby("month", as_index=False)["value"].sum()
         cap_hist = pd.DataFrame(columns=["month", "value"])
@@ -135,6 +148,8 @@ def demand_series(history: pd.DataFrame, stock: pd.DataFrame, summary: pd.DataFr
 
     def pick(m: str, scenario: str) -> pd.DataFrame:
         s = summary[(summary["scenario"] == scenario) & (summary["measure"] == m) & (summary["service"] == service)]
+        if by_group:
+            return s
         return s[s["area"] == area] if area else s[s["area"].isna()]
 
     forecast = pick(measure, "baseline")

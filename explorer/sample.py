@@ -165,6 +165,31 @@ _PRICE_SHARES = {"cost_local_authority": {"residential_week": 0.35, "nursing_wee
                  "cost_provider": {"void_week": 1.0}, "cost_charity": {"hospice_day": 1.0}}
 
 
+# made-up shares of each area in the sample's people and waiting lists (the engine counts them person by person)
+_AREA_SHARES = {"CDF": 0.4, "NWP": 0.25, "BGD": 0.2, "CPH": 0.15}
+
+
+def _breakdown_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """forecast.kpi_breakdown's shape: the provider's rows (every dimension NULL), then each
+    area's and each segment's share of the people and waiting-list measures, with made-up bands
+    a little wider than a share of the total's (a group's bands are its own)."""
+    people = summary[summary["kpi"].str.startswith(("people_", "waiting_")) | summary["kpi"].eq("delayed_discharges")]
+    parts = [people.assign(area=None, segment=None, age_band=None)]
+    for area, share in _AREA_SHARES.items():
+        part = people.copy()
+        for c in STATS:
+            part[c] = part[c] * share
+        part["p2_5"], part["p97_5"] = part["p2_5"] * 0.9, part["p97_5"] * 1.1
+        parts.append(part.assign(area=area, segment=None, age_band=None))
+    for seg in range(len(SEGMENTS)):
+        part = people.copy()
+        for c in STATS:
+            part[c] = part[c] / len(SEGMENTS)
+        parts.append(part.assign(area=None, segment=str(seg), age_band=None))
+    out = pd.concat(parts, ignore_index=True)
+    return out[["scenario", "month", "month_index", "kpi", "area", "segment", "age_band", *STATS, "n_replications"]]
+
+
 def _cost_sensitivity_table(annual: pd.DataFrame) -> pd.DataFrame:
     """The tornado's rows in the shape of forecast.cost_sensitivity: each price's share of a
     payer's yearly cost scaled to the low and high end of its range (a total's rows add the
@@ -225,10 +250,11 @@ def build_sample_warehouse(path: Path | str, seed: int = 7, n_people: int = 500,
         con.register("dm", dm)
         con.execute("create table marts.dim_month as select * from dm")
 
-        con.register("tl", tl)
+        con.register("tl", tl.assign(area_code=tl["area_name"].map(AREA_CODES)))
         con.execute("""create table marts.fct_person_month as
             select person_month_id, person_key, cast(month_start as date) as month_start, state, previous_state,
                    need_level, weekly_care_hours, age, case when state in ('moved_out', 'died') then null else area_name end as area_name,
+                   case when state in ('moved_out', 'died') then null else area_code end as area_code,
                    case when state = 'died' then 1 else 0 end as is_died, 1 as is_observed,
                    case when state in ('residential_care', 'nursing_care') then 'care_a'
                         when state = 'community' then 'domcare' else 'crm' end as state_source_system
@@ -396,6 +422,9 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
     annual = _annual_table(summary)
     con.register("annual", pd.concat([annual.assign(run_id=old), annual.assign(run_id=new)], ignore_index=True))
     con.execute("create table forecast.kpi_annual as select run_id, * exclude (run_id) from annual")
+    groups = _breakdown_table(summary)
+    con.register("groups", pd.concat([groups.assign(run_id=old), groups.assign(run_id=new)], ignore_index=True))
+    con.execute("create table forecast.kpi_breakdown as select run_id, * exclude (run_id) from groups")
     sens = _cost_sensitivity_table(annual)
     con.register("sens", pd.concat([sens.assign(run_id=old), sens.assign(run_id=new)], ignore_index=True))
     con.execute("create table forecast.cost_sensitivity as select run_id, * exclude (run_id) from sens")

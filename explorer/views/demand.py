@@ -25,21 +25,34 @@ service = c1.selectbox("Service", services, format_func=words.service,
 areas_f = sorted(set(base.loc[(base["measure"] == "occupied") & (base["service"] == service), "area"].dropna()))
 areas_h = sorted(set(history.loc[history["service"] == service, "area_code"].dropna()))
 area_opts = [None] + sorted(set(areas_f) | set(areas_h), key=lambda a: area_names.get(a, a))
+groups_of = ui.load("forecast_group_options")
+area_names.update(groups_of["areas"])
+area_opts = [None] + sorted(set(area_opts[1:]) | set(groups_of["areas"]), key=lambda a: area_names.get(a, a))
 area = c2.selectbox("Area", area_opts, format_func=lambda a: "All areas" if a is None else area_names.get(a, a), key="demand_area")
+segments = groups_of["segments"]
+segment = st.selectbox("Group of people", [None, *segments], format_func=lambda s: "Everyone" if s is None else segments[s],
+                       key="demand_segment") if segments else None
 
 
 summary = ui.load("forecast_summary", scenarios=("baseline", "unconstrained")) if len(cat) else \
     pd.DataFrame(columns=list(SUMMARY_COLUMNS))
-parts = insights.demand_series(history, ui.load("state_stock_history"), summary, service, area)
+grouped = len(cat) and (segment is not None or (area is not None and area in groups_of["areas"]))
+groups = ui.load("forecast_groups", area=area if area in groups_of["areas"] else None, segment=segment) if grouped else None
+people = ui.load("people_history", area=area, segment=segment) if grouped else None
+parts = insights.demand_series(history, ui.load("state_stock_history"), summary, service, area, groups=groups, people=people)
 h, forecast, needed, available = parts["history"], parts["forecast"], parts["needed"], parts["available"]
 where = "all areas" if area is None else area_names.get(area, area)
-title = f"{words.service(service)}, {where}: people in places"
+who = "" if segment is None else f", {segments[segment].lower()}"
+title = f"{words.service(service)}, {where}{who}: " + ("people" if grouped else "people in places")
+if grouped:
+    st.caption("This forecast is counted person by person for the people you chose, in every run "
+               "(never a share of the total), so it counts people rather than places.")
 
 if not len(cat):
     ui.missing(*ui.NO_FORECAST)
 elif not len(forecast):
     ui.missing(f"The forecast has no figures for {words.service(service).lower()} in {where}.",
-               "The forecast is made for each service across all areas together: choose 'All areas' to see it. "
+               "This forecast holds no figures by area for this service: choose 'All areas' to see the provider's. "
                "The black line still shows what happened in this area.")
 
 fig = charts.fan_chart(forecast, title, "people", history=h, available=available if len(available) else None,

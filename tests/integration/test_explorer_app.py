@@ -303,3 +303,26 @@ def test_every_page_renders_against_the_development_warehouse(page, tmp_path):
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
     assert not _jargon(_texts(at))
+
+
+def test_demand_forecasts_an_area_and_a_group_of_people(full_home):
+    """Choosing an area or a group of people draws that group's own forecast (forecast.kpi_breakdown),
+    beside what happened to the same people, and says it counts people."""
+    at = _run("demand.py", full_home / "warehouse.duckdb")
+    everyone = json.loads(at.get("plotly_chart")[0].proto.spec)
+    at.selectbox(key="demand_area").set_value("CDF").run()
+    assert not at.exception and not at.error
+    cardiff = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert "Cardiff" in cardiff["layout"]["title"]["text"]
+    assert any("person by person" in c.value for c in at.caption)
+
+    assert any("likely range" in t.get("name", "") for t in cardiff["data"])   # Cardiff's own fan
+    # ... which is Cardiff's people, fewer than everyone's (the sample's breakdown)
+    mine = data.forecast_groups(full_home / "warehouse.duckdb", area="CDF")
+    total = data.forecast_summary(full_home / "warehouse.duckdb", ("baseline",))
+    k = "people_extra_care"
+    assert 0 < mine.loc[mine["kpi"] == k, "median"].sum() < total.loc[total["kpi"] == k, "median"].sum()
+    assert everyone["layout"]["title"]["text"] != cardiff["layout"]["title"]["text"]
+    at.selectbox(key="demand_segment").select_index(1).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) >= 1
