@@ -6,6 +6,8 @@ and these are the parts worth unit-testing (a wrong sentence is worse than a wro
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from explorer import words
@@ -160,3 +162,38 @@ def demand_series(history: pd.DataFrame, stock: pd.DataFrame, summary: pd.DataFr
     available = pd.concat([cap_hist, cap[["month", "median"]].rename(columns={"median": "value"})], ignore_index=True)
     return {"history": h, "forecast": forecast, "needed": needed,
             "available": available[available["value"].notna()], "waiting": pick("waiting", "baseline")}
+
+
+def _round_down(x: float) -> float:
+    """The largest 1, 2 or 5 times a power of ten not above x (a number people say)."""
+    if x <= 0:
+        return 0.0
+    p = 10 ** math.floor(math.log10(x))
+    return float(next(m * p for m in (5, 2, 1, 0.5) if m * p <= x))
+
+
+def group_sentences(groups: pd.DataFrame, where: str) -> list[str]:
+    """Sentences for one area's or group's queues from its own forecast (``data.forecast_groups``):
+    "Cardiff's extra-care waiting list is very likely (90%) to exceed 20 by March 2028".
+
+    Why 90%: the breakdown keeps each month's 10th percentile (``lo80``), so "above T in at least
+    90 of 100 runs" is what it can say; the threshold is a round number at most the 10th
+    percentile at the horizon, the month the first in which the 10th percentile is above it."""
+    out = []
+    base = groups[groups["scenario"] == "baseline"] if "scenario" in groups.columns else groups
+    for kpi in ("waiting_extra_care", "waiting_sheltered", "waiting_general_needs", "waiting_temporary",
+                "waiting_residential_care", "waiting_nursing_care", "delayed_discharges", "home_care_waiting"):
+        s = base[base["kpi"] == kpi].sort_values("month")
+        if not len(s) or s["lo80"].isna().all():
+            continue
+        threshold = _round_down(float(s["lo80"].iloc[-1]))
+        if threshold < 1:
+            continue
+        first = s[s["lo80"] > threshold]
+        if not len(first):
+            continue
+        title = words.kpi(kpi)[0].lower() if words.kpi(kpi) else kpi.replace("_", " ")
+        title = title if title.endswith("list") else f"number of {title}"
+        out.append(f"{where}'s {title} is very likely (90%) to exceed {threshold:g} by "
+                   f"{words.month(first['month'].iloc[0])}.")
+    return out

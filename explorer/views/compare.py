@@ -59,9 +59,21 @@ if len(d):
 else:
     ui.missing("The forecast holds no differences for this measure.", "Choose another measure above.")
 
-s = ui.load("forecast_summary", scenarios=tuple(["baseline", *chosen]))
+groups_of = ui.load("forecast_group_options")
+area = st.selectbox("Area", [None, *groups_of["areas"]], key="compare_area",
+                    format_func=lambda a: "All areas" if a is None else groups_of["areas"][a]) if groups_of["areas"] else None
+if area is None:
+    s = ui.load("forecast_summary", scenarios=tuple(["baseline", *chosen]))
+else:
+    s = ui.load("forecast_groups", scenarios=tuple(["baseline", *chosen]), area=area)
+    st.caption(f"Each scenario's forecast for {groups_of['areas'][area]}, counted person by person in every run. "
+               "The differences above are the whole provider's.")
 s = s[s["kpi"] == kpi]
+if not len(s) and area is not None:
+    ui.missing("This measure is not forecast by area.", "Choose 'All areas', or a measure about people (waiting lists, "
+               "people in each service, admissions, cost to the council or the NHS).")
 if len(s):
-    fig = charts.compare_fans(s, f"{title}: each scenario's forecast", unit)
+    where = "" if area is None else f" in {groups_of['areas'][area]}"
+    fig = charts.compare_fans(s, f"{title}{where}: each scenario's forecast", unit)
     ui.chart(fig, "the middle estimate of each scenario with the range 80 in 100 runs fall in.",
-             s[["scenario", "month", "median", "lo80", "hi80"]], f"compare_fans_{kpi}", unit=unit)
+             s[["scenario", "month", "median", "lo80", "hi80"]], f"compare_fans_{kpi}_{area or 'all'}", unit=unit)

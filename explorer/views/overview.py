@@ -28,6 +28,16 @@ else:
             for chance, text in items:
                 st.markdown(f"- **{chance[0].upper() + chance[1:]}:** {text}" if chance else f"- {text}")
 
+groups_of = ui.load("forecast_group_options")
+if groups_of["areas"]:
+    st.subheader("In one area")
+    area = st.selectbox("Area", list(groups_of["areas"]), format_func=groups_of["areas"].get, key="overview_area")
+    lines = insights.group_sentences(ui.load("forecast_groups", area=area), groups_of["areas"][area])
+    for line in lines:
+        st.markdown(f"- {line}")
+    if not lines:
+        st.markdown(f"- No waiting list in {groups_of['areas'][area]} is forecast to pass a round number in 90 of 100 runs.")
+
 cost = ov.get("cost")
 if cost is not None and len(cost):
     st.subheader("Cost, month by month")

@@ -326,3 +326,28 @@ def test_demand_forecasts_an_area_and_a_group_of_people(full_home):
     at.selectbox(key="demand_segment").select_index(1).run()
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) >= 1
+
+
+def test_overview_says_where_an_areas_queues_are_heading(full_home):
+    at = _run("overview.py", full_home / "warehouse.duckdb")
+    at.selectbox(key="overview_area").set_value("CDF").run()
+    assert not at.exception and not at.error
+    said = [m.value for m in at.markdown if "Cardiff's" in m.value]
+    assert said and all("very likely (90%) to exceed" in s for s in said), said
+    # the sentence's threshold is met in 90 of 100 runs (the 10th percentile is above it) by that month
+    groups = data.forecast_groups(full_home / "warehouse.duckdb", area="CDF")
+    line = next(s for s in said if "extra-care waiting list" in s)
+    threshold = float(re.search(r"exceed ([\d.]+) by", line).group(1))
+    wait = groups[(groups["kpi"] == "waiting_extra_care") & (groups["scenario"] == "baseline")].sort_values("month")
+    month = wait[wait["lo80"] > threshold]["month"].iloc[0]
+    assert words.month(month) in line and threshold <= wait["lo80"].iloc[-1]
+
+
+def test_compare_draws_an_areas_scenarios_from_its_own_forecast(full_home):
+    at = _run("compare.py", full_home / "warehouse.duckdb")
+    at.selectbox(key="compare_kpi").set_value("waiting_extra_care").run()
+    at.selectbox(key="compare_area").set_value("NWP").run()
+    assert not at.exception and not at.error
+    titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
+    assert any("in Newport" in t for t in titles), titles
+    assert any("counted person by person" in c.value for c in at.caption)
