@@ -315,6 +315,18 @@ def forecast_groups(path, scenarios: tuple[str, ...] = ("baseline",), area: str 
     return normalise_summary(df).reset_index(drop=True)
 
 
+def forecast_by_area(path, kpi: str, scenario: str = "baseline") -> pd.DataFrame:
+    """One measure's forecast in every area (``forecast.kpi_breakdown``), for the newest run."""
+    table = "forecast.kpi_breakdown"
+    if table not in catalogue(path):
+        return pd.DataFrame(columns=[*SUMMARY_COLUMNS, "segment"])
+    clause, params = _run_filter(path, table)
+    where = ([clause] if clause else []) + ["scenario = ?", "kpi = ?", "area is not null", "area <> 'unknown'",
+                                            "segment is null", "age_band is null"]
+    df = read(path, {"g": (f"select * from {table} where {' and '.join(where)}", params + [scenario, kpi])})["g"]
+    return normalise_summary(df).reset_index(drop=True)
+
+
 def forecast_group_options(path) -> dict[str, dict[str, str]]:
     """The areas (code -> name) and segments (number -> name) the newest forecast is broken down
     by; empty dicts before a forecast with breakdowns."""

@@ -41,6 +41,24 @@ if fc is not None and len(fc):
 else:
     ui.missing(*ui.NO_FORECAST)
 
+QUEUES = ("waiting_extra_care", "waiting_sheltered", "waiting_residential_care", "waiting_nursing_care",
+          "waiting_temporary", "waiting_general_needs", "delayed_discharges", "home_care_waiting")
+groups_of = ui.load("forecast_group_options")
+if groups_of["areas"]:
+    st.subheader("Where the queues are forecast to be, area by area")
+    queue = st.selectbox("Queue", QUEUES, format_func=lambda k: words.kpi(k)[0], key="bottlenecks_queue")
+    by_area = ui.load("forecast_by_area", kpi=queue)
+    if len(by_area):
+        by_area = by_area.assign(area_name=by_area["area"].map(groups_of["areas"]))
+        fig = charts.lines_by(by_area, "month", "median", "area_name", lambda a: a,
+                              f"{words.kpi(queue)[0]}: each area's middle estimate", "people")
+        ui.chart(fig, "each line is one area's forecast, counted person by person in every run (never a share of "
+                 "the total); the areas add up to the provider's.",
+                 by_area[["area_name", "month", "median", "lo80", "hi80"]], f"bottlenecks_area_{queue}",
+                 unit="people at the month's end")
+    else:
+        ui.missing("This queue is not forecast by area.", "Choose another queue above.")
+
 st.subheader("How full each scheme and home has been")
 if not len(heat):
     ui.missing("No schemes match these choices.", "Choose at least one kind of place above.")

@@ -96,7 +96,7 @@ def _chart_count(at: AppTest) -> int:
 
 
 EXPECTED_CHARTS = {  # at least this many charts with a forecast and ML tables
-    "overview.py": 1, "demand.py": 2, "flows.py": 1, "bottlenecks.py": 4, "case_mix.py": 4,
+    "overview.py": 1, "demand.py": 2, "flows.py": 1, "bottlenecks.py": 5, "case_mix.py": 4,
     "compare.py": 2, "commissioning.py": 1, "what_if.py": 0, "data_quality.py": 2,
 }
 
@@ -351,3 +351,12 @@ def test_compare_draws_an_areas_scenarios_from_its_own_forecast(full_home):
     titles = [json.loads(c.proto.spec)["layout"]["title"]["text"] for c in at.get("plotly_chart")]
     assert any("in Newport" in t for t in titles), titles
     assert any("counted person by person" in c.value for c in at.caption)
+
+
+def test_bottlenecks_draw_each_areas_queue(full_home):
+    at = _run("bottlenecks.py", full_home / "warehouse.duckdb")
+    at.selectbox(key="bottlenecks_queue").set_value("waiting_extra_care").run()
+    assert not at.exception and not at.error
+    [chart] = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
+               if "each area" in json.loads(c.proto.spec)["layout"]["title"]["text"]]
+    assert {t["name"] for t in chart["data"]} == {"Cardiff", "Newport", "Bridgend", "Caerphilly"}
