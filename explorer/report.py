@@ -42,7 +42,7 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: left; } th { 
 td.num { text-align: right; } .chance { font-weight: 600; }
 .figure { page-break-inside: avoid; break-inside: avoid; }
 @page { size: A4 landscape; margin: 12mm; }
-@media print { body { margin: 0; max-width: none; } .modebar-container { display: none; } h2 { page-break-before: auto; } .figure { page-break-inside: avoid; } }
+@media print { body { margin: 0; max-width: none; } .modebar-container { display: none; } h2 { page-break-before: auto; } .figure { page-break-inside: avoid; } h2.area { page-break-before: always; } }
 """
 
 
@@ -51,8 +51,8 @@ class _Doc:
         self.parts: list[str] = []
         self._js_done = False
 
-    def h(self, level: int, text: str) -> None:
-        self.parts.append(f"<h{level}>{html.escape(text)}</h{level}>")
+    def h(self, level: int, text: str, cls: str | None = None) -> None:
+        self.parts.append(f"<h{level}{' class=' + repr(cls) if cls else ''}>{html.escape(text)}</h{level}>")
 
     def p(self, text: str, cls: str | None = None) -> None:
         self.parts.append(f"<p{' class=' + repr(cls) if cls else ''}>{html.escape(text)}</p>")
@@ -204,6 +204,11 @@ def build_report(warehouse_path: Path | str, out_dir: Path | str) -> Path:
                        "each scenario's average difference from things as they are, with the range the true average "
                        "difference is likely (95%) to lie in.", unit)
 
+    # ---- a page per area
+    areas = data.forecast_group_options(warehouse_path)["areas"] if has_forecast else {}
+    for code, name in areas.items():
+        _area_page(doc, warehouse_path, code, name)
+
     # ---- data quality
     doc.h(2, "Data quality")
     dq = data.data_quality(warehouse_path)
@@ -220,6 +225,35 @@ def build_report(warehouse_path: Path | str, out_dir: Path | str) -> Path:
     out = out_dir / f"llif-report-{month:%Y-%m}-{today:%Y%m%d}.html"
     out.write_text(doc.render(f"llif report, {words.month(month)}"), encoding="utf-8")
     return out
+
+
+AREA_QUEUES = ("waiting_extra_care", "waiting_sheltered", "waiting_residential_care", "waiting_nursing_care",
+               "delayed_discharges", "home_care_waiting")
+
+
+def _area_page(doc: _Doc, warehouse_path: Path, code: str, name: str) -> None:
+    """One area's page: where its queues are heading and the people it will have in each
+    service, from its own forecast (counted person by person in every run)."""
+    doc.h(2, f"{name}", "area")
+    groups = data.forecast_groups(warehouse_path, area=code)
+    if not len(groups):
+        doc.missing(f"The forecast has no figures for {name}.", "Tonight's forecast kept no breakdown by area.")
+        return
+    lines = insights.group_sentences(groups, name)
+    doc.items([html.escape(t) for t in lines] or
+              [html.escape(f"No waiting list in {name} is forecast to pass a round number in 90 of 100 runs.")])
+    queues = groups[groups["kpi"].isin(AREA_QUEUES) & (groups["scenario"] == "baseline")]
+    if len(queues):
+        doc.figure(charts.lines_by(queues, "month", "median", "kpi", lambda k: words.kpi(k)[0],
+                                   f"{name}: waiting lists and delays, middle estimate", "people"),
+                   f"each line is one of {name}'s queues as the forecast's middle estimate; counted for the people "
+                   "of this area in every run, never a share of the provider's.", "people at the month's end")
+    for service in ("extra_care", "residential_care", "nursing_care"):
+        people = groups[(groups["kpi"] == f"people_{service}") & (groups["scenario"] == "baseline")]
+        if len(people):
+            doc.figure(charts.fan_chart(people, f"{name}: people in {words.service(service).lower()}", "people"),
+                       "the middle estimate with the range the number is likely to fall in (darker: half the runs; "
+                       "paler: 80 and 95 in 100 runs).", "people at the month's end")
 
 
 CHROMIUM = "/usr/bin/chromium"

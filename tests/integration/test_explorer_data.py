@@ -8,6 +8,7 @@ writes: the marts' columns against the dbt model files, the forecast tables' aga
 
 from __future__ import annotations
 
+import html
 import re
 import subprocess
 import sys
@@ -304,6 +305,11 @@ def test_the_report_is_one_self_contained_file(warehouse, tmp_path):
         assert f"<h2>{heading}" in text
     assert "The extra-care waiting list is likely (80%)" in text
     assert text.count("class='figure'") >= 8
+    # a page per area of the forecast's breakdown, each from that area's own forecast, after the scenarios
+    for name in ("Cardiff", "Newport", "Bridgend", "Caerphilly"):
+        assert f"<h2 class='area'>{name}</h2>" in text, name
+        assert text.index("<h2>Scenarios compared") < text.index(f"<h2 class='area'>{name}") < text.index("<h2>Data quality")
+    assert "Cardiff's extra-care waiting list is very likely (90%) to exceed" in html.unescape(text)
     prose = re.sub(r"<script.*?</script>", "", text, flags=re.S)
     prose = re.sub(r"Plotly\.newPlot\(.*?\)", "", prose, flags=re.S)
     for word in ("replication", "KPI", "p95", "quantile"):
