@@ -146,5 +146,7 @@ def test_what_dbt_judges_warns_with_the_count_and_points_at_the_rows(bad_night):
         assert _query(w, f"select count(*) from {view}") == [(count,)]
     orphan = _query(w, f"select tenancy_id from {warned(ORPHAN_PREFIX)['relation_name']}")
     assert [str(r[0]) for r in orphan] == [str(ORPHAN_TENANCY)]
+    # kept and flagged, not dropped (decision 36): its household joins when the CRM keys it
+    assert _query(w, "select count(*) from marts.fct_tenancy_spells where tenancy_id = ?", [ORPHAN_TENANCY]) == [(1,)]
     unknown = _query(w, f"select placement_id from {warned('not_null_stg_care_b__placements_care_type')['relation_name']}")
     assert unknown == [(BAD_CODE,)]
