@@ -117,7 +117,7 @@ def llif_home() -> Path:
     return PROJECT_ROOT / ".llif" if IN_CHECKOUT else Path.home() / ".llif"
 
 
-# Everything llif writes under LLIF_HOME is its owner's only (issue 16, decision 50): the warehouse
+# Everything llif writes under LLIF_HOME is its owner's only (issue 16, decision 51): the warehouse
 # holds the restricted identity schema, and the MLflow store, the forecasts, the reports, the
 # logs and Dagster's storage all carry people's records or what was learnt from them. A mode on
 # each writer would miss the files other libraries make (DuckDB's WAL, MLflow's artifacts,

@@ -128,7 +128,7 @@ def log_model(model, signature, pip_requirements: list[str], registered_model_na
     with tempfile.TemporaryDirectory() as tmp:
         state = model.save_state(Path(tmp) / lgbm_model.STATE_FILE)
         # MLflow copies the code file with its mode (shutil.copy2), and the checkout's is 0644:
-        # a copy written here has the process's owner-only umask instead (decision 50)
+        # a copy written here has the process's owner-only umask instead (decision 51)
         code = Path(tmp) / Path(lgbm_model.__file__).name
         code.write_bytes(Path(lgbm_model.__file__).read_bytes())
         return mlflow.pyfunc.log_model(name="model", python_model=str(code),

@@ -24,7 +24,7 @@ def _failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
 
 
 def _dbt_test_text(metadata) -> str:
-    """A dbt test's check carries only its count: say it, and where the rows are (decision 49:
+    """A dbt test's check carries only its count: say it, and where the rows are (decision 50:
     every dbt test that finds rows keeps them as a view in the ``quarantine`` schema)."""
     count = metadata.get("dagster_dbt/failed_row_count")
     if count is None:

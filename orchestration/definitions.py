@@ -46,6 +46,6 @@ def build_definitions() -> dg.Definitions:
 # A code location loaded by Dagster itself (`dagster dev -w workspace.yaml`, the daemon's run
 # workers and step processes, which each import this module) writes under LLIF_HOME too: the
 # warehouse, the MLflow store, the forecasts, dbt's logs. The command line sets the same umask
-# (llif/cli.py); here it covers a code location no `llif` command started. Decision 50.
+# (llif/cli.py); here it covers a code location no `llif` command started. Decision 51.
 owner_only_files()
 defs = build_definitions()

@@ -1,9 +1,9 @@
-"""Everything a night writes under LLIF_HOME is its owner's only (issue 16 point 3, decision 50).
+"""Everything a night writes under LLIF_HOME is its owner's only (issue 16 point 3, decision 51).
 
 The session's first night (`llif demo` on a tiny world: the world's sources, ingest, linkage,
 dbt, the models in MLflow's store, the forecast, the published copy, the report, Dagster's own
 storage and logs) is walked file by file: no file or folder may be readable, writable or
-enterable by the group or by other users. Before decision 50 only the warehouse, the pseudonym
+enterable by the group or by other users. Before decision 51 only the warehouse, the pseudonym
 key and the explorer's files were, and the MLflow store, the forecasts and dbt's logs were 0644
 under a usual umask of 022.
 """

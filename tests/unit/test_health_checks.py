@@ -135,7 +135,7 @@ def test_a_source_read_every_night_with_nothing_new_is_stale_on_the_page_as_in_t
 
 
 def test_a_dbt_test_check_in_an_alert_says_its_count_and_where_the_rows_are():
-    """A failed dbt test's check has no finding of llif's, only dagster-dbt's count (decision 49)."""
+    """A failed dbt test's check has no finding of llif's, only dagster-dbt's count (decision 50)."""
     import dagster as dg
 
     from orchestration.alerts import _dbt_test_text
