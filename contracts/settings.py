@@ -117,6 +117,21 @@ def llif_home() -> Path:
     return PROJECT_ROOT / ".llif" if IN_CHECKOUT else Path.home() / ".llif"
 
 
+# Everything llif writes under LLIF_HOME is its owner's only (issue 16, decision 51): the warehouse
+# holds the restricted identity schema, and the MLflow store, the forecasts, the reports, the
+# logs and Dagster's storage all carry people's records or what was learnt from them. A mode on
+# each writer would miss the files other libraries make (DuckDB's WAL, MLflow's artifacts,
+# Dagster's event log, dbt's target/), so the processes that write them run with this umask.
+OWNER_ONLY_UMASK = 0o077
+
+
+def owner_only_files() -> int:
+    """Files and folders this process (and every child it starts) creates from now on are
+    0600 / 0700 at most; returns the umask before, for a caller that runs inside another
+    program (a test) and puts it back."""
+    return os.umask(OWNER_ONLY_UMASK)
+
+
 def paths(home: Path | None = None) -> Paths:
     return Paths(Path(home).resolve() if home is not None else llif_home())
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 EXIT_USAGE = 2
@@ -156,6 +157,19 @@ def _accounts(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line, with files owner-only (``owner_only_files``): what a command writes under
+    LLIF_HOME, and what the services and nightly runs it starts write, inherit the umask. Put
+    back on return, so a test calling this in its own process keeps its own."""
+    from contracts.settings import owner_only_files
+
+    previous = owner_only_files()
+    try:
+        return _main(argv)
+    finally:
+        os.umask(previous)
+
+
+def _main(argv: list[str] | None) -> int:
     from synthetic_sources.api import SourcesError
     from synthetic_sources.world import ConfigError
 

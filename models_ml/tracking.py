@@ -127,7 +127,11 @@ def log_model(model, signature, pip_requirements: list[str], registered_model_na
 
     with tempfile.TemporaryDirectory() as tmp:
         state = model.save_state(Path(tmp) / lgbm_model.STATE_FILE)
-        return mlflow.pyfunc.log_model(name="model", python_model=str(Path(lgbm_model.__file__)),
+        # MLflow copies the code file with its mode (shutil.copy2), and the checkout's is 0644:
+        # a copy written here has the process's owner-only umask instead (decision 51)
+        code = Path(tmp) / Path(lgbm_model.__file__).name
+        code.write_bytes(Path(lgbm_model.__file__).read_bytes())
+        return mlflow.pyfunc.log_model(name="model", python_model=str(code),
                                        artifacts={lgbm_model.STATE_ARTIFACT: str(state)}, signature=signature,
                                        registered_model_name=registered_model_name,
                                        pip_requirements=pip_requirements)

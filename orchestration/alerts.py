@@ -18,9 +18,19 @@ def _failed_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
         ev = e.dagster_event.event_specific_data
         if not ev.passed:
             finding = ev.metadata.get("finding")
-            text = finding.value if finding is not None else (ev.description or "")
+            text = finding.value if finding is not None else (ev.description or _dbt_test_text(ev.metadata))
             out.append(f"{ev.asset_key.to_user_string()} {ev.check_name} ({ev.severity.value}): {text}")
     return out
+
+
+def _dbt_test_text(metadata) -> str:
+    """A dbt test's check carries only its count: say it, and where the rows are (decision 50:
+    every dbt test that finds rows keeps them as a view in the ``quarantine`` schema)."""
+    count = metadata.get("dagster_dbt/failed_row_count")
+    if count is None:
+        return ""
+    return (f"{count.value} rows found; they are in the quarantine schema, one view per test "
+            "(dbt's run_results.json gives each test's relation_name; docs/data_quality.md)")
 
 
 def _failed_steps(instance: dg.DagsterInstance, run_id: str) -> list[tuple[str, str]]:

@@ -24,6 +24,7 @@ import os
 import sys
 from pathlib import Path
 
+from contracts.settings import owner_only_files
 from contracts.shutdown import set_parent_death_signal
 
 
@@ -50,7 +51,7 @@ def main() -> None:
     set_parent_death_signal()
     if os.getppid() != parent:  # the parent died before the signal was set: nobody to work for
         raise SystemExit(1)
-    os.umask(0o077)  # dbt writes the warehouse (identity included) and its WAL: owner-only
+    owner_only_files()  # dbt writes the warehouse (identity included) and its WAL: owner-only
     program = target()
     os.execve(program, [program, *sys.argv[1:]], {**dbt_environment(), **os.environ})
 

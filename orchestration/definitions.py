@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from contracts.settings import paths
+from contracts.settings import owner_only_files, paths
 from orchestration.alerts import alert_sensors
 from orchestration.assets.dbt import build_dbt_assets
 from orchestration.assets.forecast import forecast_assets
@@ -43,4 +43,9 @@ def build_definitions() -> dg.Definitions:
     )
 
 
+# A code location loaded by Dagster itself (`dagster dev -w workspace.yaml`, the daemon's run
+# workers and step processes, which each import this module) writes under LLIF_HOME too: the
+# warehouse, the MLflow store, the forecasts, dbt's logs. The command line sets the same umask
+# (llif/cli.py); here it covers a code location no `llif` command started. Decision 51.
+owner_only_files()
 defs = build_definitions()

@@ -32,6 +32,7 @@ import duckdb
 
 # one definition for every layer (contracts/errors.py); callers may keep naming duck.WarehouseBusy
 from contracts.errors import WarehouseBusy, WarehouseMissing
+from contracts.settings import OWNER_ONLY_UMASK
 
 WAIT_ENV = "LLIF_WAREHOUSE_WAIT_SECONDS"
 DEFAULT_WAIT_SECONDS = 300.0
@@ -143,8 +144,6 @@ def open_writer(path: Path, wait: float | None = None) -> Iterator[duckdb.DuckDB
     finally:
         os.umask(previous)
 
-
-OWNER_ONLY_UMASK = 0o077
 
 
 def tighten(path: Path) -> None:

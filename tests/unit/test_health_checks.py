@@ -132,3 +132,14 @@ def test_a_source_read_every_night_with_nothing_new_is_stale_on_the_page_as_in_t
         "Not read for 5 days"
     # never any new rows at all: stale from the first load on
     assert not freshness_verdict("crm", None, first, now).passed
+
+
+def test_a_dbt_test_check_in_an_alert_says_its_count_and_where_the_rows_are():
+    """A failed dbt test's check has no finding of llif's, only dagster-dbt's count (decision 50)."""
+    import dagster as dg
+
+    from orchestration.alerts import _dbt_test_text
+
+    text = _dbt_test_text({"dagster_dbt/failed_row_count": dg.IntMetadataValue(3)})
+    assert text.startswith("3 rows found") and "quarantine schema" in text
+    assert _dbt_test_text({}) == ""
