@@ -164,12 +164,14 @@ def inverse_cdf(A, u, cell, state, cum0, n_states):
 def need_and_events(A, cA, v, s0, state, need, T, birth, entered, sexseg, lut, dims,
                     need_lo, need_hi, need_cum0, p_hosp, p_hospice, hc_wait, wait_mult, is_away):
     """``ForecastModel._need_and_events`` for the slots ``A``: writes their need level and returns
-    (final states, state changed, need changed, within-month hospital, hospice admissions)."""
+    (final states, state changed, need changed, each one's within-month admission (0 none, 1
+    hospital, 2 hospice: who they were, for the breakdowns), hospital and hospice counts)."""
     n_live, r_need, r_age, r_sexseg, r_mis = dims[0], dims[1], dims[2], dims[3], dims[4]
     n = len(A)
     fin = np.empty(n, dtype=np.int64)
     changed = np.zeros(n, dtype=np.bool_)
     nch = np.zeros(n, dtype=np.bool_)
+    ev = np.zeros(n, dtype=np.int8)
     n_h = 0
     n_hs = 0
     levels = need_cum0.shape[1] - 1
@@ -208,9 +210,11 @@ def need_and_events(A, cA, v, s0, state, need, T, birth, entered, sexseg, lut, d
         if not is_away[f]:
             if w < ph:
                 n_h += 1
+                ev[k] = 1
             elif w < ph + p_hospice[cA[k]]:
                 n_hs += 1
-    return fin, changed, nch, n_h, n_hs
+                ev[k] = 2
+    return fin, changed, nch, ev, n_h, n_hs
 
 
 @njit(cache=True)
