@@ -357,7 +357,7 @@ def search_capacity(inputs, *, beds: str = "nursing", kpi: str = "delayed_discha
         spec = {"name": f"add_{delta}_{beds}", "capacity": [cap] if delta else []}
         res = run_forecast(inputs, [validate({"name": "baseline"}), validate(spec)] if delta else [validate({"name": "baseline"})],
                            replications=replications, months=months, run_date=run_date, needed=False,
-                           processes=processes)
+                           processes=processes, breakdowns=False)
         x = res.values[spec["name"] if delta else "baseline"][:, k]
         share = float((x < below).all(axis=1).mean())
         return share >= level, share

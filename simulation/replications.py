@@ -13,6 +13,10 @@ Why this shape:
 - "Needed" is the unconstrained run (capacity unlimited, no rationing). Capacity, cost and
   rationing do not change demand, so scenarios that differ only in those share one
   unconstrained run (``Scenario.demand_key``).
+- Breakdowns (by area, segment and age band, ``simulation/breakdowns.py``) come with the
+  constrained runs' values from the same model, so they are as independent of what runs them as
+  the values are; kept as float32 (200 replications x 8 scenarios x ~1,500 series x 60
+  months is about 600 MB in float64's half).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from datetime import date
 
 import numpy as np
 
+from simulation.breakdowns import Layout, layout_of
 from simulation.dispatch import Dispatch, from_settings, run_batches
 from simulation.forecast_model import KPIS, arrival_caps, draw_params, run_one, stream_seeds
 from simulation.inputs import SimulationInputs
@@ -41,6 +46,10 @@ class ForecastResults:
     unconstrained: dict[str, np.ndarray]   # demand key -> (replications, kpis, months)
     kpis: tuple[str, ...] = KPIS
     metadata: dict = field(default_factory=dict)
+    # scenario name -> (replications, series, months), rows as ``breakdown_layout.series``:
+    # the KPIs by area, segment and age band (empty when the run was asked for none)
+    breakdown: dict[str, np.ndarray] = field(default_factory=dict)
+    breakdown_layout: Layout | None = None
 
     @property
     def baseline_name(self) -> str:
@@ -78,28 +87,36 @@ def root_seed(run_date, chash: str) -> np.random.SeedSequence:
 _STATE: dict = {}
 
 
-def _state(inputs, plans, caps, root_entropy, months, uncertainty) -> dict:
+def _state(inputs, plans, caps, root_entropy, months, uncertainty, breakdowns=False) -> dict:
     return {"inputs": inputs, "plans": plans, "caps": caps, "root": np.random.SeedSequence(root_entropy),
-                "months": months, "uncertainty": uncertainty}
+            "months": months, "uncertainty": uncertainty, "breakdowns": breakdowns}
 
 
 def _init_worker(*init):
     _STATE.update(_state(*init))
 
 
-def _run_reps(reps: list[int], s: dict | None = None) -> tuple[list[int], np.ndarray]:
-    """Every plan of each replication in ``reps``: (reps, plans, kpis, months)."""
+def _run_reps(reps: list[int], s: dict | None = None) -> tuple[list[int], np.ndarray, np.ndarray | None]:
+    """Every plan of each replication in ``reps``: (reps, (reps, plans, kpis, months), and the
+    constrained plans' breakdowns (reps, constrained plans, series, months) or None)."""
     s = _STATE if s is None else s
-    out = np.zeros((len(reps), len(s["plans"]), len(KPIS), s["months"]))
+    plans = s["plans"]
+    out = np.zeros((len(reps), len(plans), len(KPIS), s["months"]))
+    split = [j for j, p in enumerate(plans) if p.constrained] if s.get("breakdowns") else []
+    groups = (np.zeros((len(reps), len(split), layout_of(s["inputs"]).n_series, s["months"]), dtype=np.float32)
+              if split else None)
     for i, r in enumerate(reps):
         params = draw_params(s["inputs"], stream_seeds(s["root"], r), s["months"], s["caps"], rep=r,
                              parameter_uncertainty=s["uncertainty"])
-        for j, plan in enumerate(s["plans"]):
-            out[i, j] = run_one(s["inputs"], plan, params)
-    return reps, out
+        for j, plan in enumerate(plans):
+            if j in split:
+                out[i, j], groups[i, split.index(j)] = run_one(s["inputs"], plan, params, breakdown=True)
+            else:
+                out[i, j] = run_one(s["inputs"], plan, params)
+    return reps, out, groups
 
 
-def run_reps(init: tuple, reps: list[int]) -> tuple[list[int], np.ndarray]:
+def run_reps(init: tuple, reps: list[int]) -> tuple[list[int], np.ndarray, np.ndarray | None]:
     """A batch from the run's shared inputs alone (what Dask and Ray workers are sent)."""
     return _run_reps(reps, _state(*init))
 
@@ -107,14 +124,17 @@ def run_reps(init: tuple, reps: list[int]) -> tuple[list[int], np.ndarray]:
 def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = None, *, replications: int = 200,
                  months: int = 60, run_date=None, processes: int = 1, parameter_uncertainty: bool = True,
                  needed: bool = True, progress=None, chunk: int | None = None,
-                 mp_context: str | None = None, dispatch: Dispatch | None = None) -> ForecastResults:
+                 mp_context: str | None = None, dispatch: Dispatch | None = None,
+                 breakdowns: bool = True) -> ForecastResults:
     """Run the baseline and every scenario, ``replications`` times each.
 
     The first scenario is the baseline (one is added if none of them is). ``progress`` is a
     callable taking the number of replications just finished (a tqdm bar's ``update``).
     ``dispatch`` says what runs the replications (``simulation.dispatch``; default the setting,
     ``LLIF_DISPATCH``, else the local pool of ``processes``); the results are the same whatever
-    runs them.
+    runs them. ``breakdowns`` adds every scenario's KPIs by area, segment and age band
+    (``ForecastResults.breakdown``); the goal seeks and the backtest, which read only totals,
+    leave them out.
     """
     started = time.perf_counter()
     scenarios = list(scenarios or [baseline()])
@@ -135,15 +155,20 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
     run_date = str(run_date)[:10] if run_date is not None else default_run_date(inputs)
     chash = config_hash(inputs, months, parameter_uncertainty)
     root = root_seed(run_date, chash)
-    init = (inputs, plans, caps, root.entropy, months, parameter_uncertainty)
+    init = (inputs, plans, caps, root.entropy, months, parameter_uncertainty, breakdowns)
     reps = list(range(replications))
     chunk = chunk or max(1, min(8, replications // max(4 * processes, 1) or 1))
     batches = [reps[i:i + chunk] for i in range(0, replications, chunk)]
     allout = np.zeros((replications, len(plans), len(KPIS), months))
+    layout = layout_of(inputs) if breakdowns else None
+    allgroups = (np.zeros((replications, len(scenarios), layout.n_series, months), dtype=np.float32)
+                 if breakdowns else None)
     dispatch = dispatch or from_settings()
-    for got, arr in run_batches(dispatch, run_reps, init, batches, processes, initializer=_init_worker,
-                                local_work=_run_reps, mp_context=mp_context):
+    for got, arr, groups in run_batches(dispatch, run_reps, init, batches, processes, initializer=_init_worker,
+                                        local_work=_run_reps, mp_context=mp_context):
         allout[got] = arr
+        if groups is not None:
+            allgroups[got] = groups
         if progress:
             progress(len(got))
     values = {s.name: allout[:, j] for j, s in enumerate(scenarios)}
@@ -157,6 +182,7 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
         "processes": processes,
         "dispatch": dispatch.backend,
         "parameter_uncertainty": parameter_uncertainty,
+        "breakdowns": breakdowns,
         "engine_version": ENGINE_VERSION,
         "inputs_fingerprint": inputs.fingerprint(),
         "inputs_provenance": inputs.provenance,
@@ -166,8 +192,10 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
         "seconds": round(time.perf_counter() - started, 2),
         "packages": package_versions(),
     }
+    breakdown = {s.name: allgroups[:, j] for j, s in enumerate(scenarios)} if breakdowns else {}
     return ForecastResults(scenarios=scenarios, month_dates=plans[0].month_dates, values=values,
-                           unconstrained=unconstrained, metadata=meta)
+                           unconstrained=unconstrained, metadata=meta, breakdown=breakdown,
+                           breakdown_layout=layout)
 
 
 def package_versions() -> dict:
