@@ -175,19 +175,19 @@ class GroupCounter:
         self.hours_cross = np.zeros(lay.n_cross)
         self.carers_cross = np.zeros(lay.n_cross)   # people with hours
         self._capped = bool(np.isfinite(model.plan.team_caps).any())
+        # the cross code's parts as look-ups: area (index + 1, 0 unknown -> last) and sex x segment
+        area_part = np.r_[lay.n_area - 1, np.arange(lay.n_area - 1)] * lay.n_seg * lay.n_age
+        self._area_part = area_part.astype(np.int64)
+        self._seg_part = (np.arange(model.r_sex * model.r_seg + 1) % model.r_seg * lay.n_age).astype(np.int64)
         self._mark = np.zeros(n, dtype=bool)            # who may have changed this month
         self.recode(np.arange(model.n_fixed))
 
     def cross(self, idx: np.ndarray) -> np.ndarray:
         """The cross code of slots ``idx`` now: (area x segment) x age band."""
         md = self.model
-        lay = self.layout
-        area = md.area[idx]
-        area = np.where(area < 0, lay.n_area - 1, area)
-        seg = md.sexseg[idx] % md.r_seg
         lut = self._age_lut
-        age = lut[np.clip(md.T - md.birth[idx] + 1, 0, len(lut) - 1)]
-        return (area * lay.n_seg + seg) * lay.n_age + age
+        months = np.minimum(np.maximum(md.T + 1 - md.birth[idx], 0), len(lut) - 1)
+        return self._area_part[md.area[idx] + 1] + self._seg_part[md.sexseg[idx]] + lut[months]
 
     def recode(self, idx: np.ndarray) -> None:
         """Cross codes of the (unique) slots ``idx`` afresh, and the people counts with them."""
@@ -198,9 +198,10 @@ class GroupCounter:
         xc = self.xc[idx] = self.cross(idx)
         key = np.where(md.state[idx] < N_LIVE, xc * _CODES + md.code[idx], -1)
         old = self.stock[idx]
-        size = len(self.stock_counts)
-        self.stock_counts += (np.bincount(key[key >= 0], minlength=size)
-                              - np.bincount(old[old >= 0], minlength=size))
+        # np.add.at, not a bincount as long as the counts: a fresh array of 20,000 bins a call
+        # cost more in page faults than the counting
+        np.add.at(self.stock_counts, key[key >= 0], 1.0)
+        np.subtract.at(self.stock_counts, old[old >= 0], 1.0)
         self.stock[idx] = key
         self._recount_hours(idx, old_xc)
 
@@ -208,14 +209,16 @@ class GroupCounter:
         """Move slots ``idx``'s delivered hours from their old cross code to their new one."""
         md = self.model
         old_h, new_h = self.hours[idx], md.hours_del[idx]
-        was, now = old_h != 0, new_h != 0
-        if not (was.any() or now.any()):
+        some = np.flatnonzero((old_h != 0) | (new_h != 0))
+        if not len(some):
             return
-        size = len(self.hours_cross)
+        idx, old_h, new_h, old_xc = idx[some], old_h[some], new_h[some], old_xc[some]
+        was, now = old_h != 0, new_h != 0
         xc = self.xc[idx]
-        self.hours_cross += (np.bincount(xc[now], weights=new_h[now], minlength=size)
-                             - np.bincount(old_xc[was], weights=old_h[was], minlength=size))
-        self.carers_cross += np.bincount(xc[now], minlength=size) - np.bincount(old_xc[was], minlength=size)
+        np.add.at(self.hours_cross, xc[now], new_h[now])
+        np.subtract.at(self.hours_cross, old_xc[was], old_h[was])
+        np.add.at(self.carers_cross, xc[now], 1.0)
+        np.subtract.at(self.carers_cross, old_xc[was], 1.0)
         self.hours[idx] = new_h
 
     def count(self, m) -> None:
@@ -265,9 +268,9 @@ class GroupCounter:
             add(unmet, R["hc_waiting"])
         row = self.raw[m.t]
         if codes:
-            row += np.bincount(np.concatenate(codes), minlength=len(row))
+            np.add.at(row, np.concatenate(codes), 1.0)
         if unmet is not None and len(unmet):
-            row += np.bincount(xc[unmet] * nraw + R["hc_unmet"], weights=m.unmet[unmet], minlength=len(row))
+            np.add.at(row, xc[unmet] * nraw + R["hc_unmet"], m.unmet[unmet])
         by_cross = row.reshape(-1, nraw)
         by_cross[:, :_CODES] = self.stock_counts.reshape(-1, _CODES)
         by_cross[:, R["hc_people"]] = self.carers_cross

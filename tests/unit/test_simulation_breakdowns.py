@@ -104,7 +104,8 @@ def test_groups_are_counted_not_shared_out():
 def test_a_person_placed_in_another_area_is_counted_there():
     """Month by month, the breakdown's people by area are the population's areas at the month's
     end, and people did change area (admissions into another area's pools, the closure's
-    displacements), so the test follows them."""
+    displacements), so the test follows them; the counts kept up to date month by month equal
+    a recount of everyone (areas, age bands, hours)."""
     inputs = _inputs(segments=0)
     months = 10
     plan = build_plan(inputs, validate(dict(SCENARIOS[1])), months)   # the closure
@@ -122,6 +123,14 @@ def test_a_person_placed_in_another_area_is_counted_there():
         expect = np.bincount(area[live], minlength=lay.n_area)
         cube = model.groups.raw[t].reshape(lay.n_area, lay.n_seg, lay.n_age, len(RAW))
         assert np.array_equal(cube[..., codes].sum(axis=(1, 2, 3)), expect), t
+        # the incremental counts are a full recount's: every living slot's cross code and state x
+        # need now (age bands come round, areas change), and everyone's delivered hours
+        everyone = np.flatnonzero(live)
+        key = model.groups.cross(everyone) * (N_LIVE * 4) + model.code[everyone]
+        assert np.array_equal(model.groups.stock_counts, np.bincount(key, minlength=lay.n_cross * N_LIVE * 4)), t
+        hc = np.flatnonzero(model.hours_del)
+        np.testing.assert_allclose(model.groups.hours_cross, np.bincount(
+            model.groups.cross(hc), weights=model.hours_del[hc], minlength=lay.n_cross), atol=1e-6)
         stayed = live[: len(first)] & (first >= 0)
         changed = max(changed, int((model.area[: len(first)][stayed] != first[stayed]).sum()))
     assert changed > 0, "nobody changed area: the test did not exercise a move"
