@@ -218,14 +218,14 @@ def test_the_planning_dbt_asset_runs_in_dagster_after_the_forecast(build, home, 
 def test_area_outlook_holds_each_groups_own_replications_and_the_total(build, home, results):
     """By area, the means add up to the provider's (they are counted person by person) and match
     the replications' arrays; a group's 80% band is its own replications' quantiles; every area
-    of the vocabulary is there with its name."""
+    of the run is there with its name from the vocabulary."""
     from contracts.vocabulary.areas import AREA_NAME
 
     got = _read(home, "select * from planning.plan_area_outlook where scenario = 'baseline' "
                       "and kpi = 'waiting_residential_care'")
     total = got[got.breakdown == "total"].set_index("month_index")
     areas = got[got.breakdown == "area"]
-    assert set(areas.area_code) == set(AREA_NAME) and set(total.area_name) == {"all areas"}
+    assert set(areas.area_code) == set(results.breakdown_layout.areas) and set(total.area_name) == {"all areas"}
     assert (areas.area_name == areas.area_code.map(AREA_NAME)).all()
     by_area = areas.groupby("month_index")["mean"].sum()
     np.testing.assert_allclose(by_area.to_numpy(), total["mean"].reindex(by_area.index).to_numpy(), rtol=1e-6)
