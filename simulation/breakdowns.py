@@ -194,6 +194,12 @@ class GroupCounter:
         if not len(idx):
             return
         md = self.model
+        if md.kernel is not None:   # the same in one compiled loop (month_kernel.recode_groups)
+            md.kernel.recode_groups(idx, md.T, md.state, md.code, md.area, md.sexseg, md.birth, md.hours_del,
+                                    self._area_part, self._seg_part, self._age_lut, self.xc, self.stock,
+                                    self.stock_counts, self.hours, self.hours_cross, self.carers_cross, N_LIVE,
+                                    _CODES)
+            return
         old_xc = self.xc[idx]
         xc = self.xc[idx] = self.cross(idx)
         key = np.where(md.state[idx] < N_LIVE, xc * _CODES + md.code[idx], -1)

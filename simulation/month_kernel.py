@@ -672,3 +672,47 @@ def still_queued(qslots, newly, queue):
             out[j] = newly[k]
             j += 1
     return out
+
+
+@njit(cache=True)
+def recode_groups(idx, T, state, code, area, sexseg, birth, hours_del, area_part, seg_part, age_lut, xc, stock,
+                  stock_counts, hours, hours_cross, carers_cross, n_live, n_codes):
+    """``breakdowns.GroupCounter.recode`` for the (unique) slots ``idx``: their cross codes
+    afresh, the people counts and the delivered hours moved with them. The hours are added in
+    slot order, then the old ones taken off in slot order, as the numpy path's ``np.add.at``
+    and ``np.subtract.at`` do, so the floats are the same bit for bit."""
+    n = len(idx)
+    last = len(age_lut) - 1
+    old_xc = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        i = idx[k]
+        old_xc[k] = xc[i]
+        m = T + 1 - birth[i]
+        if m < 0:
+            m = 0
+        elif m > last:
+            m = last
+        x = area_part[area[i] + 1] + seg_part[sexseg[i]] + age_lut[m]
+        xc[i] = x
+        key = x * n_codes + code[i] if state[i] < n_live else -1
+        old = stock[i]
+        if key >= 0:
+            stock_counts[key] += 1.0
+        if old >= 0:
+            stock_counts[old] -= 1.0
+        stock[i] = key
+    for k in range(n):
+        i = idx[k]
+        if hours_del[i] != 0.0:
+            hours_cross[xc[i]] += hours_del[i]
+    for k in range(n):
+        i = idx[k]
+        if hours[i] != 0.0:
+            hours_cross[old_xc[k]] -= hours[i]
+    for k in range(n):
+        i = idx[k]
+        if hours_del[i] != 0.0:
+            carers_cross[xc[i]] += 1.0
+        if hours[i] != 0.0:
+            carers_cross[old_xc[k]] -= 1.0
+        hours[i] = hours_del[i]
