@@ -15,8 +15,8 @@ Why this shape:
   unconstrained run (``Scenario.demand_key``).
 - Breakdowns (by area, segment and age band, ``simulation/breakdowns.py``) come with the
   constrained runs' values from the same model, so they are as independent of what runs them as
-  the values are; kept as float32 (200 replications x 8 scenarios x ~1,500 series x 60
-  months is about 600 MB in float64's half).
+  the values are; kept as float32 (200 replications x 8 scenarios x ~1,800 series x 60
+  months is about 0.7 GB, half what float64 would take).
 """
 
 from __future__ import annotations
