@@ -95,6 +95,7 @@ for _a in range(N_STATES + 2):
         elif _a == HOSPICE and _b != HOSPICE:
             _MOVE_HS[_a, _b] = R["exit_hs"]
 _EVENT = np.array([-1, R["within_h"], R["within_hs"]], dtype=np.int64)
+_EMPTY, _EMPTY_I8, _EMPTY_F = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8), np.zeros(0)
 
 assert len(AGE_BANDS) == len(AGE_EDGES) + 1   # the bands and one for unknown age
 
@@ -231,7 +232,6 @@ class GroupCounter:
         """Month ``m``'s raw counters by cross cell. Called after the engine's own ``_count``,
         from the arrays both kernel paths leave the same."""
         md = self.model
-        state, nraw = md.state, len(RAW)
         mark = self._mark
         for a in (m.due, m.A, m.cand, m.new, m.displaced, md.qslots):
             if a is not None and len(a):
@@ -244,6 +244,34 @@ class GroupCounter:
         changed = np.flatnonzero(mark)
         mark[changed] = False
         self.recode(changed)
+        row = self.raw[m.t]
+        if md.kernel is not None:
+            self._flows_compiled(m, row)
+        else:
+            self._flows(m, row)
+        by_cross = row.reshape(-1, len(RAW))
+        by_cross[:, :_CODES] = self.stock_counts.reshape(-1, _CODES)
+        by_cross[:, R["hc_people"]] = self.carers_cross
+        by_cross[:, R["hc_hours"]] = self.hours_cross
+
+    def _flows_compiled(self, m, row: np.ndarray) -> None:
+        """``_flows`` in one compiled loop (month_kernel.count_group_flows)."""
+        md = self.model
+        adm = [s for s in (m.placed_new, m.free_adm, m.a_slots) if s is not None and len(s)]
+        A = m.A if m.A is not None else _EMPTY
+        md.kernel.count_group_flows(
+            row, len(RAW), self.xc, md.state, m.exits if m.exits is not None else _EMPTY, DIED, MOVED_OUT,
+            R["deaths"], R["moved_out"], np.concatenate(adm) if adm else _EMPTY, _ADM0, _PLACE_OF_STATE, A,
+            m.s0 if len(A) else _EMPTY, m.fin if len(A) else _EMPTY, m.ev if len(A) else _EMPTY_I8, _MOVE_H,
+            _MOVE_HS, _EVENT, md.qslots, md.queue, HOSPITAL, R["delayed_discharges"], _WAIT0,
+            m.unmet if m.unmet is not None else _EMPTY_F, R["hc_waiting"], R["hc_unmet"])
+
+    def _flows(self, m, row: np.ndarray) -> None:
+        """The month's flows by cross code into ``row``: who died or left, was admitted where,
+        entered or left hospital or a hospice or had a within-month admission, waits (and where),
+        and home-care hours unmet."""
+        md = self.model
+        state, nraw = md.state, len(RAW)
         xc = self.xc
         codes = []
 
@@ -272,15 +300,10 @@ class GroupCounter:
         unmet = np.flatnonzero(m.unmet > 1e-9) if m.unmet is not None else None
         if unmet is not None:
             add(unmet, R["hc_waiting"])
-        row = self.raw[m.t]
         if codes:
             np.add.at(row, np.concatenate(codes), 1.0)
         if unmet is not None and len(unmet):
             np.add.at(row, xc[unmet] * nraw + R["hc_unmet"], m.unmet[unmet])
-        by_cross = row.reshape(-1, nraw)
-        by_cross[:, :_CODES] = self.stock_counts.reshape(-1, _CODES)
-        by_cross[:, R["hc_people"]] = self.carers_cross
-        by_cross[:, R["hc_hours"]] = self.hours_cross
 
     def result(self) -> np.ndarray:
         """(series, months) of the run, in ``Layout.series`` order, float32 (counts are exact:

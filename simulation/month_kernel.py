@@ -716,3 +716,45 @@ def recode_groups(idx, T, state, code, area, sexseg, birth, hours_del, area_part
         if hours[i] != 0.0:
             carers_cross[old_xc[k]] -= 1.0
         hours[i] = hours_del[i]
+
+
+@njit(cache=True)
+def count_group_flows(row, nraw, xc, state, exits, died, moved_out, r_deaths, r_moved, adm, adm0, place_of_state, A,
+                      s0, fin, ev, move_h, move_hs, event, qslots, queue, hospital, r_delayed, wait0, unmet,
+                      r_waiting, r_unmet):
+    """``breakdowns.GroupCounter.count``'s flows for the month into ``row`` (cross code x raw
+    counter): deaths and leavers, admissions by place, hospital and hospice entries, exits and
+    within-month admissions, delayed discharges and waiting lists, and (``unmet`` not empty)
+    unmet home-care hours in slot order, as the numpy path adds them."""
+    for k in range(len(exits)):
+        i = exits[k]
+        if state[i] == died:
+            row[xc[i] * nraw + r_deaths] += 1.0
+        elif state[i] == moved_out:
+            row[xc[i] * nraw + r_moved] += 1.0
+    for k in range(len(adm)):
+        i = adm[k]
+        row[xc[i] * nraw + adm0 + place_of_state[state[i]]] += 1.0
+    for k in range(len(A)):
+        b = xc[A[k]] * nraw
+        r = move_h[s0[k], fin[k]]
+        if r >= 0:
+            row[b + r] += 1.0
+        r = move_hs[s0[k], fin[k]]
+        if r >= 0:
+            row[b + r] += 1.0
+        r = event[ev[k]]
+        if r >= 0:
+            row[b + r] += 1.0
+    for k in range(len(qslots)):
+        i = qslots[k]
+        b = xc[i] * nraw
+        if state[i] == hospital:
+            row[b + r_delayed] += 1.0
+        row[b + wait0 + place_of_state[queue[i]]] += 1.0
+    for i in range(len(unmet)):
+        if unmet[i] > 1e-9:
+            row[xc[i] * nraw + r_waiting] += 1.0
+    for i in range(len(unmet)):
+        if unmet[i] > 1e-9:
+            row[xc[i] * nraw + r_unmet] += unmet[i]
