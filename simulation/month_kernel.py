@@ -11,7 +11,9 @@ calls it through ``ForecastModel.kernel`` where the numpy path makes whole-array
 - ``look``: the quiet-interval test over every slot, and who else is looked at;
 - ``inverse_cdf``: the drawn state and the residual of the uniform inside it;
 - ``need_and_events``: the need level from the residual, then the within-month admissions;
-- ``touched``: everyone whose keys may have changed, in slot order.
+- ``touched``: everyone whose keys may have changed, in slot order;
+- ``recode_groups``, ``count_group_flows``: the breakdowns by area, segment and age band
+  (``simulation/breakdowns.py``): the changed slots' cross codes and counts, the month's flows.
 
 The random streams are not drawn here: the transitions stream's float32 uniforms come from
 numpy's generator as before and are handed in, so both paths see the same numbers and make
