@@ -1,7 +1,7 @@
 """The forecast with and without its breakdowns by area, segment and age band, side by side.
 
     .venv/bin/python benchmarks/bench_breakdowns.py [--people N] [--segments K] [--runs N]
-        [--replications N] [--processes N] [--out PATH]
+        [--replications N] [--processes N] [--rounds N] [--out PATH]
 
 Issue 12's target: the nightly forecast with the breakdowns (baseline + 7 scenarios x 200
 replications x 60 months, 2 cores) in at most 120 s at scale 1.0, where it took 94 s without
@@ -127,6 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--runs", type=int, default=6)
     parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2, help="nightly-shape runs each way, in turns")
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args(argv)
     from simulation import kernel
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"census: {inputs.n_people} people, {args.segments} segments, kernel {kernel.name()}", flush=True)
     one = one_process(inputs, 60, args.runs)
     print("one process:", json.dumps(one), flush=True)
-    night = nightly_shape(inputs, args.replications, 60, args.processes)
+    night = nightly_shape(inputs, args.replications, 60, args.processes, rounds=args.rounds)
     print("nightly shape:", json.dumps(night), flush=True)
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
