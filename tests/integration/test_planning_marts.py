@@ -82,7 +82,8 @@ def test_planning_builds_with_its_tests_on_a_real_forecast(build):
     assert {"forecast_runs_mark_the_run_written_last",
             "capacity_outlook_lines_up_need_and_capacity_of_the_latest_run",
             "scenario_comparison_takes_months_12_24_and_the_horizon_of_the_latest_run",
-            "annual_outlook_keeps_the_key_kpis_of_the_latest_run"} <= unit
+            "annual_outlook_keeps_the_key_kpis_of_the_latest_run",
+            "area_outlook_keeps_the_groups_of_the_latest_run_beside_the_total"} <= unit
     assert sum(r["unique_id"].startswith("test.") for r in results) > 60
 
 
