@@ -22,8 +22,8 @@ from contracts import forecast as forecast_contract
 from contracts.forecast import LATEST_RUN_SQL, STATS
 from contracts.vocabulary import kpis as catalogue
 from contracts.vocabulary.states import PLACES
-from simulation.cost_sensitivity import cost_sensitivity
 from simulation.breakdowns import BKPIS, DIMENSIONS, UNKNOWN
+from simulation.cost_sensitivity import cost_sensitivity
 from simulation.forecast_model import KPIS
 from simulation.replications import ForecastResults
 
