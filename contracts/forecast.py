@@ -23,6 +23,10 @@ TABLES: dict[str, tuple[str, ...]] = {
     "runs": ("run_id", "run_date", "reference_month", "config_hash", "replications", "months", "seeds",
              "package_versions", "model_versions", "scenario_hashes", "metadata", "created_at"),
     "kpi_summary": ("run_id", "scenario", "month", "month_index", "kpi", *STATS, "n_replications"),
+    # the same by area, segment and age band (simulation/breakdowns.py): a column per dimension,
+    # NULL where a row is not broken down by it, so the provider's total has all three NULL
+    "kpi_breakdown": ("run_id", "scenario", "month", "month_index", "kpi", "area", "segment", "age_band", *STATS,
+                      "n_replications"),
     "kpi_annual": ("run_id", "scenario", "year", "year_start", "year_end", "months_in_year", "kpi", *STATS,
                    "n_replications"),
     "scenario_differences": ("run_id", "scenario", "baseline", "month", "month_index", "kpi", *STATS,

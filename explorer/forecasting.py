@@ -184,5 +184,6 @@ def _run_with_engine(warehouse: Path, spec: dict, runs: int, months: int, run_da
     inputs, night = _inputs_for(warehouse), _night_for(warehouse)
     # tonight's seed by default, so the what-if's baseline is the nightly's (same runs, same months)
     results = replications.run_forecast(inputs, [baseline(), validate(spec, where="what-if")], replications=runs,
-                                        months=months, run_date=run_date or night, processes=1, needed=False)
+                                        months=months, run_date=run_date or night, processes=1, needed=False,
+                                        breakdowns=False)   # the page shows the provider-wide figures
     return outputs.kpi_summary(results), outputs.scenario_differences(results)

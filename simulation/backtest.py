@@ -212,7 +212,8 @@ def run_backtest(con, cutoff_months: int = 12, *, tables=None, segments=None, re
     cut = month_add(ref, -cutoff_months)
     inputs = build_forecast_inputs(con, as_of=cut, tables=tables, segments=segments)
     results = run_forecast(inputs, [baseline()], replications=replications, months=cutoff_months,
-                           run_date=run_date, processes=processes, needed=False, progress=progress)
+                           run_date=run_date, processes=processes, needed=False, progress=progress,
+                           breakdowns=False)
     actual = actual_series(con, cut, cutoff_months, inputs.costs)
     out = compare(results, actual)
     out.update({"cutoff": str(cut), "reference_month": str(ref), "replications": replications,

@@ -26,12 +26,10 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import ExitStack
 from dataclasses import dataclass
 
-import numpy as np
-
 BACKENDS = ("local", "dask", "ray")
 
 Batch = list[int]
-Result = tuple[list[int], np.ndarray]
+Result = tuple  # (reps, arrays...): the replications it holds first
 
 
 @dataclass(frozen=True)
@@ -67,7 +65,8 @@ def from_settings() -> Dispatch:
 def run_batches(dispatch: Dispatch, work: Callable[[tuple, Batch], Result], init: tuple, batches: list[Batch],
                 processes: int, *, initializer: Callable | None = None, local_work: Callable | None = None,
                 mp_context: str | None = None) -> Iterator[Result]:
-    """Run ``work(init, batch)`` for every batch and yield each ``(reps, array)`` as it finishes.
+    """Run ``work(init, batch)`` for every batch and yield each result (``(reps, arrays...)``,
+    tagged with its replication numbers) as it finishes.
 
     ``work`` must be a module-level function (pickled by reference onto workers). For the
     local pool, ``initializer(*init)`` sets each worker up once and ``local_work(batch)`` runs

@@ -33,6 +33,7 @@ from scipy.stats import nbinom, poisson
 
 from contracts.vocabulary.kpis import ENGINE_KPIS
 from simulation import kernel
+from simulation.breakdowns import GroupCounter
 from simulation.costs import COST_INPUTS, cost_by_payer
 from simulation.inputs import (
     COMMUNITY,
@@ -368,6 +369,15 @@ class _Month:
     n_within_hs: int = 0
     unmet_total: float = 0.0
     hc_waiting: int = 0
+    # who the month's flows were, for the breakdowns (breakdowns.GroupCounter): arrivals placed
+    # on arrival, moves into unrationed places, within-month admissions of ``A`` (1 hospital,
+    # 2 hospice) and each slot's unmet home-care hours (None when no team is capped)
+    due: np.ndarray | None = None          # whose cell was refreshed at the month's start
+    displaced: np.ndarray | None = None    # moved by a capacity cut
+    placed_new: np.ndarray | None = None
+    free_adm: np.ndarray | None = None
+    ev: np.ndarray | None = None
+    unmet: np.ndarray | None = None
 
 
 class ForecastModel(mesa.Model):
@@ -377,7 +387,8 @@ class ForecastModel(mesa.Model):
     its birth month and the month it entered its state, and its lattice cell is recomputed only
     when its keys change or an age or months-in-state band boundary comes round."""
 
-    def __init__(self, inputs: SimulationInputs, plan: RunPlan, params: ReplicationParams):
+    def __init__(self, inputs: SimulationInputs, plan: RunPlan, params: ReplicationParams,
+                 breakdown: bool = False):
         super().__init__(rng=np.random.default_rng(params.seeds["transitions"]))
         self.inputs, self.plan, self.params = inputs, plan, params
         self.trng = self.rng  # the transitions stream: one uniform per slot per month
@@ -571,6 +582,8 @@ class ForecastModel(mesa.Model):
         self.void_mask = (self.pool_housing & finite).astype(float)
         self.void_cap = np.where(np.isfinite(self.pool_cap_units), self.pool_cap_units, 0.0)
         self.t = -1
+        # the same KPIs by area, segment and age band (simulation/breakdowns.py), when asked
+        self.groups = GroupCounter(self, _AGE_LUT) if breakdown else None
 
     # ------------------------------------------------------------------ helpers
     def _preferred_pools(self, n_areas: int) -> np.ndarray:
@@ -799,6 +812,8 @@ class ForecastModel(mesa.Model):
         self._need_and_events(m)        # need level; admissions that begin and end inside the month
         self._home_care(m)              # cells refreshed; home-care packages and team caps
         self._count(m)                  # 7-8. the month's counts
+        if self.groups is not None:
+            self.groups.count(m)        # 8b. the same by area, segment and age band
 
     def _begin_month(self) -> _Month:
         self.t += 1
@@ -811,6 +826,7 @@ class ForecastModel(mesa.Model):
         due = (self.kernel.due(self.next_change, self.T, self._segments[t], self._buf) if self.kernel is not None
                else np.flatnonzero(self.next_change == self.T))
         self._refresh(due)
+        m.due = due
         if len(self.qslots):
             self.wait[self.qslots] += 1
             if self.has_register:
@@ -832,13 +848,15 @@ class ForecastModel(mesa.Model):
                 self.moved_in, self.moved_off, self.pool_area, self.pref, m.admissions, N_LIVE, WAITING, _IS_HOME,
                 _IS_PLACE)
             self.qslots = np.concatenate([self.qslots, waiting])
-            return
-        m.new = new = self._arrive(m.t)
-        m.n_arrived = int((state[new] < N_LIVE).sum()) if len(new) else 0
-        if len(new):
-            ns = state[new]
-            m.admissions += np.bincount(ns[_IS_PLACE[ns]], minlength=N_STATES)
-            self.qslots = np.concatenate([self.qslots, new[ns == WAITING]])
+        else:
+            m.new = new = self._arrive(m.t)
+            m.n_arrived = int((state[new] < N_LIVE).sum()) if len(new) else 0
+            if len(new):
+                ns = state[new]
+                m.admissions += np.bincount(ns[_IS_PLACE[ns]], minlength=N_STATES)
+                self.qslots = np.concatenate([self.qslots, new[ns == WAITING]])
+        if self.groups is not None and len(m.new):
+            m.placed_new = m.new[_IS_PLACE[state[m.new]]]   # admitted on arrival (the rest wait)
 
     def _draw_destinations(self, m: _Month) -> None:
         """Lookup and one uniform per slot; only people outside their quiet interval (and people
@@ -890,6 +908,12 @@ class ForecastModel(mesa.Model):
         community, back to one's own home, and places with no constraint on them."""
         state, plan = self.state, self.plan
         A, dest, moved = m.A, m.dest, m.moved
+        if self.groups is not None:
+            # admitted without rationing: moving to a place of an unconstrained kind that is not
+            # the place they hold (going back to one's own home is no admission)
+            held = self.place[A]
+            own = (held >= 0) & (self.pool_state[np.maximum(held, 0)] == dest) if self.npool else held >= 0
+            m.free_adm = A[moved & _IS_PLACE[dest] & ~own & ~plan.constrained_states[dest]]
         if self.kernel is not None:
             m.exits, m.seek_c = self.kernel.move_unrationed(
                 A, dest, moved, self.T, state, self.place, self.queue, self.hours_dem, self.entered, self.occ,
@@ -978,7 +1002,7 @@ class ForecastModel(mesa.Model):
         elif len(self.qslots):
             self.qslots = self.qslots[self.queue[self.qslots] >= 0]
         if self.capacity_cut[m.t]:
-            self._displace(m.t)
+            m.displaced = self._displace(m.t)
 
     def _need_and_events(self, m: _Month) -> None:
         """The need level (own cell if the state is unchanged, else the new state's cell), from
@@ -988,7 +1012,7 @@ class ForecastModel(mesa.Model):
         A, cA, v = m.A, m.cA, m.v
         if self.kernel is not None:
             p = self.params
-            m.fin, m.changed_state, m.nch, m.n_within_h, m.n_within_hs = self.kernel.need_and_events(
+            m.fin, m.changed_state, m.nch, m.ev, m.n_within_h, m.n_within_hs = self.kernel.need_and_events(
                 A, cA, v, m.s0, state, self.need, self.T, self.birth, self.entered, self.sexseg, _LUTS, self._dims,
                 p.need_lo, p.need_hi, p.need_cum0, tbl.p_hosp, tbl.p_hospice, self.hc_wait,
                 float(plan.waiting_hospital_multiplier), _IS_AWAY)
@@ -1018,6 +1042,7 @@ class ForecastModel(mesa.Model):
         ev_hs = not_away & ~ev_h & (w < ph + tbl.p_hospice[cA])
         m.n_within_h = int(ev_h.sum())
         m.n_within_hs = int(ev_hs.sum())
+        m.ev = ev_h.astype(np.int8) + 2 * ev_hs.astype(np.int8)
 
     def _home_care(self, m: _Month) -> None:
         """Cells and home-care demand of everyone whose keys changed; a package is reassessed
@@ -1068,6 +1093,7 @@ class ForecastModel(mesa.Model):
             self.hours_del = delivered
             unmet = self.hours_dem - delivered
             self.hc_wait = np.where(unmet > 1e-9, self.hc_wait + 1, 0)
+            m.unmet = unmet
             m.unmet_total = float(unmet.sum())
             m.hc_waiting = int((unmet > 1e-9).sum())
             self.hours_total = float(delivered.sum())
@@ -1159,13 +1185,13 @@ class ForecastModel(mesa.Model):
             out[K[name]] = series
         return out
 
-    def _displace(self, t: int):
+    def _displace(self, t: int) -> np.ndarray:
         """A capacity cut (a closure) displaces the residents beyond the new capacity: they take
         free places of the same kind elsewhere, else placements outside our units (still in the
-        same state, at the same cost)."""
+        same state, at the same cost). Returns who was displaced."""
         over = np.flatnonzero(self.occ > self.pool_cap_people[:, t])
         if len(over) == 0:
-            return
+            return _NONE
         present = self.state < N_LIVE
         slots = []
         for j in over:
@@ -1180,6 +1206,7 @@ class ForecastModel(mesa.Model):
         pref = self.pref[want, self.area[slots] + 1]
         got = self._allocate(slots, want, np.full(len(slots), 100), self.wait[slots], pref, free)
         self._set_place(slots[got >= 0], got[got >= 0])
+        return slots
 
     def run(self) -> np.ndarray:
         for _ in range(self.plan.months):
@@ -1196,13 +1223,18 @@ class ForecastModel(mesa.Model):
         self.params = self.inputs = self.plan = None
         for name in [k for k, v in vars(self).items() if isinstance(v, np.ndarray)]:
             setattr(self, name, None)
+        self.groups = None
         self.out = out
 
 
-def run_one(inputs: SimulationInputs, plan: RunPlan, params: ReplicationParams) -> np.ndarray:
-    """The KPI matrix (len(KPIS), months) of one replication of one plan."""
-    model = ForecastModel(inputs, plan, params)
+def run_one(inputs: SimulationInputs, plan: RunPlan, params: ReplicationParams,
+            breakdown: bool = False):
+    """The KPI matrix (len(KPIS), months) of one replication of one plan; with ``breakdown``
+    also the same by area, segment and age band, (``Layout.n_series``, months)
+    (``simulation/breakdowns.py``): a pair."""
+    model = ForecastModel(inputs, plan, params, breakdown=breakdown)
     try:
-        return model.run()
+        out = model.run()
+        return (out, model.groups.result()) if breakdown else out
     finally:
         model.release()

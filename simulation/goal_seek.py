@@ -117,7 +117,7 @@ def goal_seek(inputs: SimulationInputs, lever: dict, goal: Goal, *, replications
             return
         scenarios = [validate({"name": "baseline"})] + [_scenario(lever, c) for c in todo if c > 0]
         res = run_forecast(inputs, scenarios, replications=replications, months=months, run_date=run_date,
-                           needed=False, processes=processes)
+                           needed=False, processes=processes, breakdowns=False)
         tried[0] = goal.share_met(res.values["baseline"][:, k])
         for c in todo:
             if c > 0:

@@ -11,7 +11,9 @@ calls it through ``ForecastModel.kernel`` where the numpy path makes whole-array
 - ``look``: the quiet-interval test over every slot, and who else is looked at;
 - ``inverse_cdf``: the drawn state and the residual of the uniform inside it;
 - ``need_and_events``: the need level from the residual, then the within-month admissions;
-- ``touched``: everyone whose keys may have changed, in slot order.
+- ``touched``: everyone whose keys may have changed, in slot order;
+- ``recode_groups``, ``count_group_flows``: the breakdowns by area, segment and age band
+  (``simulation/breakdowns.py``): the changed slots' cross codes and counts, the month's flows.
 
 The random streams are not drawn here: the transitions stream's float32 uniforms come from
 numpy's generator as before and are handed in, so both paths see the same numbers and make
@@ -164,12 +166,14 @@ def inverse_cdf(A, u, cell, state, cum0, n_states):
 def need_and_events(A, cA, v, s0, state, need, T, birth, entered, sexseg, lut, dims,
                     need_lo, need_hi, need_cum0, p_hosp, p_hospice, hc_wait, wait_mult, is_away):
     """``ForecastModel._need_and_events`` for the slots ``A``: writes their need level and returns
-    (final states, state changed, need changed, within-month hospital, hospice admissions)."""
+    (final states, state changed, need changed, each one's within-month admission (0 none, 1
+    hospital, 2 hospice: who they were, for the breakdowns), hospital and hospice counts)."""
     n_live, r_need, r_age, r_sexseg, r_mis = dims[0], dims[1], dims[2], dims[3], dims[4]
     n = len(A)
     fin = np.empty(n, dtype=np.int64)
     changed = np.zeros(n, dtype=np.bool_)
     nch = np.zeros(n, dtype=np.bool_)
+    ev = np.zeros(n, dtype=np.int8)
     n_h = 0
     n_hs = 0
     levels = need_cum0.shape[1] - 1
@@ -208,9 +212,11 @@ def need_and_events(A, cA, v, s0, state, need, T, birth, entered, sexseg, lut, d
         if not is_away[f]:
             if w < ph:
                 n_h += 1
+                ev[k] = 1
             elif w < ph + p_hospice[cA[k]]:
                 n_hs += 1
-    return fin, changed, nch, n_h, n_hs
+                ev[k] = 2
+    return fin, changed, nch, ev, n_h, n_hs
 
 
 @njit(cache=True)
@@ -668,3 +674,89 @@ def still_queued(qslots, newly, queue):
             out[j] = newly[k]
             j += 1
     return out
+
+
+@njit(cache=True)
+def recode_groups(idx, T, state, code, area, sexseg, birth, hours_del, area_part, seg_part, age_lut, xc, stock,
+                  stock_counts, hours, hours_cross, carers_cross, n_live, n_codes):
+    """``breakdowns.GroupCounter.recode`` for the (unique) slots ``idx``: their cross codes
+    afresh, the people counts and the delivered hours moved with them. The hours are added in
+    slot order, then the old ones taken off in slot order, as the numpy path's ``np.add.at``
+    and ``np.subtract.at`` do, so the floats are the same bit for bit."""
+    n = len(idx)
+    last = len(age_lut) - 1
+    old_xc = np.empty(n, dtype=np.int64)
+    for k in range(n):
+        i = idx[k]
+        old_xc[k] = xc[i]
+        m = T + 1 - birth[i]
+        if m < 0:
+            m = 0
+        elif m > last:
+            m = last
+        x = area_part[area[i] + 1] + seg_part[sexseg[i]] + age_lut[m]
+        xc[i] = x
+        key = x * n_codes + code[i] if state[i] < n_live else -1
+        old = stock[i]
+        if key >= 0:
+            stock_counts[key] += 1.0
+        if old >= 0:
+            stock_counts[old] -= 1.0
+        stock[i] = key
+    for k in range(n):
+        i = idx[k]
+        if hours_del[i] != 0.0:
+            hours_cross[xc[i]] += hours_del[i]
+    for k in range(n):
+        i = idx[k]
+        if hours[i] != 0.0:
+            hours_cross[old_xc[k]] -= hours[i]
+    for k in range(n):
+        i = idx[k]
+        if hours_del[i] != 0.0:
+            carers_cross[xc[i]] += 1.0
+        if hours[i] != 0.0:
+            carers_cross[old_xc[k]] -= 1.0
+        hours[i] = hours_del[i]
+
+
+@njit(cache=True)
+def count_group_flows(row, nraw, xc, state, exits, died, moved_out, r_deaths, r_moved, adm, adm0, place_of_state, A,
+                      s0, fin, ev, move_h, move_hs, event, qslots, queue, hospital, r_delayed, wait0, unmet,
+                      r_waiting, r_unmet):
+    """``breakdowns.GroupCounter.count``'s flows for the month into ``row`` (cross code x raw
+    counter): deaths and leavers, admissions by place, hospital and hospice entries, exits and
+    within-month admissions, delayed discharges and waiting lists, and (``unmet`` not empty)
+    unmet home-care hours in slot order, as the numpy path adds them."""
+    for k in range(len(exits)):
+        i = exits[k]
+        if state[i] == died:
+            row[xc[i] * nraw + r_deaths] += 1.0
+        elif state[i] == moved_out:
+            row[xc[i] * nraw + r_moved] += 1.0
+    for k in range(len(adm)):
+        i = adm[k]
+        row[xc[i] * nraw + adm0 + place_of_state[state[i]]] += 1.0
+    for k in range(len(A)):
+        b = xc[A[k]] * nraw
+        r = move_h[s0[k], fin[k]]
+        if r >= 0:
+            row[b + r] += 1.0
+        r = move_hs[s0[k], fin[k]]
+        if r >= 0:
+            row[b + r] += 1.0
+        r = event[ev[k]]
+        if r >= 0:
+            row[b + r] += 1.0
+    for k in range(len(qslots)):
+        i = qslots[k]
+        b = xc[i] * nraw
+        if state[i] == hospital:
+            row[b + r_delayed] += 1.0
+        row[b + wait0 + place_of_state[queue[i]]] += 1.0
+    for i in range(len(unmet)):
+        if unmet[i] > 1e-9:
+            row[xc[i] * nraw + r_waiting] += 1.0
+    for i in range(len(unmet)):
+        if unmet[i] > 1e-9:
+            row[xc[i] * nraw + r_unmet] += unmet[i]

@@ -22,7 +22,9 @@ from contracts import forecast as forecast_contract
 from contracts.forecast import LATEST_RUN_SQL, STATS
 from contracts.vocabulary import kpis as catalogue
 from contracts.vocabulary.states import PLACES
+from simulation.breakdowns import BKPIS, DIMENSIONS, UNKNOWN
 from simulation.cost_sensitivity import cost_sensitivity
+from simulation.forecast_model import KPIS
 from simulation.replications import ForecastResults
 
 _Q = np.array([0.5, 0.025, 0.10, 0.25, 0.75, 0.90, 0.975])
@@ -80,6 +82,55 @@ def kpi_summary(results: ForecastResults) -> pd.DataFrame:
     df = pd.concat(parts, ignore_index=True)
     df["n_replications"] = next(iter(results.values.values())).shape[0]
     return df
+
+
+BREAKDOWN_COLUMNS = forecast_contract.TABLES["kpi_breakdown"][1:]
+
+
+def _present_series(results: ForecastResults) -> np.ndarray:
+    """Which rows of the breakdown to write: all of them, except the 'unknown' group of a
+    dimension (area, segment or age band) when nobody was ever in it - in any scenario,
+    replication, month or KPI - so a census with every area known shows only its areas."""
+    series = results.breakdown_layout.series
+    keep = np.ones(len(series), dtype=bool)
+    for j in range(len(DIMENSIONS)):
+        rows = np.array([i for i, s in enumerate(series) if s[j] == UNKNOWN], dtype=np.int64)
+        if len(rows) and all(not np.any(arr[:, rows]) for arr in results.breakdown.values()):
+            keep[rows] = False
+    return keep
+
+
+def kpi_breakdown(results: ForecastResults) -> pd.DataFrame:
+    """Per scenario, month and breakdown KPI (``breakdowns.BKPIS``): the statistics by area,
+    by segment, by age band and by area x segment (``MAIN_KPIS``), with the provider's total as
+    its own rows (every dimension NULL). Long, with a column per dimension: NULL where a row
+    is not broken down by it.
+
+    Why from the replications' own arrays: a group's bands are the bands of the group's own
+    count in each replication (never a share of the total's bands), and the bands of a sum are
+    not the sum of the bands. An empty frame when the run kept no breakdowns."""
+    cols = list(BREAKDOWN_COLUMNS)
+    lay = results.breakdown_layout
+    if lay is None or not results.breakdown:
+        return pd.DataFrame(columns=cols)
+    months = pd.to_datetime(results.month_dates).values
+    n_m = len(months)
+    keep = _present_series(results)
+    series = [s for s, k in zip(lay.series, keep) if k]
+    total_rows = [KPIS.index(k) for k in BKPIS]
+    labels = {d: np.repeat(np.array([None] * len(BKPIS) + [s[j] for s in series], dtype=object), n_m)
+              for j, d in enumerate(DIMENSIONS)}
+    kpis = list(BKPIS) + [s[3] for s in series]
+    parts = []
+    for sc in results.scenarios:
+        total = _band_stats(results.values[sc.name][:, total_rows])
+        groups = _band_stats(results.breakdown[sc.name][:, keep].astype(float))
+        df = _long(np.concatenate([total, groups], axis=1), kpis, kpis, months, sc.name)
+        for d in DIMENSIONS:
+            df[d] = labels[d]
+        df["n_replications"] = results.breakdown[sc.name].shape[0]
+        parts.append(df[cols])
+    return pd.concat(parts, ignore_index=True)
 
 
 def kpi_annual(results: ForecastResults) -> pd.DataFrame:
@@ -281,7 +332,8 @@ def statements(results: ForecastResults, level: float = 0.8) -> pd.DataFrame:
 
 
 def summarise(results: ForecastResults) -> dict[str, pd.DataFrame]:
-    return {"kpi_summary": kpi_summary(results), "kpi_annual": kpi_annual(results),
+    return {"kpi_summary": kpi_summary(results), "kpi_breakdown": kpi_breakdown(results),
+            "kpi_annual": kpi_annual(results),
             "scenario_differences": scenario_differences(results),
             "bottlenecks": bottlenecks(results), "statements": statements(results),
             "cost_sensitivity": cost_sensitivity(results)}

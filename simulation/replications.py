@@ -13,6 +13,10 @@ Why this shape:
 - "Needed" is the unconstrained run (capacity unlimited, no rationing). Capacity, cost and
   rationing do not change demand, so scenarios that differ only in those share one
   unconstrained run (``Scenario.demand_key``).
+- Breakdowns (by area, segment and age band, ``simulation/breakdowns.py``) come with the
+  constrained runs' values from the same model, so they are as independent of what runs them as
+  the values are; kept as float32 (200 replications x 8 scenarios x ~1,800 series x 60
+  months is about 0.7 GB, half what float64 would take).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from datetime import date
 import numpy as np
 
 from simulation import kernel
+from simulation.breakdowns import Layout, layout_of
 from simulation.dispatch import Dispatch, from_settings, run_batches
 from simulation.forecast_model import KPIS, arrival_caps, draw_params, run_one, stream_seeds
 from simulation.inputs import SimulationInputs
@@ -43,6 +48,10 @@ class ForecastResults:
     kpis: tuple[str, ...] = KPIS
     metadata: dict = field(default_factory=dict)
     costs: dict[str, dict] = field(default_factory=dict)   # scenario name -> the unit costs it priced with
+    # scenario name -> (replications, series, months), rows as ``breakdown_layout.series``:
+    # the KPIs by area, segment and age band (empty when the run was asked for none)
+    breakdown: dict[str, np.ndarray] = field(default_factory=dict)
+    breakdown_layout: Layout | None = None
 
     @property
     def baseline_name(self) -> str:
@@ -86,28 +95,36 @@ def root_seed(run_date, chash: str) -> np.random.SeedSequence:
 _STATE: dict = {}
 
 
-def _state(inputs, plans, caps, root_entropy, months, uncertainty) -> dict:
+def _state(inputs, plans, caps, root_entropy, months, uncertainty, breakdowns=False) -> dict:
     return {"inputs": inputs, "plans": plans, "caps": caps, "root": np.random.SeedSequence(root_entropy),
-                "months": months, "uncertainty": uncertainty}
+            "months": months, "uncertainty": uncertainty, "breakdowns": breakdowns}
 
 
 def _init_worker(*init):
     _STATE.update(_state(*init))
 
 
-def _run_reps(reps: list[int], s: dict | None = None) -> tuple[list[int], np.ndarray]:
-    """Every plan of each replication in ``reps``: (reps, plans, kpis, months)."""
+def _run_reps(reps: list[int], s: dict | None = None) -> tuple[list[int], np.ndarray, np.ndarray | None]:
+    """Every plan of each replication in ``reps``: (reps, (reps, plans, kpis, months), and the
+    constrained plans' breakdowns (reps, constrained plans, series, months) or None)."""
     s = _STATE if s is None else s
-    out = np.zeros((len(reps), len(s["plans"]), len(KPIS), s["months"]))
+    plans = s["plans"]
+    out = np.zeros((len(reps), len(plans), len(KPIS), s["months"]))
+    split = [j for j, p in enumerate(plans) if p.constrained] if s.get("breakdowns") else []
+    groups = (np.zeros((len(reps), len(split), layout_of(s["inputs"]).n_series, s["months"]), dtype=np.float32)
+              if split else None)
     for i, r in enumerate(reps):
         params = draw_params(s["inputs"], stream_seeds(s["root"], r), s["months"], s["caps"], rep=r,
                              parameter_uncertainty=s["uncertainty"])
-        for j, plan in enumerate(s["plans"]):
-            out[i, j] = run_one(s["inputs"], plan, params)
-    return reps, out
+        for j, plan in enumerate(plans):
+            if j in split:
+                out[i, j], groups[i, split.index(j)] = run_one(s["inputs"], plan, params, breakdown=True)
+            else:
+                out[i, j] = run_one(s["inputs"], plan, params)
+    return reps, out, groups
 
 
-def run_reps(init: tuple, reps: list[int]) -> tuple[list[int], np.ndarray]:
+def run_reps(init: tuple, reps: list[int]) -> tuple[list[int], np.ndarray, np.ndarray | None]:
     """A batch from the run's shared inputs alone (what Dask and Ray workers are sent)."""
     return _run_reps(reps, _state(*init))
 
@@ -115,14 +132,17 @@ def run_reps(init: tuple, reps: list[int]) -> tuple[list[int], np.ndarray]:
 def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = None, *, replications: int = 200,
                  months: int = 60, run_date=None, processes: int = 1, parameter_uncertainty: bool = True,
                  needed: bool = True, progress=None, chunk: int | None = None,
-                 mp_context: str | None = None, dispatch: Dispatch | None = None) -> ForecastResults:
+                 mp_context: str | None = None, dispatch: Dispatch | None = None,
+                 breakdowns: bool = True) -> ForecastResults:
     """Run the baseline and every scenario, ``replications`` times each.
 
     The first scenario is the baseline (one is added if none of them is). ``progress`` is a
     callable taking the number of replications just finished (a tqdm bar's ``update``).
     ``dispatch`` says what runs the replications (``simulation.dispatch``; default the setting,
     ``LLIF_DISPATCH``, else the local pool of ``processes``); the results are the same whatever
-    runs them.
+    runs them. ``breakdowns`` adds every scenario's KPIs by area, segment and age band
+    (``ForecastResults.breakdown``); the goal seeks and the backtest, which read only totals,
+    leave them out.
     """
     started = time.perf_counter()
     scenarios = list(scenarios or [baseline()])
@@ -143,17 +163,22 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
     run_date = str(run_date)[:10] if run_date is not None else default_run_date(inputs)
     chash = config_hash(inputs, months, parameter_uncertainty)
     root = root_seed(run_date, chash)
-    init = (inputs, plans, caps, root.entropy, months, parameter_uncertainty)
+    init = (inputs, plans, caps, root.entropy, months, parameter_uncertainty, breakdowns)
     reps = list(range(replications))
     chunk = chunk or max(1, min(8, replications // max(4 * processes, 1) or 1))
     batches = [reps[i:i + chunk] for i in range(0, replications, chunk)]
     allout = np.zeros((replications, len(plans), len(KPIS), months))
+    layout = layout_of(inputs) if breakdowns else None
+    allgroups = (np.zeros((replications, len(scenarios), layout.n_series, months), dtype=np.float32)
+                 if breakdowns else None)
     dispatch = dispatch or from_settings()
     if processes > 1 and dispatch.address is None:
         warm_kernel(inputs, scenarios[0])
-    for got, arr in run_batches(dispatch, run_reps, init, batches, processes, initializer=_init_worker,
-                                local_work=_run_reps, mp_context=mp_context):
+    for got, arr, groups in run_batches(dispatch, run_reps, init, batches, processes, initializer=_init_worker,
+                                        local_work=_run_reps, mp_context=mp_context):
         allout[got] = arr
+        if groups is not None:
+            allgroups[got] = groups
         if progress:
             progress(len(got))
     values = {s.name: allout[:, j] for j, s in enumerate(scenarios)}
@@ -167,6 +192,7 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
         "processes": processes,
         "dispatch": dispatch.backend,
         "parameter_uncertainty": parameter_uncertainty,
+        "breakdowns": breakdowns,
         "engine_version": ENGINE_VERSION,
         "inputs_fingerprint": inputs.fingerprint(),
         "inputs_provenance": inputs.provenance,
@@ -176,8 +202,10 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
         "seconds": round(time.perf_counter() - started, 2),
         "packages": package_versions(),
     }
+    breakdown = {s.name: allgroups[:, j] for j, s in enumerate(scenarios)} if breakdowns else {}
     return ForecastResults(scenarios=scenarios, month_dates=plans[0].month_dates, values=values,
-                           unconstrained=unconstrained, metadata=meta,
+                           unconstrained=unconstrained, metadata=meta, breakdown=breakdown,
+                           breakdown_layout=layout,
                            costs={s.name: dict(plans[j].costs) for j, s in enumerate(scenarios)})
 
 
@@ -187,8 +215,8 @@ def warm_kernel(inputs: SimulationInputs, scenario: Scenario) -> None:
     Why: numba compiles a function on its first call. Left to the workers, each of a fresh
     install's forked workers compiled the whole kernel itself (16-27 s of CPU each, all at once);
     run here first, forked workers inherit the compiled code and spawned or local-cluster workers
-    load the cache this run just wrote. Two months of one replication, constrained and not, touch
-    every kernel the night's runs call; the replication's numbers are thrown away (they are
+    load the cache this run just wrote. Two months of one replication, constrained (with its
+    breakdowns) and not, touch every kernel the night's runs call; the replication's numbers are thrown away (they are
     drawn from a stream no forecast uses), so nothing a forecast returns depends on it."""
     if kernel.selected() is None:
         return
@@ -196,8 +224,8 @@ def warm_kernel(inputs: SimulationInputs, scenario: Scenario) -> None:
     caps = arrival_caps(inputs, plans, 2)
     params = draw_params(inputs, stream_seeds(np.random.SeedSequence(0), 0), 2, caps, rep=0,
                          parameter_uncertainty=False)
-    for plan in plans:
-        run_one(inputs, plan, params)
+    for plan in plans:   # the constrained run counts its breakdowns too (their compiled loops)
+        run_one(inputs, plan, params, breakdown=plan.constrained)
 
 
 def package_versions() -> dict:

@@ -34,8 +34,8 @@ STAGING_MODELS = {
 OUR_GENERIC_TESTS = {"unique_combination_of_columns", "value_between", "no_overlapping_spells", "not_null_where"}
 # read the forecast schema; built after the forecast (tag:planning), tests/integration/test_planning_marts.py
 FORECAST_STAGING_MODELS = {"stg_forecast__runs", "stg_forecast__monthly_kpis", "stg_forecast__annual_kpis",
-                           "stg_forecast__scenario_differences"}
-PLANNING_MARTS = {"plan_capacity_outlook", "plan_annual_outlook", "plan_scenario_comparison"}
+                           "stg_forecast__scenario_differences", "stg_forecast__kpi_breakdowns"}
+PLANNING_MARTS = {"plan_capacity_outlook", "plan_annual_outlook", "plan_scenario_comparison", "plan_area_outlook"}
 
 
 # ---------------------------------------------------------------------------------------------

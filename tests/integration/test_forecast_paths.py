@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-FORECAST_TABLES = ("kpi_summary", "kpi_annual", "scenario_differences", "bottlenecks", "statements", "cost_sensitivity")
+FORECAST_TABLES = ("kpi_summary", "kpi_breakdown", "kpi_annual", "scenario_differences", "bottlenecks", "statements",
+                   "cost_sensitivity")
 MONTHS = 60
 RUNS = 6   # FIRST_NIGHT_DEMO's --replications
 
@@ -45,6 +46,26 @@ def _baseline_summary(home, run_id) -> pd.DataFrame:
 def test_the_night_is_the_morning_after_the_sources_and_seeds_the_forecast(night):
     run_id, run_date = _latest(night)
     assert run_date == "2026-11-01"   # the sources stand at 2026-10-31
+
+
+def test_the_night_writes_the_forecast_by_area_segment_and_age_band(night):
+    """The nightly asset's writer lands forecast.kpi_breakdown: the eight local authorities,
+    each age band, the segments of tonight's segmentation, and the provider's total as its own
+    rows, whose means the areas' add up to."""
+    from contracts.vocabulary.areas import AREA_CODES
+    from warehouse import duck
+
+    run_id, _ = _latest(night)
+    with duck.open_reader(night / "warehouse.duckdb") as con:
+        b = con.execute("select * from forecast.kpi_breakdown where run_id = ? and scenario = 'baseline'",
+                        [run_id]).df()
+    assert set(AREA_CODES) <= set(b.area.dropna()) and (b.n_replications == RUNS).all()
+    assert b.age_band.nunique() >= 5 and b.segment.nunique() >= 1
+    people = b[(b.kpi == "people_total") & b.segment.isna() & b.age_band.isna()]
+    total = people[people.area.isna()].set_index("month")["mean"]
+    by_area = people[people.area.notna()].groupby("month")["mean"].sum()
+    np.testing.assert_allclose(by_area.reindex(total.index).to_numpy(), total.to_numpy(), rtol=1e-6)
+    assert len(total) == MONTHS
 
 
 def test_the_command_line_and_the_explorer_give_the_nightly_baseline(night, monkeypatch, tmp_path):

@@ -31,7 +31,7 @@ REPS, MONTHS = 8, 30
 TONIGHT, OLDER = "aa-tonight", "zz-older-night"  # max(run_id) would pick the wrong one
 PLANNING_MODELS = {"stg_forecast__runs", "stg_forecast__monthly_kpis", "stg_forecast__annual_kpis",
                    "stg_forecast__scenario_differences", "plan_capacity_outlook", "plan_annual_outlook",
-                   "plan_scenario_comparison"}
+                   "plan_scenario_comparison", "stg_forecast__kpi_breakdowns", "plan_area_outlook"}
 RESOURCES = {"general_needs_units", "sheltered_units", "extra_care_flats", "temporary_units", "residential_beds",
              "nursing_beds", "home_care_hours"}
 K = {k: i for i, k in enumerate(KPIS)}
@@ -82,14 +82,15 @@ def test_planning_builds_with_its_tests_on_a_real_forecast(build):
     assert {"forecast_runs_mark_the_run_written_last",
             "capacity_outlook_lines_up_need_and_capacity_of_the_latest_run",
             "scenario_comparison_takes_months_12_24_and_the_horizon_of_the_latest_run",
-            "annual_outlook_keeps_the_key_kpis_of_the_latest_run"} <= unit
+            "annual_outlook_keeps_the_key_kpis_of_the_latest_run",
+            "area_outlook_keeps_the_groups_of_the_latest_run_beside_the_total"} <= unit
     assert sum(r["unique_id"].startswith("test.") for r in results) > 60
 
 
 def test_only_the_latest_run_reaches_the_marts(build, home):
     runs = _read(home, "select run_id, is_latest_run from staging.stg_forecast__runs order by run_id")
     assert runs.to_dict("list") == {"run_id": [TONIGHT, OLDER], "is_latest_run": [1, 0]}
-    for mart in ("plan_capacity_outlook", "plan_annual_outlook", "plan_scenario_comparison"):
+    for mart in ("plan_capacity_outlook", "plan_annual_outlook", "plan_scenario_comparison", "plan_area_outlook"):
         found = _read(home, f"select distinct run_id, scenario from planning.{mart}")
         assert set(found.run_id) == {TONIGHT}, mart
         expected = {"baseline", "same", "closure"} if mart != "plan_scenario_comparison" else {"same", "closure"}
@@ -213,3 +214,27 @@ def test_the_planning_dbt_asset_runs_in_dagster_after_the_forecast(build, home, 
     checks = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     assert len(checks) > 60 and all(c.passed for c in checks)
     assert set(_read(home, "select distinct run_id from planning.plan_capacity_outlook").run_id) == {TONIGHT}
+
+
+def test_area_outlook_holds_each_groups_own_replications_and_the_total(build, home, results):
+    """By area, the means add up to the provider's (they are counted person by person) and match
+    the replications' arrays; a group's 80% band is its own replications' quantiles; every area
+    of the run is there with its name from the vocabulary."""
+    from contracts.vocabulary.areas import AREA_NAME
+
+    got = _read(home, "select * from planning.plan_area_outlook where scenario = 'baseline' "
+                      "and kpi = 'waiting_residential_care'")
+    total = got[got.breakdown == "total"].set_index("month_index")
+    areas = got[got.breakdown == "area"]
+    assert set(areas.area_code) == set(results.breakdown_layout.areas) and set(total.area_name) == {"all areas"}
+    assert (areas.area_name == areas.area_code.map(AREA_NAME)).all()
+    by_area = areas.groupby("month_index")["mean"].sum()
+    np.testing.assert_allclose(by_area.to_numpy(), total["mean"].reindex(by_area.index).to_numpy(), rtol=1e-6)
+    lay = results.breakdown_layout
+    row = lay.series.index(("CDF", None, None, "waiting_residential_care"))
+    reps = results.breakdown["baseline"][:, row].astype(float)
+    cdf = areas[areas.area_code == "CDF"].set_index("month_index").sort_index()
+    np.testing.assert_allclose(cdf["mean"].to_numpy(), reps.mean(axis=0), rtol=1e-9)
+    np.testing.assert_allclose(cdf["p90"].to_numpy(), np.quantile(reps, 0.9, axis=0), rtol=1e-9)
+    assert set(got.breakdown) == {"total", "area", "segment", "age_band", "area_segment"}
+    assert got.share_of_provider.dropna().between(0, 1 + 1e-6).all()

@@ -32,6 +32,10 @@ def _same(a, b):
         assert np.array_equal(a.values[name], b.values[name]), name
     for key in a.unconstrained:
         assert np.array_equal(a.unconstrained[key], b.unconstrained[key]), key
+    # and the breakdowns by area, segment and age band that come with the values
+    assert a.breakdown.keys() == b.breakdown.keys() == a.values.keys()
+    for name in a.breakdown:
+        assert np.array_equal(a.breakdown[name], b.breakdown[name]), name
     assert a.metadata["root_entropy"] == b.metadata["root_entropy"]
 
 

@@ -21,29 +21,15 @@ import pytest
 
 from simulation import kernel
 from simulation.forecast_model import arrival_caps, draw_params, run_one, stream_seeds
-from simulation.inputs import GENERAL_NEEDS, N_STATES
-from simulation.register import Register
+from simulation.inputs import N_STATES
 from simulation.replications import root_seed, run_forecast
 from simulation.scenarios import build_plan, validate
 from simulation.testing import toy_inputs
 
+from helpers.forecast_cases import SCENARIOS, small_register
 from helpers.paths import ROOT
 
 pytest.importorskip("numba")
-
-SCENARIOS = (
-    {"name": "baseline"},
-    {"name": "closure", "capacity": [{"unit_type": "care_home", "start": 3, "absolute": 1}]},
-    {"name": "more_nursing", "capacity": [{"unit_type": "care_home", "beds": "nursing", "start": 2, "delta": 25}]},
-    {"name": "winter", "transitions": [{"from": ["community", "general_needs"], "to": "hospital", "multiply": 1.6,
-                                        "months_of_year": [12, 1, 2]},
-                                       {"from": "hospital", "to": ["residential_care", "nursing_care"],
-                                        "multiply": 0.7}]},
-    {"name": "arrivals", "arrivals": [{"state": "temporary", "multiply": 1.5, "annual_growth": 0.2}]},
-    {"name": "home_care", "rationing": {"home_care": {"weekly_hours_cap_fraction": 0.85,
-                                                      "max_hours_per_package": 20,
-                                                      "waiting_hospital_multiplier": 1.3}}},
-)
 
 
 def _with(monkeypatch, which: str):
@@ -51,20 +37,9 @@ def _with(monkeypatch, which: str):
     assert kernel.name() == which
 
 
-def _register(toy) -> Register:
-    rng = np.random.default_rng(4)
-    inside = np.flatnonzero(toy.state == GENERAL_NEEDS)[:15]
-    n_out, n = 25, 40
-    withdraw = np.zeros(N_STATES)
-    withdraw[GENERAL_NEEDS] = 0.02
-    return Register(want=np.full(n, GENERAL_NEEDS), band=rng.integers(0, 4, n), months_waiting=rng.integers(0, 40, n),
-                    size=np.r_[rng.integers(1, 3, n_out), np.ones(len(inside), dtype=np.int64)],
-                    area=np.r_[np.zeros(n_out, dtype=np.int64), toy.area[inside]],
-                    person=np.r_[np.full(n_out, -1), inside], withdraw=withdraw)
-
-
 def _runs(inputs, months: int, reps: int, seed: int) -> dict:
-    """Every scenario's KPI matrix for replications 0..reps-1 (the same params for both paths)."""
+    """Every scenario's KPI matrix and breakdown (by area, segment, age band) for replications
+    0..reps-1 (the same params for both paths)."""
     plans = [build_plan(inputs, validate(dict(s)), months) for s in SCENARIOS]
     plans.append(build_plan(inputs, None, months, constrained=False))
     caps = arrival_caps(inputs, plans, months)
@@ -73,7 +48,7 @@ def _runs(inputs, months: int, reps: int, seed: int) -> dict:
     for r in range(reps):
         params = draw_params(inputs, stream_seeds(root, r), months, caps, rep=r)
         for i, plan in enumerate(plans):
-            out[(r, i)] = run_one(inputs, plan, params)
+            out[(r, i)] = run_one(inputs, plan, params, breakdown=True)
     return out
 
 
@@ -81,16 +56,18 @@ def _runs(inputs, months: int, reps: int, seed: int) -> dict:
 def test_kernel_equals_numpy_bit_for_bit(monkeypatch, seed, segments, register):
     inputs = toy_inputs(1200, seed=seed, occupancy=1.0, n_segments=segments)
     if register:
-        inputs = replace(inputs, register=_register(inputs))
+        inputs = replace(inputs, register=small_register(inputs))
     _with(monkeypatch, "numpy")
     expected = _runs(inputs, 18, 2, seed)
     _with(monkeypatch, "numba")
     got = _runs(inputs, 18, 2, seed)
     assert expected.keys() == got.keys()
-    for k, e in expected.items():
-        assert np.array_equal(e, got[k]), f"replication {k[0]}, {SCENARIOS[k[1]]['name'] if k[1] < len(SCENARIOS) else 'unconstrained'}"
+    for k, (e, e_groups) in expected.items():
+        what = f"replication {k[0]}, {SCENARIOS[k[1]]['name'] if k[1] < len(SCENARIOS) else 'unconstrained'}"
+        assert np.array_equal(e, got[k][0]), what
+        assert np.array_equal(e_groups, got[k][1]), f"{what}: breakdown"
     # the scenarios did move things (the comparison is not of idle runs)
-    assert any(not np.array_equal(expected[(0, 0)], expected[(0, i)]) for i in range(1, len(SCENARIOS)))
+    assert any(not np.array_equal(expected[(0, 0)][0], expected[(0, i)][0]) for i in range(1, len(SCENARIOS)))
 
 
 def test_run_forecast_same_with_either_kernel(monkeypatch):

@@ -122,3 +122,48 @@ def test_write_forecast_creates_the_schema_and_replaces_a_rerun(results):
     assert annual[:3] == (written["kpi_annual"], 1, MONTHS) and annual[3].startswith("TIMESTAMP")
     runs = con.execute("select run_id, seeds, scenario_hashes from forecast.runs").df()
     assert len(runs) == 1 and "root_entropy" in runs.seeds.iloc[0] and "closure" in runs.scenario_hashes.iloc[0]
+
+
+def test_kpi_breakdown_has_totals_and_groups_from_the_replications(results):
+    """The provider's rows equal kpi_summary's; every dimension's group means add up to the
+    total's (means add), while the groups' bands are their own (an area's p90 is not a share of
+    the total's); the unknown area, empty in the toy, is left out."""
+    from simulation.breakdowns import BKPIS, MAIN_KPIS
+    from simulation.outputs import kpi_breakdown
+
+    b = kpi_breakdown(results)
+    s = kpi_summary(results)
+    total = b[b.area.isna() & b.segment.isna() & b.age_band.isna()]
+    assert set(total.kpi) == set(BKPIS) and len(total) == 3 * len(BKPIS) * MONTHS
+    merged = total.merge(s, on=["scenario", "month", "kpi"], suffixes=("", "_s"))
+    assert len(merged) == len(total)
+    for stat in ("mean", "median", "p10", "p90"):
+        np.testing.assert_array_equal(merged[stat].to_numpy(), merged[f"{stat}_s"].to_numpy())
+    areas = b[b.area.notna() & b.segment.isna()]
+    assert set(areas.area) == set(results.breakdown_layout.areas)   # all known: no 'unknown' rows
+    by_area = areas.groupby(["scenario", "month", "kpi"])["mean"].sum()
+    want = total.set_index(["scenario", "month", "kpi"])["mean"].reindex(by_area.index)
+    np.testing.assert_allclose(by_area.to_numpy(), want.to_numpy(), rtol=1e-5, atol=1e-3)
+    people = areas[(areas.kpi == "people_total") & (areas.month_index == MONTHS) & (areas.scenario == "baseline")]
+    share = people["mean"] / people["mean"].sum()
+    tot90 = total[(total.kpi == "people_total") & (total.month_index == MONTHS) & (total.scenario == "baseline")]
+    assert not np.allclose(people["p90"].to_numpy(), share.to_numpy() * tot90["p90"].iloc[0])
+    ages = b[b.age_band.notna()]
+    assert ages.area.isna().all() and ages.segment.isna().all() and len(set(ages.age_band)) >= 4
+    pairs = b[b.area.notna() & b.segment.notna()]
+    assert set(pairs.kpi) == set(MAIN_KPIS)
+    assert (b.n_replications == REPS).all()
+    ok = b.dropna(subset=["p10"])
+    assert (ok.p10 <= ok["median"] + 1e-9).all() and (ok["median"] <= ok.p90 + 1e-9).all()
+
+
+def test_kpi_breakdown_lands_in_the_forecast_schema_and_is_empty_without_breakdowns(results):
+    from dataclasses import replace
+
+    con = duckdb.connect()
+    written = write_forecast(con, results)
+    got = con.execute("select count(*), count(distinct area), count(*) filter (where area is null and segment is null "
+                      "and age_band is null) from forecast.kpi_breakdown").fetchone()
+    assert got[0] == written["kpi_breakdown"] > 0 and got[1] == len(results.breakdown_layout.areas) and got[2] > 0
+    none = replace(results, breakdown={}, breakdown_layout=None)
+    assert write_forecast(duckdb.connect(), none)["kpi_breakdown"] == 0

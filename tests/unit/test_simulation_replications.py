@@ -26,7 +26,26 @@ def test_one_and_two_processes_give_identical_arrays(toy):
     assert a.unconstrained.keys() == b.unconstrained.keys()
     for key in a.unconstrained:
         assert np.array_equal(a.unconstrained[key], b.unconstrained[key])
+    for name in a.values:
+        assert a.breakdown[name].shape == (6, a.breakdown_layout.n_series, 8)
+        assert np.array_equal(a.breakdown[name], b.breakdown[name])
     assert a.metadata["root_entropy"] == b.metadata["root_entropy"]
+
+
+def test_breakdowns_come_from_the_same_runs_as_the_values(toy):
+    """Each replication's breakdown is of that replication (its areas add up to its own total),
+    and asking for none changes no value."""
+    from simulation.forecast_model import KPIS
+
+    on = run_forecast(toy, SCEN, replications=4, months=6, run_date="2026-11-01")
+    off = run_forecast(toy, SCEN, replications=4, months=6, run_date="2026-11-01", breakdowns=False)
+    assert off.breakdown == {} and off.breakdown_layout is None
+    lay = on.breakdown_layout
+    rows = [i for i, s in enumerate(lay.series) if s[3] == "people_total" and s[0] and s[1] is None]
+    for name in on.values:
+        assert np.array_equal(on.values[name], off.values[name])
+        by_area = on.breakdown[name][:, rows].astype(float).sum(axis=1)
+        assert np.array_equal(by_area, on.values[name][:, KPIS.index("people_total")])
 
 
 def test_replications_do_not_depend_on_how_many_there_are(toy):
