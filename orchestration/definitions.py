@@ -21,6 +21,7 @@ from orchestration.checks import health_checks
 from orchestration.jobs import nightly_job, nightly_schedule
 from orchestration.recovery import release_crashed_runs
 from orchestration.resources import build_resources
+from orchestration.stop_watch import watch_interrupts
 
 
 def build_definitions() -> dg.Definitions:
@@ -48,4 +49,9 @@ def build_definitions() -> dg.Definitions:
 # warehouse, the MLflow store, the forecasts, dbt's logs. The command line sets the same umask
 # (llif/cli.py); here it covers a code location no `llif` command started. Decision 51.
 owner_only_files()
+# A run the daemon or the UI launches executes in a run worker that imports this module: the
+# stop watch lets it stop on SIGTERM (the UI's Terminate, a service stopping) while it waits for
+# the warehouse slot, as `llif demo` does (decision 52). In a process running no step (the code
+# server, the webserver) it only ever finds no interrupt.
+watch_interrupts()
 defs = build_definitions()

@@ -39,7 +39,9 @@ JOB = textwrap.dedent("""
     def night():
         write_warehouse()
 
-    if len(sys.argv) > 3:   # as llif demo runs a night: SIGTERM interrupts, and the stop watch
+    if len(sys.argv) > 3 and sys.argv[3] == "code-location":   # as a run worker: it imports the code location
+        import orchestration.definitions  # noqa: F401
+    elif len(sys.argv) > 3:   # as llif demo runs a night: SIGTERM interrupts, and the stop watch
         from contracts.shutdown import sigterm_interrupts
         from orchestration.stop_watch import watch_interrupts
 
@@ -58,9 +60,11 @@ def _instance_home(tmp_path: Path) -> Path:
     return home
 
 
-def _night(home: Path, seconds: float, stop_grace: float | None = None) -> subprocess.Popen:
+def _night(home: Path, seconds: float, stop_grace: float | str | None = None) -> subprocess.Popen:
     """The stand-in night in a process of its own; what it says on stderr (Dagster's log) goes
-    to ``<home>/night-<pid>.err`` (``_said``), where a pipe could fill and stall it."""
+    to ``<home>/night-<pid>.err`` (``_said``), where a pipe could fill and stall it. ``stop_grace``
+    starts the stop watch as ``llif demo`` does, or "code-location" imports the code location
+    first, as a run worker does (whose watch has the default grace)."""
     extra = [str(stop_grace)] if stop_grace is not None else []
     err = tempfile.NamedTemporaryFile("w", dir=home, prefix="night-", suffix=".err", delete=False)
     proc = subprocess.Popen([sys.executable, "-c", JOB, str(home), str(seconds), *extra], stdout=subprocess.PIPE,
@@ -142,6 +146,33 @@ def test_a_night_waiting_for_the_slot_stops_on_sigterm(tmp_path):
     nxt = _night(home, 0)
     out, _ = nxt.communicate(timeout=60)
     assert "done" in out
+
+
+def test_a_run_worker_waiting_for_the_slot_stops_on_sigterm(tmp_path):
+    """A run launched by the daemon or the UI imports the code location, which starts the stop
+    watch: queued behind a live night and sent SIGTERM (the UI's Terminate, a service stopping),
+    it exits within the watch's grace instead of waiting for the slot."""
+    from orchestration.stop_watch import STOP_GRACE_SECONDS
+
+    home = _instance_home(tmp_path)
+    holder = _night(home, 600, stop_grace=2)
+    try:
+        assert holder.stdout.readline().startswith("holding ")
+        waiting = _night(home, 0, stop_grace="code-location")
+        time.sleep(12)   # the code location loaded, the run waiting for the slot
+        assert waiting.poll() is None, _said(waiting)[-2000:]
+        told = time.monotonic()
+        os.kill(waiting.pid, signal.SIGTERM)
+        try:
+            code = waiting.wait(timeout=STOP_GRACE_SECONDS + 15)
+        except subprocess.TimeoutExpired:
+            os.killpg(waiting.pid, signal.SIGKILL)
+            pytest.fail("a run worker waiting for the warehouse slot ignored SIGTERM")
+        assert code == 143 and time.monotonic() - told < STOP_GRACE_SECONDS + 5
+        assert holder.poll() is None
+    finally:
+        os.killpg(holder.pid, signal.SIGKILL)
+        holder.wait()
 
 
 def test_the_release_sensor_frees_a_crashed_runs_slot(tmp_path):
