@@ -36,6 +36,10 @@ TABLES: dict[str, tuple[str, ...]] = {
     "statements": ("run_id", "scenario", "kpi", "month", "probability", "threshold", "statement"),
     # the tornado chart: each year's mean cost per payer with one unit cost at the low and the high
     # end of its range (simulation/cost_sensitivity.py)
+    # home-care hours and the full-time carers they take, per team (simulation/staffing.py):
+    # measure is home_care_hours or carers_needed; team east, central, west, "area not recorded", "all"
+    "home_care_staffing": ("run_id", "scenario", "month", "month_index", "measure", "team", *STATS,
+                           "contact_hours_per_carer_week", "n_replications"),
     "cost_sensitivity": ("run_id", "scenario", "year", "year_start", "year_end", "months_in_year", "payer",
                          "unit_cost", "value_low", "value_forecast", "value_high", "cost_low", "cost_forecast",
                          "cost_high", "swing", "n_replications"),

@@ -12,6 +12,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.vocabulary.staffing import CONTACT_HOURS_PER_CARER_WEEK
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # An installed wheel has no checkout around it: the dbt project, the shipped scenarios and the
 # workspace travel inside the packages (``llif/package.py`` puts them there when it builds).
@@ -217,6 +219,23 @@ def forecast_kernel_setting() -> str:
     if raw not in (*FORECAST_KERNELS, "auto"):
         raise ValueError(f"LLIF_FORECAST_KERNEL must be numba, numpy or auto, got {raw!r}")
     return raw
+
+
+def contact_hours_per_carer_week() -> float:
+    """Contact hours a week per full-time carer (``contracts/vocabulary/staffing.py``'s
+    assumption), or the provider's own from ``LLIF_CONTACT_HOURS_PER_CARER_WEEK``."""
+    raw = (os.environ.get("LLIF_CONTACT_HOURS_PER_CARER_WEEK") or "").strip()
+    if not raw:
+        return CONTACT_HOURS_PER_CARER_WEEK
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"llif: LLIF_CONTACT_HOURS_PER_CARER_WEEK={raw!r} is not a number of hours a week "
+                         "(e.g. 25)") from None
+    if not 1 <= value <= 60:
+        raise ValueError(f"llif: LLIF_CONTACT_HOURS_PER_CARER_WEEK={raw!r}: expected the contact hours a week "
+                         "of one full-time carer, 1 to 60")
+    return value
 
 
 def numba_cache_dir(p: Paths | None = None) -> Path:

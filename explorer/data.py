@@ -367,6 +367,22 @@ def people_history(path, area: str | None = None, segment: str | None = None, ye
         group by all order by 1""", params)})["h"]
 
 
+def home_care_staffing(path) -> dict[str, pd.DataFrame | None]:
+    """Carers needed per team from the newest forecast (``forecast.home_care_staffing``), and the
+    carers each team had in its last complete months (``marts.fct_home_care_staffing_monthly``)."""
+    out: dict[str, pd.DataFrame | None] = {"forecast": forecast_table(path, "forecast.home_care_staffing"),
+                                           "observed": None}
+    if "marts.fct_home_care_staffing_monthly" in catalogue(path):
+        out["observed"] = read(path, {"o": """
+            select month_start as month, team, n_carers_active, contact_hours, contact_hours_per_carer_week
+            from marts.fct_home_care_staffing_monthly
+            where is_complete = 1
+              and month_start > (select max(month_start) from marts.fct_home_care_staffing_monthly
+                                 where is_complete = 1) - interval 12 month
+            order by month_start, team"""})["o"]
+    return out
+
+
 def cost_sensitivity(path) -> pd.DataFrame | None:
     """The newest run's tornado figures (``forecast.cost_sensitivity``), None before any."""
     return forecast_table(path, "forecast.cost_sensitivity")

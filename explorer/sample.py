@@ -190,6 +190,28 @@ def _breakdown_table(summary: pd.DataFrame) -> pd.DataFrame:
     return out[["scenario", "month", "month_index", "kpi", "area", "segment", "age_band", *STATS, "n_replications"]]
 
 
+# made-up shares of the sample's home-care hours by team (the engine adds up each team's areas per run)
+_TEAM_SHARES = {"east": 0.55, "central": 0.3, "west": 0.15}
+
+
+def _staffing_table(summary: pd.DataFrame, contact_hours: float = 25.0) -> pd.DataFrame:
+    """forecast.home_care_staffing's shape: hours and carers needed per team and for all teams."""
+    hours = summary[(summary["kpi"] == "home_care_hours") & (summary["scenario"] == "baseline")]
+    parts = []
+    for team, share in [*_TEAM_SHARES.items(), ("all", 1.0)]:
+        h = hours.copy()
+        for c in STATS:
+            h[c] = h[c] * share
+        weeks = pd.to_datetime(h["month"]).dt.days_in_month / 7.0
+        carers = h.copy()
+        for c in STATS:
+            carers[c] = h[c] / (contact_hours * weeks)
+        parts += [h.assign(measure="home_care_hours", team=team), carers.assign(measure="carers_needed", team=team)]
+    out = pd.concat(parts, ignore_index=True).assign(contact_hours_per_carer_week=contact_hours)
+    return out[["scenario", "month", "month_index", "measure", "team", *STATS, "contact_hours_per_carer_week",
+                "n_replications"]]
+
+
 def _cost_sensitivity_table(annual: pd.DataFrame) -> pd.DataFrame:
     """The tornado's rows in the shape of forecast.cost_sensitivity: each price's share of a
     payer's yearly cost scaled to the low and high end of its range (a total's rows add the
@@ -249,6 +271,15 @@ def build_sample_warehouse(path: Path | str, seed: int = 7, n_people: int = 500,
         dm["is_complete"] = 1
         con.register("dm", dm)
         con.execute("create table marts.dim_month as select * from dm")
+        # home-care staffing by team: made-up carers and contact hours of the last two years
+        staff = pd.DataFrame([(m, team, n, n * 19.0 * m.days_in_month / 7.0)
+                              for m in dm["month_start"].iloc[-24:] for team, n in (("east", 30), ("central", 17),
+                                                                                   ("west", 8))],
+                             columns=["month_start", "team", "n_carers_active", "contact_hours"])
+        staff["contact_hours_per_carer_week"] = 19.0
+        staff["is_complete"] = 1
+        con.register("staff_seen", staff)
+        con.execute("create table marts.fct_home_care_staffing_monthly as select * from staff_seen")
 
         con.register("tl", tl.assign(area_code=tl["area_name"].map(AREA_CODES)))
         con.execute("""create table marts.fct_person_month as
@@ -425,6 +456,9 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
     groups = _breakdown_table(summary)
     con.register("groups", pd.concat([groups.assign(run_id=old), groups.assign(run_id=new)], ignore_index=True))
     con.execute("create table forecast.kpi_breakdown as select run_id, * exclude (run_id) from groups")
+    staff = _staffing_table(summary)
+    con.register("staff", pd.concat([staff.assign(run_id=old), staff.assign(run_id=new)], ignore_index=True))
+    con.execute("create table forecast.home_care_staffing as select run_id, * exclude (run_id) from staff")
     sens = _cost_sensitivity_table(annual)
     con.register("sens", pd.concat([sens.assign(run_id=old), sens.assign(run_id=new)], ignore_index=True))
     con.execute("create table forecast.cost_sensitivity as select run_id, * exclude (run_id) from sens")

@@ -20,12 +20,14 @@ from scipy import stats
 
 from contracts import forecast as forecast_contract
 from contracts.forecast import LATEST_RUN_SQL, STATS
+from contracts.settings import contact_hours_per_carer_week
 from contracts.vocabulary import kpis as catalogue
 from contracts.vocabulary.states import PLACES
 from simulation.breakdowns import BKPIS, DIMENSIONS, UNKNOWN
 from simulation.cost_sensitivity import cost_sensitivity
 from simulation.forecast_model import KPIS
 from simulation.replications import ForecastResults
+from simulation.staffing import carers_needed, team_hours
 
 _Q = np.array([0.5, 0.025, 0.10, 0.25, 0.75, 0.90, 0.975])
 # each pool's KPI stem -> (its waiting KPI, its plain name), from the vocabulary's places
@@ -131,6 +133,29 @@ def kpi_breakdown(results: ForecastResults) -> pd.DataFrame:
         df["n_replications"] = results.breakdown[sc.name].shape[0]
         parts.append(df[cols])
     return pd.concat(parts, ignore_index=True)
+
+
+def home_care_staffing(results: ForecastResults) -> pd.DataFrame:
+    """Per scenario, month and home-care team (then "area not recorded" and "all"): the hours
+    delivered and the full-time carers they take (``simulation/staffing.py``), each summarised
+    from the replications' own team totals."""
+    cols = list(forecast_contract.TABLES["home_care_staffing"][1:])
+    contact = contact_hours_per_carer_week()
+    months = pd.to_datetime(results.month_dates).values
+    parts = []
+    for sc in results.scenarios:
+        labels, hours = team_hours(results, sc.name)
+        if not labels:
+            continue
+        block = np.concatenate([hours, carers_needed(hours, results.month_dates, contact)], axis=1)
+        names = [f"hours:{t}" for t in labels] + [f"carers:{t}" for t in labels]
+        df = _long(_band_stats(block), names, names, months, sc.name)
+        df["measure"], df["team"] = df["kpi"].str.split(":", n=1).str[0], df["kpi"].str.split(":", n=1).str[1]
+        df["measure"] = df["measure"].map({"hours": "home_care_hours", "carers": "carers_needed"})
+        df["contact_hours_per_carer_week"] = contact
+        df["n_replications"] = hours.shape[0]
+        parts.append(df[cols])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
 
 
 def kpi_annual(results: ForecastResults) -> pd.DataFrame:
@@ -336,7 +361,7 @@ def summarise(results: ForecastResults) -> dict[str, pd.DataFrame]:
             "kpi_annual": kpi_annual(results),
             "scenario_differences": scenario_differences(results),
             "bottlenecks": bottlenecks(results), "statements": statements(results),
-            "cost_sensitivity": cost_sensitivity(results)}
+            "cost_sensitivity": cost_sensitivity(results), "home_care_staffing": home_care_staffing(results)}
 
 
 def run_id(results: ForecastResults) -> str:

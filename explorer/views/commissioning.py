@@ -10,7 +10,8 @@ from explorer import charts, forecasting, ui, whatif, words
 
 ui.page("Commissioning",
         "Answers for commissioners: how much each price of care moves the cost of the forecast, for each payer "
-        "and year ahead, and how many more places of a kind keep a waiting list or delays below a level.")
+        "and year ahead; how many carers home care will need; and how many more places of a kind keep a waiting "
+        "list or delays below a level.")
 
 PAYERS = ("cost_total", "cost_local_authority", "cost_nhs", "cost_provider", "cost_charity")
 GOAL_KPIS = ("delayed_discharges", "waiting_extra_care", "waiting_residential_care", "waiting_nursing_care",
@@ -98,6 +99,46 @@ if sens is None or not len(sens):
     ui.missing(*ui.NO_FORECAST)
 else:
     prices_that_matter(sens)
+
+def carers_needed(staffing: dict) -> None:
+    fc = staffing["forecast"]
+    carers = fc[(fc["measure"] == "carers_needed") & (fc["scenario"] == "baseline")].copy()
+    teams = [t for t in ("all", "east", "central", "west", "area not recorded") if t in set(carers["team"])]
+    team = st.selectbox("Team", teams, format_func=lambda t: "All teams" if t == "all" else t.capitalize(),
+                        key="commission_team")
+    mine = carers[carers["team"] == team].sort_values("month")
+    contact = float(mine["contact_hours_per_carer_week"].iloc[0])
+    winter = mine[pd.to_datetime(mine["month"]).dt.month.isin([12, 1, 2])].head(3)
+    if len(winter):
+        peak = winter.loc[winter["hi80"].idxmax()]
+        st.markdown(f"This winter the {'teams' if team == 'all' else team + ' team'} are likely to need between "
+                    f"**{peak['lo80']:,.0f} and {peak['hi80']:,.0f} full-time carers** in "
+                    f"{words.month(peak['month'])} (80 in 100 runs), at {contact:g} hours with people a week each.")
+    fig = charts.fan_chart(mine, f"Full-time carers needed: {'all teams' if team == 'all' else team + ' team'}",
+                           "full-time carers")
+    ui.chart(fig, f"the home-care hours the forecast delivers each month over the {contact:g} hours a full-time carer "
+             "spends with people in a week (an assumption a provider sets to its own rota figure). Darker: half the "
+             "runs; paler: 80 and 95 in 100 runs.",
+             mine[["month", "team", "median", "lo80", "hi80", "lo95", "hi95"]], f"commission_carers_{team}",
+             unit="full-time-equivalent carers")
+    seen = staffing["observed"]
+    if seen is not None and len(seen):
+        now = seen if team == "all" else seen[seen["team"] == team]
+        by_month = now.groupby("month", as_index=False).agg(carers=("n_carers_active", "sum"),
+                                                             hours=("contact_hours", "sum"))
+        last = by_month.iloc[-1]
+        fte = last["hours"] / (contact * pd.Timestamp(last["month"]).days_in_month / 7.0)
+        st.markdown(f"In {words.month(last['month'])} {int(last['carers']):,} carers delivered care, "
+                    f"{last['hours']:,.0f} hours: about **{fte:,.0f} full-time carers' worth** at the same "
+                    f"{contact:g} hours a week.")
+
+
+st.subheader("How many carers home care will need")
+staffing = ui.load("home_care_staffing")
+if staffing["forecast"] is None or not len(staffing["forecast"]):
+    ui.missing(*ui.NO_FORECAST)
+else:
+    carers_needed(staffing)
 
 st.subheader("How many more places keep a waiting list down")
 st.markdown("Choose a kind of place and a measure that must stay below a level. The forecast is run with more and "

@@ -97,7 +97,7 @@ def _chart_count(at: AppTest) -> int:
 
 EXPECTED_CHARTS = {  # at least this many charts with a forecast and ML tables
     "overview.py": 1, "demand.py": 2, "flows.py": 1, "bottlenecks.py": 5, "case_mix.py": 4,
-    "compare.py": 2, "commissioning.py": 1, "what_if.py": 0, "data_quality.py": 2,
+    "compare.py": 2, "commissioning.py": 2, "what_if.py": 0, "data_quality.py": 2,
 }
 
 
@@ -360,3 +360,16 @@ def test_bottlenecks_draw_each_areas_queue(full_home):
     [chart] = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
                if "each area" in json.loads(c.proto.spec)["layout"]["title"]["text"]]
     assert {t["name"] for t in chart["data"]} == {"Cardiff", "Newport", "Bridgend", "Caerphilly"}
+
+
+def test_commissioning_says_how_many_carers_each_team_needs(full_home):
+    at = _run("commissioning.py", full_home / "warehouse.duckdb")
+    at.selectbox(key="commission_team").set_value("east").run()
+    assert not at.exception and not at.error
+    said = " ".join(m.value for m in at.markdown)
+    assert "the east team are likely to need between" in said and "full-time carers" in said
+    assert "30 carers delivered care" in said     # the team's own last month, from the staffing mart
+    staffing = data.home_care_staffing(full_home / "warehouse.duckdb")
+    east = staffing["forecast"].query("measure == 'carers_needed' and team == 'east' and scenario == 'baseline'")
+    peak = east[pd.to_datetime(east["month"]).dt.month.isin([12, 1, 2])].head(3)["hi80"].max()
+    assert f"{peak:,.0f} full-time carers" in said
