@@ -78,6 +78,16 @@ def _said(proc: subprocess.Popen) -> str:
     return proc.err_path.read_text()
 
 
+def _crashed_holding_the_slot(home: Path) -> str:
+    """A night killed with ``kill -9`` while it holds the warehouse slot: its run id."""
+    crashed = _night(home, 60)
+    line = crashed.stdout.readline().strip()
+    assert line.startswith("holding "), line
+    os.kill(crashed.pid, signal.SIGKILL)
+    crashed.wait()
+    return line.split()[1]
+
+
 def _claimed(instance: dg.DagsterInstance) -> int:
     storage = instance.event_log_storage
     return len(storage.get_concurrency_info(POOL).claimed_slots) if POOL in storage.get_concurrency_keys() else 0
@@ -85,12 +95,7 @@ def _claimed(instance: dg.DagsterInstance) -> int:
 
 def test_a_run_killed_holding_the_warehouse_slot_is_freed_and_the_next_night_runs(tmp_path):
     home = _instance_home(tmp_path)
-    crashed = _night(home, 60)
-    line = crashed.stdout.readline().strip()
-    assert line.startswith("holding "), line
-    run_id = line.split()[1]
-    os.kill(crashed.pid, signal.SIGKILL)
-    crashed.wait()
+    run_id = _crashed_holding_the_slot(home)
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert _claimed(instance) == 1  # the fault: the dead run still holds the only slot
@@ -180,10 +185,7 @@ def test_the_release_sensor_frees_a_crashed_runs_slot(tmp_path):
     from orchestration.recovery import release_crashed_runs
 
     home = _instance_home(tmp_path)
-    crashed = _night(home, 60)
-    run_id = crashed.stdout.readline().split()[1]
-    os.kill(crashed.pid, signal.SIGKILL)
-    crashed.wait()
+    run_id = _crashed_holding_the_slot(home)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         assert _claimed(instance) == 1
         result = release_crashed_runs(dg.build_sensor_context(instance=instance))
@@ -272,10 +274,7 @@ def test_the_dbt_resource_runs_dbt_through_the_wrapper():
 def test_a_dead_run_marked_failed_by_hand_gives_its_slot_back(tmp_path):
     """Issue 16: marking the dead run failed (as an operator would in the UI) left the slot held."""
     home = _instance_home(tmp_path)
-    crashed = _night(home, 60)
-    run_id = crashed.stdout.readline().split()[1]
-    os.kill(crashed.pid, signal.SIGKILL)
-    crashed.wait()
+    run_id = _crashed_holding_the_slot(home)
     with dg.DagsterInstance.from_config(str(home)) as instance:
         instance.report_run_failed(instance.get_run_by_id(run_id), message="marked failed by the operator")
         assert _claimed(instance) == 1
