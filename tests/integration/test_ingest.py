@@ -657,8 +657,11 @@ def test_one_writer_at_a_time_and_readers_are_told_why(tmp_path):
 
 
 def test_the_warehouse_is_created_owner_only_and_a_loose_one_is_tightened(tmp_path):
+    """Under an operator's usual umask (022: set here, since a code location imported earlier in
+    this process sets its own), the warehouse is owner-only and the umask is given back."""
     from warehouse import duck
 
+    previous = os.umask(0o022)
     path = tmp_path / "new" / "warehouse.duckdb"
     with duck.open_writer(path) as con:
         con.execute("CREATE TABLE t AS SELECT range AS a FROM range(100000)")
@@ -670,8 +673,7 @@ def test_the_warehouse_is_created_owner_only_and_a_loose_one_is_tightened(tmp_pa
     with duck.open_writer(path):
         pass
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert os.umask(0o022) == 0o022  # the process's umask is given back
-    os.umask(0o022)
+    assert os.umask(previous) == 0o022  # the process's umask is given back
 
 
 def test_dbt_runs_with_an_owner_only_umask(tmp_path):
