@@ -104,8 +104,12 @@ def test_planning_marts_are_a_second_dbt_asset_after_the_forecast(defs):
     forecast = dg.AssetKey(["forecast", "scenario_forecasts"])
     staged = {k for k in graph.get_all_asset_keys() if k.path[-1].startswith("stg_forecast__")}
     marts = {k for k in graph.get_all_asset_keys() if k.path[0] == "planning"}
-    assert {k.path[-1] for k in marts} == {"plan_capacity_outlook", "plan_annual_outlook", "plan_scenario_comparison"}
-    assert len(staged) == 4 and all(graph.get(k).parent_keys == {forecast} for k in staged)
+    assert {k.path[-1] for k in marts} == {"plan_capacity_outlook", "plan_annual_outlook", "plan_scenario_comparison",
+                                           "plan_area_outlook"}
+    assert {k.path[-1] for k in staged} == {"stg_forecast__runs", "stg_forecast__monthly_kpis",
+                                            "stg_forecast__annual_kpis", "stg_forecast__scenario_differences",
+                                            "stg_forecast__kpi_breakdowns"}
+    assert all(graph.get(k).parent_keys == {forecast} for k in staged)
     assert all(graph.get(k).parent_keys and graph.get(k).parent_keys <= staged for k in marts)
     # one op builds them all, apart from the main dbt op (which must not wait for the forecast)
     assert {graph.assets_def_for_key(k).op.name for k in staged | marts} == {"llif_dbt_planning"}
