@@ -420,6 +420,16 @@ def build_sample_warehouse(path: Path | str, seed: int = 7, n_people: int = 500,
     return path
 
 
+def _two_nights(con, table: str, last_night: pd.DataFrame, tonight: pd.DataFrame, old: str, new: str) -> None:
+    """``forecast.<table>`` holding two nights' runs (``run_id`` first), so pages must pick the newest."""
+    both = pd.concat([last_night.assign(run_id=old), tonight.assign(run_id=new)], ignore_index=True)
+    con.register("_two_nights", both)
+    try:
+        con.execute(f"create table forecast.{table} as select run_id, * exclude (run_id) from _two_nights")
+    finally:
+        con.unregister("_two_nights")
+
+
 def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
     """Forecast tables in the shape ``simulation/outputs.py`` writes (``write_forecast``):
     two nights' runs, so the pages must pick the newest."""
@@ -447,21 +457,16 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
 
     summary = _band_table(rng, months, scenarios, kpis)
     older = summary.assign(**{c: summary[c] * 0.5 for c in STATS})  # last night's run: must not be shown
-    con.register("summary", pd.concat([older.assign(run_id=old), summary.assign(run_id=new)], ignore_index=True))
-    con.execute("create table forecast.kpi_summary as select run_id, * exclude (run_id) from summary")
+    _two_nights(con, "kpi_summary", older, summary, old, new)
 
     annual = _annual_table(summary)
-    con.register("annual", pd.concat([annual.assign(run_id=old), annual.assign(run_id=new)], ignore_index=True))
-    con.execute("create table forecast.kpi_annual as select run_id, * exclude (run_id) from annual")
+    _two_nights(con, "kpi_annual", annual, annual, old, new)
     groups = _breakdown_table(summary)
-    con.register("groups", pd.concat([groups.assign(run_id=old), groups.assign(run_id=new)], ignore_index=True))
-    con.execute("create table forecast.kpi_breakdown as select run_id, * exclude (run_id) from groups")
+    _two_nights(con, "kpi_breakdown", groups, groups, old, new)
     staff = _staffing_table(summary)
-    con.register("staff", pd.concat([staff.assign(run_id=old), staff.assign(run_id=new)], ignore_index=True))
-    con.execute("create table forecast.home_care_staffing as select run_id, * exclude (run_id) from staff")
+    _two_nights(con, "home_care_staffing", staff, staff, old, new)
     sens = _cost_sensitivity_table(annual)
-    con.register("sens", pd.concat([sens.assign(run_id=old), sens.assign(run_id=new)], ignore_index=True))
-    con.execute("create table forecast.cost_sensitivity as select run_id, * exclude (run_id) from sens")
+    _two_nights(con, "cost_sensitivity", sens, sens, old, new)
 
     base = summary[summary["scenario"] == "baseline"].set_index(["month", "kpi"])
     diffs = []
@@ -478,8 +483,7 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
         d["p_lower"] = (d["mean"] < 0).astype(float) * 0.9
         diffs.append(d)
     diff = pd.concat(diffs, ignore_index=True)
-    con.register("diff", pd.concat([diff.assign(run_id=old), diff.assign(run_id=new)], ignore_index=True))
-    con.execute("create table forecast.scenario_differences as select run_id, * exclude (run_id) from diff")
+    _two_nights(con, "scenario_differences", diff, diff, old, new)
 
     m = [pd.Timestamp(x) for x in months]
     statements = pd.DataFrame([
@@ -491,15 +495,12 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
         ("new_extra_care_cardiff", "difference_waiting_extra_care", m[-1], 0.9, -1.2,
          "compared with the baseline, new_extra_care_cardiff lowers the extra-care waiting list at the end by 1 (95% CI -4 to 1)"),
     ], columns=["scenario", "kpi", "month", "probability", "threshold", "statement"])
-    con.register("st", pd.concat([statements.assign(run_id=old, statement="last night's sentence"),
-                                  statements.assign(run_id=new)], ignore_index=True))
-    con.execute("create table forecast.statements as select run_id, * exclude (run_id) from st")
+    _two_nights(con, "statements", statements.assign(statement="last night's sentence"), statements, old, new)
     bott = pd.DataFrame([("baseline", "extra_care_flats", "utilisation", m[4], 0.8, 0.81, 0.97, "extra-care flats at least 95% full"),
                          ("baseline", "nursing_beds", "queue_growing", m[0], 1.0, 0.62, 3.0, "the waiting list for nursing care-home beds grows"),
                          ("care_home_closes", "residential_beds", "utilisation", m[1], 0.9, 0.93, 0.99, "residential care-home beds at least 95% full")],
                         columns=["scenario", "resource", "kind", "first_month", "share_of_months", "probability", "value", "description"])
-    con.register("bott", pd.concat([bott.assign(run_id=old), bott.assign(run_id=new)], ignore_index=True))
-    con.execute("create table forecast.bottlenecks as select run_id, * exclude (run_id) from bott")
+    _two_nights(con, "bottlenecks", bott, bott, old, new)
     runs = pd.DataFrame([{"run_id": rid, "run_date": d, "reference_month": str(end)[:7], "config_hash": "sample",
                           "replications": 200, "months": horizon, "seeds": "{}", "package_versions": "{}",
                           "model_versions": "{}", "scenario_hashes": "{}", "metadata": "{}",
