@@ -39,7 +39,7 @@ test: $(DEV_STAMP)
 	$(VENV)/bin/ruff check --quiet .
 	$(VENV)/bin/lint-imports --no-cache --no-logo
 	$(VENV)/bin/sqlfluff lint --quiet dbt_project
-	$(PY) -m pytest -q --durations=25
+	$(PY) -m pytest -q --durations=60
 
 test-fast: $(DEV_STAMP)
 	$(PY) -m llif.dbt_manifest >/dev/null

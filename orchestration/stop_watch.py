@@ -7,9 +7,13 @@ slot stayed taken (issue 16: "waits on 'Step blocked by limit for pool warehouse
 ignores SIGTERM"). A running step is not affected: while it computes, Dagster raises the signal
 in it directly, and the flag stays unset.
 
-The watch reads the same flag from a thread: an interrupt left unread for ``grace`` seconds means
-no step is in a position to act on it, so the process exits (status 143, as a SIGTERM'd process
-does). Nothing is lost by exiting there: no step is running, and whatever an earlier step
+The watch reads the same flag from a thread: an interrupt left unread for ``grace`` seconds while
+the executor sits in its wait for a slot (``ActiveExecution.sleep_til_ready`` on the main
+thread's stack) means no step is in a position to act on it, so the process exits (status 143,
+as a SIGTERM'd process does). The flag alone is not enough: a second interrupt that lands while
+an interrupted step is still ending (the UI's *Terminate* sends one from the code server and one
+from the run's cancellation thread) sets it too, and exiting then would leave the run marked
+"canceling" for ever instead of "canceled". Nothing is lost by exiting there: no step is running, and whatever an earlier step
 started ends with its parent (``contracts.shutdown``: pool workers' watch, ``llif-dbt``'s
 parent-death signal). The run is left marked started; the next night's start and the release
 sensor mark it failed and free its claims (``orchestration/recovery.py``).
@@ -29,8 +33,40 @@ from dagster._utils.interrupts import check_captured_interrupt
 
 STOP_GRACE_SECONDS = 10.0   # longer than a checkpoint takes to come round in a running night
 STOPPED_STATUS = 143        # 128 + SIGTERM
+# frames of the in-process executor (dagster/_core/execution/plan): its wait for a step to become
+# ready (a pool slot among them), and a step's execution, cleanup included
+WAITING_FRAME = "sleep_til_ready"
+STEP_FRAME = "dagster_event_sequence_for_step"
 
 _STARTED: list[threading.Thread] = []
+
+
+def main_thread_frames() -> set[str]:
+    """The names of the functions on the main thread's stack."""
+    frame, names = sys._current_frames().get(threading.main_thread().ident), set()
+    while frame is not None:
+        names.add(frame.f_code.co_name)
+        frame = frame.f_back
+    return names
+
+
+def watch(grace: float, poll: float, stop: Callable[[int], None], done: threading.Event | None = None) -> None:
+    """The watch's loop: ``stop(143)`` once the interrupt has waited ``grace`` seconds with no
+    step running and the executor in its wait (or until ``done`` is set)."""
+    since, done = None, done or threading.Event()
+    while not done.is_set():
+        frames = main_thread_frames() if check_captured_interrupt() else {STEP_FRAME}
+        if STEP_FRAME not in frames:   # told to stop and no step running: measure how long
+            since = since if since is not None else time.monotonic()
+            if time.monotonic() - since >= grace and WAITING_FRAME in frames:
+                print(f"llif: stopped while waiting for the warehouse (told to stop {grace:.0f}s ago and no "
+                      "step could act on it); the next night frees this run's place in the queue",
+                      file=sys.stderr, flush=True)
+                stop(STOPPED_STATUS)
+                return
+        else:
+            since = None
+        time.sleep(poll)
 
 
 def watch_interrupts(grace: float = STOP_GRACE_SECONDS, poll: float = 0.25,
@@ -38,23 +74,7 @@ def watch_interrupts(grace: float = STOP_GRACE_SECONDS, poll: float = 0.25,
     """Start (once per process) the thread that ends a run whose interrupt nobody reads."""
     if _STARTED and _STARTED[0].is_alive():
         return _STARTED[0]
-
-    def watch() -> None:
-        since = None
-        while True:
-            if check_captured_interrupt():
-                since = since if since is not None else time.monotonic()
-                if time.monotonic() - since >= grace:
-                    print(f"llif: stopped while waiting for the warehouse (told to stop {grace:.0f}s ago and no "
-                          "step could act on it); the next night frees this run's place in the queue",
-                          file=sys.stderr, flush=True)
-                    stop(STOPPED_STATUS)
-                    return
-            else:
-                since = None
-            time.sleep(poll)
-
-    thread = threading.Thread(target=watch, name="llif-stop-watch", daemon=True)
+    thread = threading.Thread(target=watch, args=(grace, poll, stop), name="llif-stop-watch", daemon=True)
     thread.start()
     _STARTED[:] = [thread]
     return thread

@@ -180,3 +180,35 @@ def test_the_nightly_backtest_runs_the_production_path_on_cached_cutoff_models(n
     assert out["models"]["cutoff"] == str(month_add(ref, -12))[:7]
     again = out["series"].sort_values("series")[["series", "forecast", "coverage95"]].reset_index(drop=True)
     pd.testing.assert_frame_equal(again, written, check_exact=True)
+
+
+def test_the_same_warehouse_in_another_row_order_gives_the_same_forecast(night, tmp_path):
+    """Issue 16.7: a real warehouse gives rows back in whatever order its storage holds them, so
+    every table the forecast reads is rewritten here in a shuffled order; the census, the tables
+    and the segments must come back in the same order (who draws which random number) and the
+    forecast must be bit-identical."""
+    from simulation.forecast_inputs import build_forecast_inputs
+    from simulation.outputs import kpi_summary
+    from simulation.replications import run_forecast
+    from warehouse import duck
+
+    shuffled = tmp_path / "shuffled.duckdb"
+    shutil.copy(night / "warehouse.duckdb", shuffled)
+    with duck.open_writer(shuffled) as con:
+        con.execute("select setseed(0.25)")
+        tables = con.execute("select table_schema, table_name from information_schema.tables "
+                             "where table_type = 'BASE TABLE' and table_schema in ('marts', 'ml')").fetchall()
+        for schema, table in tables:
+            con.execute(f'create or replace table {schema}."{table}" as '
+                        f'select * from {schema}."{table}" order by random()')
+        first = con.execute("select person_key from marts.fct_person_month limit 5").fetchall()
+    assert len(tables) > 5
+    with duck.open_reader(night / "warehouse.duckdb") as con:
+        assert first != con.execute("select person_key from marts.fct_person_month limit 5").fetchall()
+
+    def forecast(path):
+        with duck.open_reader(path) as con:
+            inputs = build_forecast_inputs(con)
+        return kpi_summary(run_forecast(inputs, replications=3, months=12, run_date="2026-11-01", processes=1))
+
+    pd.testing.assert_frame_equal(forecast(night / "warehouse.duckdb"), forecast(shuffled), check_exact=True)
