@@ -40,6 +40,10 @@ TABLES: dict[str, tuple[str, ...]] = {
     # measure is home_care_hours or carers_needed; team east, central, west, "area not recorded", "all"
     "home_care_staffing": ("run_id", "scenario", "month", "month_index", "measure", "team", *STATS,
                            "contact_hours_per_carer_week", "n_replications"),
+    # care-home places bought as block contracts, spot or out of area, per block size compared
+    # (simulation/block_spot.py): measure in block_spot.MEASURES; area codes, "area not recorded", "all"
+    "block_spot": ("run_id", "scenario", "year", "year_start", "year_end", "months_in_year", "care_type", "area",
+                   "block_share", "block_beds", "measure", *STATS, "n_replications"),
     "cost_sensitivity": ("run_id", "scenario", "year", "year_start", "year_end", "months_in_year", "payer",
                          "unit_cost", "value_low", "value_forecast", "value_high", "cost_low", "cost_forecast",
                          "cost_high", "swing", "n_replications"),

@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from contracts.vocabulary.commissioning import SPOT_SPARE_SHARE
 from contracts.vocabulary.staffing import CONTACT_HOURS_PER_CARER_WEEK
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -235,6 +236,22 @@ def contact_hours_per_carer_week() -> float:
     if not 1 <= value <= 60:
         raise ValueError(f"llif: LLIF_CONTACT_HOURS_PER_CARER_WEEK={raw!r}: expected the contact hours a week "
                          "of one full-time carer, 1 to 60")
+    return value
+
+
+def spot_spare_share() -> float:
+    """Free care-home beds an area's market sells as spot, as a share of the places it needs at
+    the forecast's start (``contracts/vocabulary/commissioning.py``), or the provider's own from
+    ``LLIF_SPOT_SPARE_SHARE``."""
+    raw = (os.environ.get("LLIF_SPOT_SPARE_SHARE") or "").strip()
+    if not raw:
+        return SPOT_SPARE_SHARE
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"llif: LLIF_SPOT_SPARE_SHARE={raw!r} is not a share (e.g. 0.1 for 10%)") from None
+    if not 0 <= value <= 5:
+        raise ValueError(f"llif: LLIF_SPOT_SPARE_SHARE={raw!r}: expected a share of the places needed, 0 to 5")
     return value
 
 

@@ -206,3 +206,24 @@ def tornado(rows: pd.DataFrame, title: str) -> go.Figure:
     fig.update_layout(hovermode="closest")
     fig.update_xaxes(rangemode="normal")
     return fig
+
+
+def block_spot_costs(rows: pd.DataFrame, title: str) -> go.Figure:
+    """Per block size, the year's cost stacked as block beds, spot and out-of-area placements
+    (the runs' averages), with the 80% range of the total: where buying more as a block stops
+    paying for itself."""
+    wide = rows.pivot_table(index="block_beds", columns="measure", values="mean", aggfunc="first").sort_index()
+    band = rows[rows["measure"] == "cost_total"].set_index("block_beds").sort_index()
+    x = [f"{b:,.0f} beds" for b in wide.index]
+    fig = go.Figure()
+    for measure, colour, name in (("cost_block", BLUE, "block beds (paid whether used)"),
+                                  ("cost_spot", words.OKABE_ITO["sky_blue"], "spot placements in the area"),
+                                  ("cost_out_of_area", VERMILLION, "placements out of the area")):
+        fig.add_trace(go.Bar(x=x, y=wide[measure], name=name, marker_color=colour,
+                             hovertemplate="%{x}: £%{y:,.0f}"))
+    fig.add_trace(go.Scatter(x=x, y=band["mean"], mode="markers", marker={"color": "#000", "size": 6},
+                             name="total (80 in 100 runs between the whiskers)",
+                             error_y={"type": "data", "symmetric": False, "array": band["hi80"] - band["mean"],
+                                      "arrayminus": band["mean"] - band["lo80"]}))
+    fig.update_layout(barmode="stack")
+    return style(fig, title, "£ in the year", "beds bought as a block")

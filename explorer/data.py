@@ -383,6 +383,12 @@ def home_care_staffing(path) -> dict[str, pd.DataFrame | None]:
     return out
 
 
+def block_spot(path) -> pd.DataFrame | None:
+    """The newest run's care-home places bought as block, spot or out of area under each block
+    size (``forecast.block_spot``), None before any."""
+    return forecast_table(path, "forecast.block_spot")
+
+
 def cost_sensitivity(path) -> pd.DataFrame | None:
     """The newest run's tornado figures (``forecast.cost_sensitivity``), None before any."""
     return forecast_table(path, "forecast.cost_sensitivity")

@@ -212,6 +212,51 @@ def _staffing_table(summary: pd.DataFrame, contact_hours: float = 25.0) -> pd.Da
                 "n_replications"]]
 
 
+def _block_spot_table(annual: pd.DataFrame) -> pd.DataFrame:
+    """forecast.block_spot's shape: per scenario, year, care type, area and block size, places
+    needed (made up, growing a little each year), bought block first, then spot up to a tenth of
+    the first year's need, the rest out of area 20 km away; 80% ranges +-10%."""
+    from contracts.vocabulary.commissioning import BLOCK_SHARES, CARE_TYPES
+    from contracts.vocabulary.costs import UNIT_COST
+
+    years = annual[["scenario", "year", "year_start", "year_end", "months_in_year"]].drop_duplicates()
+    areas = {"CDF": 60.0, "VOG": 25.0, "RCT": 40.0, "NPT": 30.0}
+    rows = []
+    for y in years.itertuples():
+        weeks = y.months_in_year * 52 / 12
+        for care, (block_key, spot_key) in CARE_TYPES.items():
+            block_p, spot_p = UNIT_COST[block_key].default, UNIT_COST[spot_key].default
+            out_p = spot_p * (1 + UNIT_COST["out_of_area_uplift"].default)
+            for share in BLOCK_SHARES:
+                total: dict[str, float] = {}
+                for area, first in [*areas.items(), ("all", 0.0)]:
+                    if area == "all":
+                        m, beds = total, sum(round(share * a * (0.6 if care == "nursing_care" else 1.0))
+                                             for a in areas.values())
+                    else:
+                        start = first * (0.6 if care == "nursing_care" else 1.0)
+                        need, beds = start * (1 + 0.03 * y.year), round(share * start)
+                        used = min(need, beds)
+                        spot = min(need - used, round(0.1 * start))
+                        out = need - used - spot
+                        m = {"places_needed": need, "block_beds_used": used, "block_beds_unused": beds - used,
+                             "spot_placements": spot, "out_of_area_placements": out, "out_of_area_km": 20.0,
+                             "cost_block": beds * block_p * weeks, "cost_spot": spot * spot_p * weeks,
+                             "cost_out_of_area": out * out_p * weeks}
+                        m["cost_total"] = m["cost_block"] + m["cost_spot"] + m["cost_out_of_area"]
+                        for k, v in m.items():
+                            total[k] = 20.0 if k == "out_of_area_km" else total.get(k, 0.0) + v
+                    for measure, v in m.items():
+                        band = {"mean": v, "median": v, "p2_5": 0.85 * v, "p10": 0.9 * v, "p25": 0.95 * v,
+                                "p75": 1.05 * v, "p90": 1.1 * v, "p97_5": 1.15 * v, "mean_ci_low": 0.98 * v,
+                                "mean_ci_high": 1.02 * v}
+                        rows.append({"scenario": y.scenario, "year": y.year, "year_start": y.year_start,
+                                     "year_end": y.year_end, "months_in_year": y.months_in_year, "care_type": care,
+                                     "area": area, "block_share": share, "block_beds": float(beds), "measure": measure,
+                                     **band, "n_replications": 200})
+    return pd.DataFrame(rows)
+
+
 def _cost_sensitivity_table(annual: pd.DataFrame) -> pd.DataFrame:
     """The tornado's rows in the shape of forecast.cost_sensitivity: each price's share of a
     payer's yearly cost scaled to the low and high end of its range (a total's rows add the
@@ -467,6 +512,8 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
     _two_nights(con, "home_care_staffing", staff, staff, old, new)
     sens = _cost_sensitivity_table(annual)
     _two_nights(con, "cost_sensitivity", sens, sens, old, new)
+    block = _block_spot_table(annual)
+    _two_nights(con, "block_spot", block, block, old, new)
 
     base = summary[summary["scenario"] == "baseline"].set_index(["month", "kpi"])
     diffs = []

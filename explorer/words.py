@@ -11,6 +11,7 @@ deficiency and in greyscale print.
 
 from __future__ import annotations
 
+from contracts.vocabulary.areas import AREA_NAME
 from contracts.vocabulary.kpis import KPI, SUM
 from contracts.vocabulary.states import NEED_LEVEL_LABELS as NEED_LEVEL_LABELS  # re-exported: the pages read words.*
 from contracts.vocabulary.states import PLACE_OF_STATE, SCHEME_TYPE_LABELS, STATE_LABELS
@@ -126,6 +127,11 @@ def service(code: str | None) -> str:
 
 def scenario(name: str) -> str:
     return SCENARIO_LABELS.get(name, name.replace("_", " ").replace("-", " ").capitalize())
+
+
+def area(code: str) -> str:
+    """A local authority's name from its code ("area not recorded" and names pass through)."""
+    return AREA_NAME.get(code, code)
 
 
 def _unit(unit: str, aggregation: str) -> str:

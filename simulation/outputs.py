@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -20,9 +21,10 @@ from scipy import stats
 
 from contracts import forecast as forecast_contract
 from contracts.forecast import LATEST_RUN_SQL, STATS
-from contracts.settings import contact_hours_per_carer_week
+from contracts.settings import contact_hours_per_carer_week, spot_spare_share
 from contracts.vocabulary import kpis as catalogue
 from contracts.vocabulary.states import PLACES
+from simulation.block_spot import MEASURES, block_spot_years
 from simulation.breakdowns import BKPIS, DIMENSIONS, UNKNOWN
 from simulation.cost_sensitivity import cost_sensitivity
 from simulation.forecast_model import KPIS
@@ -47,6 +49,18 @@ def _band_stats(arr: np.ndarray) -> np.ndarray:
     q = np.quantile(arr, _Q, axis=0)
     sd = arr.std(axis=0, ddof=1) if n > 1 else np.zeros_like(mean)
     half = stats.t.ppf(0.975, max(n - 1, 1)) * sd / math.sqrt(max(n, 1))
+    return np.stack([mean, q[0], q[1], q[2], q[3], q[4], q[5], q[6], mean - half, mean + half])
+
+
+def _nan_band_stats(arr: np.ndarray) -> np.ndarray:
+    """``_band_stats`` over the replications that have a value (NaN where none has)."""
+    n = np.isfinite(arr).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN cells stay NaN
+        mean = np.nanmean(arr, axis=0)
+        q = np.nanquantile(arr, _Q, axis=0)
+        sd = np.where(n > 1, np.nanstd(arr, axis=0, ddof=1), 0.0)
+        half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * sd / np.sqrt(np.maximum(n, 1))
     return np.stack([mean, q[0], q[1], q[2], q[3], q[4], q[5], q[6], mean - half, mean + half])
 
 
@@ -156,6 +170,41 @@ def home_care_staffing(results: ForecastResults) -> pd.DataFrame:
         df["n_replications"] = hours.shape[0]
         parts.append(df[cols])
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+
+
+def block_spot(results: ForecastResults) -> pd.DataFrame:
+    """Per scenario, forecast year, care-home type, area (then "area not recorded" and "all")
+    and block size: places needed, block beds used and unused, spot and out-of-area placements,
+    how far, and the cost of buying them that way (``simulation/block_spot.py``), summarised
+    from each replication's own year."""
+    cols = list(forecast_contract.TABLES["block_spot"][1:])
+    months = pd.to_datetime(results.month_dates)
+    years = results.years()
+    spare = spot_spare_share()
+    parts = []
+    for sc in results.scenarios:
+        if results.breakdown_layout is None or sc.name not in results.breakdown:
+            continue
+        got = block_spot_years(results, sc.name, spare)
+        for care_type, by_share in got.values.items():
+            for share, arr in by_share.items():
+                r, a, k, n_y = arr.shape
+                band = _nan_band_stats(arr.reshape(r, a * k, n_y))               # (STATS, a*k, years)
+                frame = {"scenario": sc.name, "year": np.tile([y for y, _, _ in years], a * k),
+                         "year_start": np.tile([months[lo] for _, lo, _ in years], a * k),
+                         "year_end": np.tile([months[hi - 1] for _, _, hi in years], a * k),
+                         "months_in_year": np.tile([hi - lo for _, lo, hi in years], a * k),
+                         "care_type": care_type, "area": np.repeat(got.areas, k * n_y),
+                         "block_share": share, "block_beds": np.repeat(got.block_beds[care_type][share], k * n_y),
+                         "measure": np.tile(np.repeat(MEASURES, n_y), a)}
+                for i, s in enumerate(STATS):
+                    frame[s] = band[i].reshape(-1)
+                frame["n_replications"] = r
+                parts.append(pd.DataFrame(frame)[cols])
+    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+    for col in ("year", "months_in_year", "n_replications"):
+        out[col] = out[col].astype("int64")
+    return out
 
 
 def kpi_annual(results: ForecastResults) -> pd.DataFrame:
@@ -361,7 +410,8 @@ def summarise(results: ForecastResults) -> dict[str, pd.DataFrame]:
             "kpi_annual": kpi_annual(results),
             "scenario_differences": scenario_differences(results),
             "bottlenecks": bottlenecks(results), "statements": statements(results),
-            "cost_sensitivity": cost_sensitivity(results), "home_care_staffing": home_care_staffing(results)}
+            "cost_sensitivity": cost_sensitivity(results), "home_care_staffing": home_care_staffing(results),
+            "block_spot": block_spot(results)}
 
 
 def run_id(results: ForecastResults) -> str:

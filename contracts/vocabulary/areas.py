@@ -19,17 +19,19 @@ class Area:
     code: str      # the asset system's code, and the warehouse's
     name: str      # as planners write it; the CRM holds it in upper case
     team: str      # the home-care team that covers it
+    lat: float     # the authority's rough centre (to about 5 km): how far an out-of-area
+    lon: float     # placement takes someone is measured centre to centre
 
 
 AREA_TABLE: tuple[Area, ...] = (
-    Area("CDF", "Cardiff", "east"),
-    Area("VOG", "Vale of Glamorgan", "east"),
-    Area("RCT", "Rhondda Cynon Taf", "central"),
-    Area("BGD", "Bridgend", "central"),
-    Area("NWP", "Newport", "east"),
-    Area("CPH", "Caerphilly", "east"),
-    Area("MTD", "Merthyr Tydfil", "central"),
-    Area("NPT", "Neath Port Talbot", "west"),
+    Area("CDF", "Cardiff", "east", 51.50, -3.20),
+    Area("VOG", "Vale of Glamorgan", "east", 51.43, -3.40),
+    Area("RCT", "Rhondda Cynon Taf", "central", 51.62, -3.40),
+    Area("BGD", "Bridgend", "central", 51.55, -3.60),
+    Area("NWP", "Newport", "east", 51.58, -2.98),
+    Area("CPH", "Caerphilly", "east", 51.63, -3.20),
+    Area("MTD", "Merthyr Tydfil", "central", 51.75, -3.37),
+    Area("NPT", "Neath Port Talbot", "west", 51.66, -3.75),
 )
 
 AREA_CODES: tuple[str, ...] = tuple(a.code for a in AREA_TABLE)
@@ -37,3 +39,13 @@ AREA_NAMES: tuple[str, ...] = tuple(a.name for a in AREA_TABLE)
 AREA_NAME: dict[str, str] = {a.code: a.name for a in AREA_TABLE}
 AREA_CODE: dict[str, str] = {a.name: a.code for a in AREA_TABLE}
 AREA_TEAM: dict[str, str] = {a.code: a.team for a in AREA_TABLE}
+
+
+def km_between(a: str, b: str) -> float:
+    """Great-circle km between two areas' centres (0 for the same area)."""
+    import math
+
+    p, q = next(x for x in AREA_TABLE if x.code == a), next(x for x in AREA_TABLE if x.code == b)
+    la1, la2, dlon = math.radians(p.lat), math.radians(q.lat), math.radians(q.lon - p.lon)
+    h = math.sin((la2 - la1) / 2) ** 2 + math.cos(la1) * math.cos(la2) * math.sin(dlon / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))

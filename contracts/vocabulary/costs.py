@@ -44,6 +44,20 @@ UNIT_COSTS: tuple[UnitCost, ...] = (
     UnitCost("hospice_nhs_share", "Share of hospice days the NHS pays (the rest charity)", "share", 0.3, 0.3, 0.3,
              "nhs", on_form=False),
     UnitCost("void_week", "Empty home (lost rent), a week", "unit-week", 110.0, 100.0, 120.0, "provider"),
+    # how care-home places are bought (simulation/block_spot.py; contracts/vocabulary/commissioning.py
+    # says where the figures come from): a block bed is paid every week whether used or not, a spot
+    # placement only while someone is in it, at a higher price; outside the person's own area at a
+    # higher price again
+    UnitCost("residential_block_week", "Residential care home, a block-contract bed-week (paid whether used)",
+             "bed-week", 800.0, 700.0, 900.0, "local_authority", on_form=False),
+    UnitCost("residential_spot_week", "Residential care home, a spot placement-week", "resident-week",
+             950.0, 850.0, 1100.0, "local_authority", on_form=False),
+    UnitCost("nursing_block_week", "Nursing care home, a block-contract bed-week (paid whether used)",
+             "bed-week", 1000.0, 900.0, 1150.0, "local_authority", on_form=False),
+    UnitCost("nursing_spot_week", "Nursing care home, a spot placement-week", "resident-week",
+             1150.0, 1000.0, 1400.0, "local_authority", on_form=False),
+    UnitCost("out_of_area_uplift", "Extra share paid for a placement outside the person's area", "share",
+             0.15, 0.05, 0.30, "local_authority", on_form=False),
 )
 
 UNIT_COST: dict[str, UnitCost] = {c.key: c for c in UNIT_COSTS}

@@ -1,5 +1,6 @@
 """Commissioning: the questions commissioners ask of the forecast - which prices the budget is
-most exposed to, and how many more places keep a waiting list down."""
+most exposed to, how many carers home care needs, how many care-home beds to buy as a block,
+and how many more places keep a waiting list down."""
 
 import pandas as pd
 import streamlit as st
@@ -10,7 +11,8 @@ from explorer import charts, forecasting, ui, whatif, words
 
 ui.page("Commissioning",
         "Answers for commissioners: how much each price of care moves the cost of the forecast, for each payer "
-        "and year ahead; how many carers home care will need; and how many more places of a kind keep a waiting "
+        "and year ahead; how many carers home care will need; how many care-home beds to buy as a block contract "
+        "and what the rest costs bought spot or out of the area; and how many more places of a kind keep a waiting "
         "list or delays below a level.")
 
 PAYERS = ("cost_total", "cost_local_authority", "cost_nhs", "cost_provider", "cost_charity")
@@ -139,6 +141,58 @@ if staffing["forecast"] is None or not len(staffing["forecast"]):
     ui.missing(*ui.NO_FORECAST)
 else:
     carers_needed(staffing)
+
+CARE_TYPES = {"residential_care": "Residential care-home beds", "nursing_care": "Nursing care-home beds"}
+
+
+def block_or_spot(bs: pd.DataFrame) -> None:
+    c1, c2, c3, c4 = st.columns(4)
+    scenarios = sorted(set(bs["scenario"]), key=lambda s: (s != "baseline", s))
+    scenario = c1.selectbox("Scenario", scenarios, format_func=words.scenario, key="block_scenario")
+    care = c2.selectbox("Beds", [c for c in CARE_TYPES if c in set(bs["care_type"])], format_func=CARE_TYPES.get,
+                        key="block_care")
+    areas = sorted(set(bs["area"]), key=lambda a: (a != "all", a == "area not recorded", words.area(a)))
+    area = c3.selectbox("Where", areas, format_func=lambda a: "All areas" if a == "all" else words.area(a),
+                        key="block_area")
+    year = c4.selectbox("Year ahead", sorted(set(bs["year"])), format_func=lambda y: f"Year {y}", key="block_year")
+    rows = bs[(bs["scenario"] == scenario) & (bs["care_type"] == care) & (bs["area"] == area) & (bs["year"] == year)]
+    if not len(rows):
+        ui.missing("No care-home places of this kind here in this scenario.", "Choose another area above.")
+        return
+    total = rows[rows["measure"] == "cost_total"].sort_values("block_beds")
+    best = total.loc[total["mean"].idxmin()]
+    none = total.iloc[0]
+    where = "across all areas" if area == "all" else f"in {words.area(area)}"
+    m = rows.pivot_table(index="block_beds", columns="measure", values="mean", aggfunc="first")
+    need = float(m["places_needed"].iloc[0])
+    out_none = float(m.loc[none["block_beds"], "out_of_area_placements"])
+    km_none = m.loc[none["block_beds"], "out_of_area_km"]
+    lines = [f"In year {year} about **{need:,.0f} {CARE_TYPES[care].lower()}** are needed at a time {where}. Of the "
+             f"block sizes compared, **{best['block_beds']:,.0f} beds** costs least on average: "
+             f"{words.money(best['mean'])} in the year (80 in 100 runs between {words.money(best['lo80'])} and "
+             f"{words.money(best['hi80'])})."]
+    if none["block_beds"] == 0 and out_none >= 0.5:
+        far = f", on average {km_none:,.0f} km away" if pd.notna(km_none) else ""
+        lines.append(f"Buying everything spot, about **{out_none:,.0f} people** at a time would be placed outside "
+                     f"their own area{far}, for {words.money(none['mean'])} in the year.")
+    st.markdown(" ".join(lines))
+    label = "All areas" if area == "all" else words.area(area)
+    fig = charts.block_spot_costs(rows, f"{CARE_TYPES[care]}, {label}, year {year}: the cost of each block size")
+    table = m.reset_index()[["block_beds", "places_needed", "block_beds_used", "block_beds_unused", "spot_placements",
+                             "out_of_area_placements", "out_of_area_km", "cost_total"]]
+    ui.chart(fig, "each bar is one size of block contract: the beds it pays for every week, the spot placements bought "
+             "in the area when the block is full, and the placements made in other areas (nearest first) when the "
+             "area's market has no free bed. Prices and the market's free beds are assumptions a provider replaces "
+             "with its own (docs/forecast_engine.md, Block or spot).",
+             table, f"commission_block_{scenario}_{care}_{area}_{year}", unit="pounds in the year, 2024-25 prices")
+
+
+st.subheader("Block or spot: how many care-home beds to buy ahead")
+block = ui.load("block_spot")
+if block is None or not len(block):
+    ui.missing(*ui.NO_FORECAST)
+else:
+    block_or_spot(block)
 
 st.subheader("How many more places keep a waiting list down")
 st.markdown("Choose a kind of place and a measure that must stay below a level. The forecast is run with more and "

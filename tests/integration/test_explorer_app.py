@@ -97,7 +97,7 @@ def _chart_count(at: AppTest) -> int:
 
 EXPECTED_CHARTS = {  # at least this many charts with a forecast and ML tables
     "overview.py": 1, "demand.py": 2, "flows.py": 1, "bottlenecks.py": 5, "case_mix.py": 4,
-    "compare.py": 2, "commissioning.py": 2, "what_if.py": 0, "data_quality.py": 2,
+    "compare.py": 2, "commissioning.py": 3, "what_if.py": 0, "data_quality.py": 2,
 }
 
 
@@ -360,6 +360,24 @@ def test_bottlenecks_draw_each_areas_queue(full_home):
     [chart] = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
                if "each area" in json.loads(c.proto.spec)["layout"]["title"]["text"]]
     assert {t["name"] for t in chart["data"]} == {"Cardiff", "Newport", "Bridgend", "Caerphilly"}
+
+
+def test_commissioning_says_which_block_size_costs_least_and_who_goes_out_of_area(full_home):
+    at = _run("commissioning.py", full_home / "warehouse.duckdb")
+    at.selectbox(key="block_area").set_value("CDF").run()
+    at.selectbox(key="block_care").set_value("residential_care").run()
+    assert not at.exception and not at.error
+    said = " ".join(m.value for m in at.markdown)
+    table = data.block_spot(full_home / "warehouse.duckdb")
+    mine = table.query("scenario == 'baseline' and care_type == 'residential_care' and area == 'CDF' and year == 1")
+    cost = mine[mine["measure"] == "cost_total"]
+    best = cost.loc[cost["mean"].idxmin(), "block_beds"]
+    assert f"**{best:,.0f} beds** costs least on average" in said and "in Cardiff" in said
+    out = mine.query("block_beds == 0 and measure == 'out_of_area_placements'")["mean"].iloc[0]
+    assert f"about **{out:,.0f} people** at a time would be placed outside their own area" in said
+    [chart] = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
+               if "the cost of each block size" in json.loads(c.proto.spec)["layout"]["title"]["text"]]
+    assert len(chart["data"][0]["x"]) == mine["block_share"].nunique()
 
 
 def test_commissioning_says_how_many_carers_each_team_needs(full_home):

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 FORECAST_TABLES = ("kpi_summary", "kpi_breakdown", "kpi_annual", "scenario_differences", "bottlenecks", "statements",
-                   "cost_sensitivity", "home_care_staffing")
+                   "cost_sensitivity", "home_care_staffing", "block_spot")
 MONTHS = 60
 RUNS = 6   # FIRST_NIGHT_DEMO's --replications
 
