@@ -30,6 +30,7 @@ import numpy as np
 
 from contracts.vocabulary.areas import AREA_CODES, km_between
 from contracts.vocabulary.commissioning import BLOCK_SHARES, CARE_TYPES, OUT_OF_AREA_UPLIFT
+from contracts.vocabulary.costs import default_costs
 from simulation.inputs import days_in_months
 from simulation.replications import ForecastResults
 
@@ -130,7 +131,7 @@ def block_spot_years(results: ForecastResults, scenario: str, spare_share: float
                      shares: tuple[float, ...] = BLOCK_SHARES) -> BlockSpotYears:
     """Every block size of ``shares`` for each care type, per area and for the provider (see the
     module's docstring); prices are the scenario's own (``results.costs``)."""
-    costs = results.costs[scenario]
+    costs = {**default_costs(), **results.costs[scenario]}   # inputs kept from before these prices existed
     weeks = days_in_months(results.month_dates) / 7.0
     years = results.years()
     values: dict[str, dict[float, np.ndarray]] = {}
