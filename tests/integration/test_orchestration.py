@@ -7,7 +7,9 @@ visible diff: rewrite it with `pytest tests/integration/test_orchestration.py --
 from __future__ import annotations
 
 import importlib
+import os
 import shutil
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -166,12 +168,25 @@ def test_a_night_then_a_day_later_loads_only_new_data(defs, home, monkeypatch):
     assert loaded_first > 10_000 and keys_first > 100
 
     api.advance(home=home, days=1)
+    # old nights' dbt target folders (dagster-dbt's <op>-<run>-<id>, ~47 MB a night at scale 1):
+    # the second night's dbt asset must remove all but the newest few (issue 16.8)
+    from orchestration.dbt import KEEP_RUN_TARGETS, project
+
+    targets = Path(project.project_dir) / "target"
+    planted = []
+    for i in range(KEEP_RUN_TARGETS + 1):
+        old = targets / f"llif_dbt-0ld{i:04d}-planted"
+        old.mkdir(parents=True, exist_ok=True)
+        os.utime(old, (1_600_000_000 + i, 1_600_000_000 + i))
+        planted.append(old)
     # the second night checks loading and the marts; the models and forecasts were proven above
     warehouse_only = [k for k in defs.resolve_asset_graph().get_all_asset_keys()
                       if k.path[0] not in ("ml", "forecast", "reports", "source", "dbt_docs", "published")
                       or k.path[-1].startswith("ml_")]
     second = job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), asset_selection=warehouse_only)
     assert second.success
+    assert not any(p.exists() for p in planted), "the dbt asset left old nights' target folders"
+    assert len([p for p in targets.glob("llif_dbt-*") if p.is_dir()]) <= KEEP_RUN_TARGETS
     with duck.open_reader(warehouse) as con:
         loads = con.execute(
             "select load_id, sum(rows_loaded) from raw._load_audit group by load_id order by min(started_at)"

@@ -89,13 +89,51 @@ def test_the_wait_comes_from_the_environment(monkeypatch):
         duck.wait_seconds()
 
 
-def test_dbt_waits_for_the_file_too():
-    """dbt-duckdb's own retry of its first connect (2**n seconds between tries) covers a reader
-    that holds the file when the build starts."""
+def test_dbt_waits_for_the_file_too(tmp_path):
+    """dbt-duckdb's own retry of its first connect (2**n seconds between tries), with the
+    project's own duckdb profile, covers a reader that holds the file when dbt comes to open it:
+    a real dbt, kept out by this process's hold until it is ready to connect, then let in."""
+    import os
+
+    import duckdb
     import yaml
 
     from contracts.settings import dbt_project_dir
 
+    from helpers.paths import DBT
+
     profile = yaml.safe_load((Path(dbt_project_dir()) / "profiles.yml").read_text())
-    retries = profile["llif"]["outputs"]["duckdb"]["retries"]
-    assert retries["connect_attempts"] >= 6  # 1 + 2 + ... + 32 s: about a minute at least
+    duck_profile = profile["llif"]["outputs"]["duckdb"]
+    assert duck_profile["retries"]["connect_attempts"] >= 6  # 1 + 2 + ... + 32 s: about a minute at least
+    # a one-file dbt project on the project's duckdb profile (parsing the whole project would
+    # take most of a minute before dbt came to the file)
+    path = tmp_path / "held.duckdb"
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "dbt_project.yml").write_text("name: held\nversion: '1.0'\nprofile: llif\nconfig-version: 2\n")
+    (project / "profiles.yml").write_text(yaml.safe_dump(
+        {"llif": {"target": "duckdb", "outputs": {"duckdb": {**duck_profile, "path": str(path)}}}}))
+    holder = duckdb.connect(str(path))   # this process holds the file, as the explorer once did
+    cmd = [str(DBT), "show", "--inline", "select 42 as answer", "--project-dir", str(project), "--profiles-dir",
+           str(project), "--log-path", str(tmp_path / "logs"), "--target-path", str(tmp_path / "target"),
+           "--no-version-check"]
+    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DBT_USE_COLORS": "false"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    said = []
+    try:
+        for line in proc.stdout:
+            said.append(line)
+            if "Concurrency:" in line:   # dbt has parsed and is about to open the warehouse
+                break
+        time.sleep(4)                    # its first tries meet the lock
+        assert proc.poll() is None, "".join(said)
+        holder.close()
+        released = time.monotonic()
+        out, _ = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    said.append(out)
+    assert proc.returncode == 0, "".join(said)[-3000:]
+    assert "42" in out
+    assert time.monotonic() - released < 60
