@@ -665,6 +665,11 @@ def data_quality(path) -> dict[str, pd.DataFrame]:
             select * from forecast.backtest_series
             where run_id = (select run_id from forecast.backtest_series order by created_at desc, run_id desc limit 1)
             order by cutoff_months, series"""
+    if "forecast.backtest_areas" in cat:
+        q["backtest_areas"] = """
+            select * from forecast.backtest_areas
+            where run_id = (select run_id from forecast.backtest_areas order by created_at desc, run_id desc limit 1)
+            order by cutoff_months, area, series"""
     out = read(path, q)
     out["now"] = pd.DataFrame({"now": [dt.datetime.now()]})
     return out

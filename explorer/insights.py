@@ -197,3 +197,30 @@ def group_sentences(groups: pd.DataFrame, where: str) -> list[str]:
         out.append(f"{where}'s {title} is very likely (90%) to exceed {threshold:g} by "
                    f"{words.month(first['month'].iloc[0])}.")
     return out
+
+
+BLOCK_CARE_TYPES = {"residential_care": "residential care-home beds", "nursing_care": "nursing care-home beds"}
+
+
+def block_spot_sentences(rows: pd.DataFrame, care_type: str, where: str) -> list[str]:
+    """What the block sizes compared come to, for one scenario, care type, area and year of
+    ``forecast.block_spot`` (bands renamed as the explorer reads them): the places needed,
+    which size costs least on average, and how many people buying everything spot would place
+    outside their own area, and how far. Empty without rows."""
+    total = rows[rows["measure"] == "cost_total"].sort_values("block_beds")
+    if not len(total):
+        return []
+    m = rows.pivot_table(index="block_beds", columns="measure", values="mean", aggfunc="first")
+    best, none = total.loc[total["mean"].idxmin()], total.iloc[0]
+    year = int(total["year"].iloc[0])
+    kind = BLOCK_CARE_TYPES.get(care_type, care_type)
+    out = [f"In year {year} about {m['places_needed'].iloc[0]:,.0f} {kind} are needed at a time {where}. Of the block "
+           f"sizes compared, {best['block_beds']:,.0f} beds costs least on average: {words.money(best['mean'])} in the "
+           f"year (80 in 100 runs between {words.money(best['lo80'])} and {words.money(best['hi80'])})."]
+    away = float(m.loc[none["block_beds"], "out_of_area_placements"])
+    if none["block_beds"] == 0 and away >= 0.5:
+        km = m.loc[none["block_beds"], "out_of_area_km"]
+        far = f", on average {km:,.0f} km away" if pd.notna(km) else ""
+        out.append(f"Buying everything spot, about {away:,.0f} people at a time would be placed outside their own "
+                   f"area{far}, for {words.money(none['mean'])} in the year.")
+    return out

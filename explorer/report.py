@@ -204,6 +204,25 @@ def build_report(warehouse_path: Path | str, out_dir: Path | str) -> Path:
                        "each scenario's average difference from things as they are, with the range the true average "
                        "difference is likely (95%) to lie in.", unit)
 
+    # ---- block or spot
+    block = data.block_spot(warehouse_path) if has_forecast else None
+    if block is not None and len(block):
+        doc.h(2, "Care-home beds: block or spot")
+        base = block[(block["scenario"] == "baseline") & (block["area"] == "all")]
+        for care in insights.BLOCK_CARE_TYPES:
+            mine = base[base["care_type"] == care]
+            for year in sorted(set(mine["year"]))[:2]:
+                doc.p(html.escape(" ".join(insights.block_spot_sentences(mine[mine["year"] == year], care,
+                                                                         "across all areas"))))
+            first = mine[mine["year"] == mine["year"].min()]
+            if len(first):
+                doc.figure(charts.block_spot_costs(first, f"{insights.BLOCK_CARE_TYPES[care].capitalize()}, all areas, "
+                                                          "year 1: the cost of each block size"),
+                           "each bar is one size of block contract: the beds it pays for every week, the spot "
+                           "placements bought when it is full, and the placements made in other areas when an area's "
+                           "market has no free bed (prices and free beds are stated assumptions).",
+                           "pounds in the year, 2024-25 prices")
+
     # ---- a page per area
     areas = data.forecast_group_options(warehouse_path)["areas"] if has_forecast else {}
     for code, name in areas.items():

@@ -560,10 +560,17 @@ def _write_forecast(con, rng, end: dt.date, horizon: int = 36) -> None:
 
 def _write_backtest(con, rng, end: dt.date) -> None:
     """A made-up backtest in forecast.backtest_series's shape (simulation.backtest.backtest_frame)."""
-    from simulation.backtest import KEY_SERIES, backtest_frame
+    from simulation.backtest import AREA_SERIES, KEY_SERIES, backtest_frame
 
     results = {}
     for cutoff in (12, 24):
+        n = len(AREA_SERIES)
+        areas = pd.concat([pd.DataFrame({"area": area, "series": list(AREA_SERIES), "kind": "total over horizon",
+                                         "forecast": rng.uniform(20, 900, n), "actual": rng.uniform(20, 900, n),
+                                         "pct_error": rng.normal(0, 4, n), "mape_monthly": rng.uniform(2, 9, n),
+                                         "coverage80": rng.uniform(0.6, 0.95, n), "coverage95": rng.uniform(0.8, 1.0, n),
+                                         "width80_pct": rng.uniform(5, 20, n), "width95_pct": rng.uniform(8, 30, n)})
+                           for area in ("CDF", "VOG", "RCT", "NPT")], ignore_index=True)
         actual = rng.uniform(50, 5000, len(KEY_SERIES))
         forecast = actual * (1 + rng.normal(0, 0.02, len(KEY_SERIES)))
         results[cutoff] = {
@@ -574,10 +581,13 @@ def _write_backtest(con, rng, end: dt.date) -> None:
                                     "coverage80": rng.uniform(0.7, 0.9, len(KEY_SERIES)),
                                     "coverage95": rng.uniform(0.88, 1.0, len(KEY_SERIES)),
                                     "width80_pct": rng.uniform(2, 10, len(KEY_SERIES)),
-                                    "width95_pct": rng.uniform(4, 16, len(KEY_SERIES))})}
+                                    "width95_pct": rng.uniform(4, 16, len(KEY_SERIES))}),
+            "areas": areas}
     frame = backtest_frame(results, "sample-backtest", "2026-11-01")
     con.register("bt", frame)
     con.execute("create table forecast.backtest_series as select * from bt")
+    con.register("bt_areas", backtest_frame(results, "sample-backtest", "2026-11-01", part="areas"))
+    con.execute("create table forecast.backtest_areas as select * from bt_areas")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from contracts.vocabulary.states import CARE_HOME_STATES, HOME_STATES, HOUSING_STATES
+from simulation.breakdowns import UNKNOWN
 from simulation.costs import cost_by_payer
 from simulation.forecast_inputs import build_forecast_inputs
 from simulation.forecast_model import KPIS
@@ -31,6 +32,9 @@ from simulation.scenarios import baseline
 from simulation.stays import stay_months
 
 WAITING_SERIES = tuple(f"waiting_{s}" for s in HOUSING_STATES)
+# per area: the series the breakdown counts person by person and the timeline records by area
+AREA_SERIES = (*(f"people_{s}" for s in LIVE_STATES), "people_total", "deaths", "hospital_admissions",
+               "care_home_admissions", "home_care_hours")
 KEY_SERIES = (*(f"people_{s}" for s in LIVE_STATES), "people_total", "deaths", "hospital_admissions",
               "care_home_admissions", "arrivals", *WAITING_SERIES, "home_care_hours", "delayed_bed_days",
               "cost_total")
@@ -161,33 +165,83 @@ def _voids(con, index: pd.DatetimeIndex) -> np.ndarray:
     return df.set_index("month_start")["voids"].reindex(index).fillna(0.0).to_numpy(float)
 
 
+def actual_area_series(con, start, months: int) -> dict[str, pd.DataFrame]:
+    """Per area (the timeline's ``area_code``; ``unknown`` where it has none, as the breakdown
+    labels it): ``AREA_SERIES`` for the months after ``start``, one row per month."""
+    index = _months(start, months)
+    states = ", ".join(f"count(*) filter (where state = '{s}') as people_{s}" for s in LIVE_STATES)
+    live = _sql_list(LIVE_STATES)
+    df = con.execute(f"""
+        select coalesce(area_code, '{UNKNOWN}') as area, month_start, {states},
+               count(*) filter (where state in {live}) as people_total,
+               count(*) filter (where state = 'died') as deaths,
+               sum(is_hospital_admission) as hospital_admissions,
+               count(*) filter (where is_care_home_admission = 1
+                                and state in {CARE_HOME_STATES_SQL}) as care_home_admissions,
+               sum(case when state in {HOME_STATES_SQL} then coalesce(weekly_care_hours, 0) else 0 end)
+                   as weekly_hours
+        from marts.fct_person_month
+        where month_start between ? and ?
+        group by all order by 1, 2""", [index[0].date(), index[-1].date()]).df()
+    df["month_start"] = pd.to_datetime(df["month_start"])
+    days = index.days_in_month.to_numpy(float)
+    out = {}
+    for area, part in df.groupby("area", sort=True):
+        part = part.drop(columns="area").set_index("month_start").reindex(index).fillna(0.0)
+        part["home_care_hours"] = part.pop("weekly_hours").to_numpy(float) * days / 7.0
+        out[str(area)] = part
+    return out
+
+
+def _scored(series: str, x: np.ndarray, a: np.ndarray) -> dict:
+    """One series' error and band coverage: ``x`` (replications, months) against ``a`` (months)."""
+    lo80, hi80, lo95, hi95 = np.quantile(x, [0.1, 0.9, 0.025, 0.975], axis=0)
+    mean = x.mean(axis=0)
+    stock = series.startswith(("people_", "waiting_"))
+    total_f = mean[-1] if stock else mean.sum()
+    total_a = a[-1] if stock else a.sum()
+    scale = np.maximum(np.abs(mean), 1.0)
+    return {
+        "series": series, "kind": "stock at horizon" if stock else "total over horizon",
+        "forecast": float(total_f), "actual": float(total_a),
+        "pct_error": float((total_f - total_a) / total_a * 100) if total_a else np.nan,
+        "mape_monthly": float(np.mean(np.abs(mean - a) / np.maximum(a, 1)) * 100),
+        "coverage80": float(np.mean((a >= lo80) & (a <= hi80))),
+        "coverage95": float(np.mean((a >= lo95) & (a <= hi95))),
+        # how wide the bands are, as a share of the forecast: coverage bought with bands
+        # that say nothing is no coverage (reported beside it)
+        "width80_pct": float(np.mean((hi80 - lo80) / scale) * 100),
+        "width95_pct": float(np.mean((hi95 - lo95) / scale) * 100),
+    }
+
+
+def compare_areas(results, actual: dict[str, pd.DataFrame], series=AREA_SERIES) -> pd.DataFrame:
+    """``compare``'s scores per area of the forecast's breakdown (each area's own replications,
+    counted person by person) against what the timeline recorded in that area."""
+    lay = results.breakdown_layout
+    if lay is None or results.baseline_name not in results.breakdown:
+        return pd.DataFrame()
+    arr = results.breakdown[results.baseline_name]
+    rows_of = {(s[0], s[3]): i for i, s in enumerate(lay.series) if s[1] is None and s[2] is None and s[0] is not None}
+    months = arr.shape[2]
+    rows = []
+    for area in lay.area_labels:
+        seen = actual.get(area)
+        for s in series:
+            x = arr[:, rows_of[(area, s)], :].astype(float)
+            a = seen[s].to_numpy(float)[:months] if seen is not None else np.zeros(months)
+            if not x.any() and not a.any():
+                continue   # nobody in this area (an "unknown" the census has none of)
+            rows.append({"area": area, **_scored(s, x[:, :len(a)], a)})
+    return pd.DataFrame(rows)
+
+
 def compare(results, actual: pd.DataFrame, series=KEY_SERIES) -> dict:
     """Errors, band coverage and band width of the baseline against the actual series."""
     arr = results.values[results.baseline_name]
     k = {name: i for i, name in enumerate(KPIS)}
     months = min(arr.shape[2], len(actual))
-    rows = []
-    for s in series:
-        x = arr[:, k[s], :months]
-        a = actual[s].to_numpy(float)[:months]
-        lo80, hi80, lo95, hi95 = np.quantile(x, [0.1, 0.9, 0.025, 0.975], axis=0)
-        mean = x.mean(axis=0)
-        stock = s.startswith(("people_", "waiting_"))
-        total_f = mean[-1] if stock else mean.sum()
-        total_a = a[-1] if stock else a.sum()
-        scale = np.maximum(np.abs(mean), 1.0)
-        rows.append({
-            "series": s, "kind": "stock at horizon" if stock else "total over horizon",
-            "forecast": float(total_f), "actual": float(total_a),
-            "pct_error": float((total_f - total_a) / total_a * 100) if total_a else np.nan,
-            "mape_monthly": float(np.mean(np.abs(mean - a) / np.maximum(a, 1)) * 100),
-            "coverage80": float(np.mean((a >= lo80) & (a <= hi80))),
-            "coverage95": float(np.mean((a >= lo95) & (a <= hi95))),
-            # how wide the bands are, as a share of the forecast: coverage bought with bands
-            # that say nothing is no coverage (reported beside it)
-            "width80_pct": float(np.mean((hi80 - lo80) / scale) * 100),
-            "width95_pct": float(np.mean((hi95 - lo95) / scale) * 100),
-        })
+    rows = [_scored(s, arr[:, k[s], :months], actual[s].to_numpy(float)[:months]) for s in series]
     table = pd.DataFrame(rows)
     return {
         "months": months,
@@ -212,10 +266,10 @@ def run_backtest(con, cutoff_months: int = 12, *, tables=None, segments=None, re
     cut = month_add(ref, -cutoff_months)
     inputs = build_forecast_inputs(con, as_of=cut, tables=tables, segments=segments)
     results = run_forecast(inputs, [baseline()], replications=replications, months=cutoff_months,
-                           run_date=run_date, processes=processes, needed=False, progress=progress,
-                           breakdowns=False)
+                           run_date=run_date, processes=processes, needed=False, progress=progress)
     actual = actual_series(con, cut, cutoff_months, inputs.costs)
     out = compare(results, actual)
+    out["areas"] = compare_areas(results, actual_area_series(con, cut, cutoff_months))
     out.update({"cutoff": str(cut), "reference_month": str(ref), "replications": replications,
                 "census_people": inputs.n_people, "tables": inputs.provenance.get("tables"),
                 "model_versions": inputs.provenance.get("model_versions", {}),
@@ -248,13 +302,17 @@ def run_backtests(con, cutoffs=(12, 24), *, tables_for=None, replications: int =
 
 
 BACKTEST_TABLE = "backtest_series"
+AREA_TABLE = "backtest_areas"
 
 
-def backtest_frame(results: dict[int, dict], run_id: str, night) -> pd.DataFrame:
-    """Every cut-off's key series in one long frame: what the warehouse keeps of a backtest."""
+def backtest_frame(results: dict[int, dict], run_id: str, night, part: str = "series") -> pd.DataFrame:
+    """Every cut-off's key series (``part="series"``) or per-area series (``"areas"``) in one long
+    frame: what the warehouse keeps of a backtest."""
     parts = []
     for cutoff, r in results.items():
-        t = r["series"].copy()
+        if part not in r or not len(r[part]):
+            continue
+        t = r[part].copy()
         t.insert(0, "cutoff_months", int(cutoff))
         t.insert(0, "census_month", pd.Timestamp(r["cutoff"]))
         parts.append(t)
@@ -266,19 +324,27 @@ def backtest_frame(results: dict[int, dict], run_id: str, night) -> pd.DataFrame
 
 
 def write_backtest(con, results: dict[int, dict], run_id: str, night) -> int:
-    """Keep the night's backtest in ``forecast.backtest_series`` (a rerun replaces its rows), so
-    the explorer's data-quality page can show how the forecast fared."""
-    frame = backtest_frame(results, run_id, night)
+    """Keep the night's backtest in ``forecast.backtest_series`` and, by area,
+    ``forecast.backtest_areas`` (a rerun replaces its rows), so the explorer's data-quality page
+    can show how the forecast fared; the rows written to the first."""
+    rows = _write(con, backtest_frame(results, run_id, night), BACKTEST_TABLE, run_id)
+    areas = backtest_frame(results, run_id, night, part="areas")
+    if len(areas):
+        _write(con, areas, AREA_TABLE, run_id)
+    return rows
+
+
+def _write(con, frame: pd.DataFrame, table: str, run_id: str) -> int:
     con.execute("create schema if not exists forecast")
     con.register("_llif_backtest", frame)
     try:
         exists = con.execute("select count(*) from information_schema.tables where table_schema = 'forecast' "
-                             "and table_name = ?", [BACKTEST_TABLE]).fetchone()[0]
+                             "and table_name = ?", [table]).fetchone()[0]
         if exists:
-            con.execute(f"delete from forecast.{BACKTEST_TABLE} where run_id = ?", [run_id])
-            con.execute(f"insert into forecast.{BACKTEST_TABLE} by name select * from _llif_backtest")
+            con.execute(f"delete from forecast.{table} where run_id = ?", [run_id])
+            con.execute(f"insert into forecast.{table} by name select * from _llif_backtest")
         else:
-            con.execute(f"create table forecast.{BACKTEST_TABLE} as select * from _llif_backtest")
+            con.execute(f"create table forecast.{table} as select * from _llif_backtest")
     finally:
         con.unregister("_llif_backtest")
     return len(frame)

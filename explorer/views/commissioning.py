@@ -7,7 +7,7 @@ import streamlit as st
 
 from contracts.vocabulary.costs import UNIT_COST
 from contracts.vocabulary.kpis import KPI
-from explorer import charts, forecasting, ui, whatif, words
+from explorer import charts, forecasting, insights, ui, whatif, words
 
 ui.page("Commissioning",
         "Answers for commissioners: how much each price of care moves the cost of the forecast, for each payer "
@@ -142,7 +142,7 @@ if staffing["forecast"] is None or not len(staffing["forecast"]):
 else:
     carers_needed(staffing)
 
-CARE_TYPES = {"residential_care": "Residential care-home beds", "nursing_care": "Nursing care-home beds"}
+CARE_TYPES = {k: v.capitalize() for k, v in insights.BLOCK_CARE_TYPES.items()}
 
 
 def block_or_spot(bs: pd.DataFrame) -> None:
@@ -159,23 +159,9 @@ def block_or_spot(bs: pd.DataFrame) -> None:
     if not len(rows):
         ui.missing("No care-home places of this kind here in this scenario.", "Choose another area above.")
         return
-    total = rows[rows["measure"] == "cost_total"].sort_values("block_beds")
-    best = total.loc[total["mean"].idxmin()]
-    none = total.iloc[0]
     where = "across all areas" if area == "all" else f"in {words.area(area)}"
+    st.markdown(" ".join(insights.block_spot_sentences(rows, care, where)))
     m = rows.pivot_table(index="block_beds", columns="measure", values="mean", aggfunc="first")
-    need = float(m["places_needed"].iloc[0])
-    out_none = float(m.loc[none["block_beds"], "out_of_area_placements"])
-    km_none = m.loc[none["block_beds"], "out_of_area_km"]
-    lines = [f"In year {year} about **{need:,.0f} {CARE_TYPES[care].lower()}** are needed at a time {where}. Of the "
-             f"block sizes compared, **{best['block_beds']:,.0f} beds** costs least on average: "
-             f"{words.money(best['mean'])} in the year (80 in 100 runs between {words.money(best['lo80'])} and "
-             f"{words.money(best['hi80'])})."]
-    if none["block_beds"] == 0 and out_none >= 0.5:
-        far = f", on average {km_none:,.0f} km away" if pd.notna(km_none) else ""
-        lines.append(f"Buying everything spot, about **{out_none:,.0f} people** at a time would be placed outside "
-                     f"their own area{far}, for {words.money(none['mean'])} in the year.")
-    st.markdown(" ".join(lines))
     label = "All areas" if area == "all" else words.area(area)
     fig = charts.block_spot_costs(rows, f"{CARE_TYPES[care]}, {label}, year {year}: the cost of each block size")
     table = m.reset_index()[["block_beds", "places_needed", "block_beds_used", "block_beds_unused", "spot_placements",

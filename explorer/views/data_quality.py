@@ -107,3 +107,17 @@ else:
                "they claim: the likely range should hold the actual in about 8 months of 10, the wide range in 19 of 20. "
                "Stocks (people in a place, people waiting) are compared at the last month, flows (admissions, hours, "
                "cost) over the whole period.")
+    areas = dq.get("backtest_areas")
+    if areas is not None and len(areas):
+        st.markdown("**The same, area by area**: each area's own forecast (counted for its people in every run) "
+                    "against what happened there.")
+        for cutoff, part in areas.groupby("cutoff_months"):
+            rows = []
+            for area, a in part.groupby("area", sort=True):
+                total = a[a["series"] == "people_total"]
+                rows.append({"Area": words.area(area) if area != "unknown" else "Area not recorded",
+                             "People: off by": f"{total['pct_error'].iloc[0]:+.1f}%" if len(total) else "-",
+                             "Months inside the likely range (80%), on average": f"{a['coverage80'].mean():.0%}",
+                             "Months inside the wide range (95%), the worst measure": f"{a['coverage95'].min():.0%}"})
+            st.markdown(f"*{int(cutoff)} months ahead*")
+            ui.plain_table(pd.DataFrame(rows), f"dq_backtest_areas_{int(cutoff)}")

@@ -110,7 +110,8 @@ def scenario_forecasts(context: AssetExecutionContext, llif: LlifHome, config: F
           kinds={"mesa", "mlflow"},
           description="The nightly forecast's own path started from the census 12 and 24 months ago, on models "
                       "trained only before then, against what happened: every key series' error, 80% and 95% "
-                      "band coverage and width; in forecast.backtest_series and MLflow.")
+                      "band coverage and width, for the provider and for each area; in forecast.backtest_series, "
+                      "forecast.backtest_areas and MLflow.")
 def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestConfig) -> dg.MaterializeResult:
     import mlflow
 
@@ -142,7 +143,11 @@ def backtest(context: AssetExecutionContext, llif: LlifHome, config: BacktestCon
         mlflow.log_metrics(figures)
         for cutoff, r in results.items():   # the key series' errors, coverage and widths, as a table
             mlflow.log_table(r["series"], artifact_file=f"backtest_series_{cutoff}m.json")
+            if len(r.get("areas", [])):
+                mlflow.log_table(r["areas"], artifact_file=f"backtest_areas_{cutoff}m.json")
     per_series = {f"series_{cutoff}m": dg.MetadataValue.md(_series_markdown(r["series"])) for cutoff, r in results.items()}
+    per_series.update({f"areas_{cutoff}m": dg.MetadataValue.md(_areas_markdown(r["areas"]))
+                       for cutoff, r in results.items() if len(r.get("areas", []))})
     return dg.MaterializeResult(metadata={**figures, **per_series, **models, "rows_written": rows, "run_date": str(night),
                                           "mlflow_run_id": run.info.run_id})
 
@@ -153,6 +158,16 @@ def _series_markdown(table) -> str:
     for row in table[cols].itertuples(index=False):
         lines.append(f"| {row.series} | {row.kind} | {row.forecast:,.1f} | {row.actual:,.0f} | {row.pct_error:+.1f}% "
                      f"| {row.coverage80:.0%} | {row.coverage95:.0%} | {row.width95_pct:.0f}% |")
+    return "\n".join(lines)
+
+
+def _areas_markdown(table) -> str:
+    """Per area: the error in its people at the horizon, and its worst series' 95% coverage."""
+    lines = ["| area | people error | 80% coverage (mean) | 95% coverage (worst series) |", "|---|---|---|---|"]
+    for area, part in table.groupby("area", sort=True):
+        total = part[part["series"] == "people_total"]
+        error = f"{total['pct_error'].iloc[0]:+.1f}%" if len(total) else "-"
+        lines.append(f"| {area} | {error} | {part['coverage80'].mean():.0%} | {part['coverage95'].min():.0%} |")
     return "\n".join(lines)
 
 

@@ -34,7 +34,7 @@ def test_the_pdf_has_the_reports_sections_in_order(pdf):
     assert pdf.suffix == ".pdf" and pdf.read_bytes()[:5] == b"%PDF-"
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     headings = ["Headlines", "Cost", "Demand against places", "Bottlenecks and delays", "Scenarios compared",
-                "Cardiff", "Data quality"]
+                "block or spot", "Cardiff", "Data quality"]
     where = [text.find(h) for h in headings]
     assert -1 not in where, dict(zip(headings, where))
     assert where == sorted(where)

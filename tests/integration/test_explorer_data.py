@@ -301,10 +301,14 @@ def test_the_report_is_one_self_contained_file(warehouse, tmp_path):
     assert out.parent == tmp_path / "reports" and out.suffix == ".html"
     assert text.count("<script type=\"text/javascript\">/**") <= 1 and "plotly" in text.lower()
     assert not re.search(r"<script[^>]*\bsrc=", text)  # Plotly is embedded, nothing is fetched
-    for heading in ("Headlines", "Cost", "Demand against places", "Bottlenecks and delays", "Scenarios compared", "Data quality"):
+    for heading in ("Headlines", "Cost", "Demand against places", "Bottlenecks and delays", "Scenarios compared",
+                    "Care-home beds: block or spot", "Data quality"):
         assert f"<h2>{heading}" in text
+    # the commissioner's block-or-spot answer for the provider, each care type, the first two years
+    assert html.unescape(text).count("costs least on average") == 4
+    assert "placed outside their own area" in text
     assert "The extra-care waiting list is likely (80%)" in text
-    assert text.count("class='figure'") >= 8
+    assert text.count("class='figure'") >= 10
     # a page per area of the forecast's breakdown, each from that area's own forecast, after the scenarios
     for name in ("Cardiff", "Newport", "Bridgend", "Caerphilly"):
         assert f"<h2 class='area'>{name}</h2>" in text, name

@@ -157,6 +157,18 @@ def test_the_backtest_compares_every_key_series_with_what_the_warehouse_recorded
     assert (actual["cost_total"] >= actual["cost_local_authority"]).all()
     assert table["coverage95"].between(0, 1).all() and (table["width95_pct"] >= table["width80_pct"]).all()
     assert out["tables"] == "backoff" and out["census_people"] > 0
+    # and area by area (issue 12): each area's own forecast against what the timeline recorded
+    # there; the areas add up to the provider on both sides
+    from contracts.vocabulary.areas import AREA_CODES
+    from simulation.backtest import AREA_SERIES
+
+    areas = out["areas"]
+    assert set(areas["area"]) <= {*AREA_CODES, "unknown"} and len(set(areas["area"]) & set(AREA_CODES)) >= 4
+    assert set(areas["series"]) <= set(AREA_SERIES)
+    people = areas[areas["series"] == "people_total"]
+    assert people["actual"].sum() == pytest.approx(table.loc["people_total", "actual"])
+    assert people["forecast"].sum() == pytest.approx(table.loc["people_total", "forecast"], rel=1e-6)
+    assert areas["coverage95"].between(0, 1).all()
 
 
 def test_the_nightly_backtest_runs_the_production_path_on_cached_cutoff_models(night):
