@@ -140,21 +140,17 @@ def _per_version(fn):
 @_per_version
 def catalogue(path: Path | str) -> set[str]:
     """Tables and views the explorer may read, as ``schema.table`` (never identity)."""
-    with connect(path) as con:
-        rows = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_schema <> 'identity'").fetchall()
-    return {f"{s}.{t}" for s, t in rows}
+    rows = read(path, {"t": "select table_schema, table_name from information_schema.tables "
+                            "where table_schema <> 'identity'"})["t"]
+    return {f"{s}.{t}" for s, t in zip(rows["table_schema"], rows["table_name"])}
 
 
 @_per_version
 def columns(path: Path | str, table: str) -> list[str]:
     schema, name = table.split(".")
-    with connect(path) as con:
-        rows = con.execute(
-            "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
-            "order by ordinal_position", [schema, name]).fetchall()
-    return [r[0] for r in rows]
+    rows = read(path, {"c": ("select column_name from information_schema.columns where table_schema = ? "
+                             "and table_name = ? order by ordinal_position", [schema, name])})["c"]
+    return rows["column_name"].tolist()
 
 
 # --------------------------------------------------------------------------------------------

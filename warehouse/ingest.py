@@ -78,6 +78,7 @@ from warehouse.readers import (
     CsvBatch,
     JsonlBatch,
     ServerBatch,
+    ServerReadLost,
     SqliteBatch,
     read_manifest,
     server_tables,
@@ -139,6 +140,12 @@ class SourceMissing(IngestError, FileNotFoundError):
 
 class SourceCorrupt(IngestError):
     """A source file is empty, or is not a sound SQLite database (its integrity check fails)."""
+
+
+class SourceServerLost(IngestError):
+    """A source server dropped the connection part-way through a table. That table is not
+    loaded (its transaction rolls back: raw keeps its last good rows and high-water mark), the
+    tables loaded before it stay loaded, and the rest of the system waits for the next load."""
 
 
 def check_sqlite_file(spec: SourceSystem, path: Path) -> None:
@@ -265,6 +272,13 @@ def ingest_system(
                 try:
                     _check_key(spec, decl, batch)
                     loads.append(_load_batch(con, spec, decl, batch, load_id, key, progress))
+                except ServerReadLost as exc:
+                    done = ", ".join(t.source_table for t in loads) or "none"
+                    raise SourceServerLost(
+                        f"llif: {spec.label}: {exc}; the {decl.name} table was not loaded (raw keeps its last good "
+                        f"load), the tables loaded before it tonight stay loaded ({done}) and the others were not "
+                        f"read. Check the server is up, then rerun: `llif ingest {system}` (or the night's "
+                        f"ingest asset).") from exc
                 except SchemaDrift as exc:
                     log.error("%s", exc)
                     drifted.append(str(exc))
@@ -287,7 +301,7 @@ def ingest_system(
 # recorded (a failed check in Dagster, a line on the data-quality page) and the night goes on
 # with every other system. A wrong pseudonym key is not among them: it would split every
 # person of every system, so it stops the night.
-REFUSALS = (SourceMissing, SourceCorrupt, SchemaDrift)
+REFUSALS = (SourceMissing, SourceCorrupt, SchemaDrift, SourceServerLost)
 
 
 def record_refusal(warehouse: Path, system: str, exc: BaseException, site: str = "") -> None:

@@ -14,6 +14,7 @@ a night's read is proportional to the night's changes, not to the table.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gc
 import json
@@ -435,6 +436,22 @@ def _json_text(value) -> str | None:
 # servers
 
 
+class ServerReadLost(RuntimeError):
+    """The source server dropped the connection (or failed the query) part-way through a table;
+    ``rows`` were read before it did. Ingest turns this into a refusal naming the system."""
+
+    def __init__(self, location: str, rows: int, cause: BaseException):
+        super().__init__(f"the connection to {location} was lost after {rows:,} rows "
+                         f"({type(cause).__name__}: {str(cause).strip().splitlines()[0] if str(cause).strip() else ''})")
+        self.location, self.rows = location, rows
+
+
+def _driver_error(exc: BaseException) -> bool:
+    """An error of the server's own driver (psycopg, PyMySQL) or SQLAlchemy's wrapper of one: a
+    connection lost, a server restarted, a query killed; not a bug of ours."""
+    return type(exc).__module__.split(".")[0] in ("psycopg", "psycopg2", "pymysql", "sqlalchemy")
+
+
 class ServerBatch(Batch):
     """A table on PostgreSQL (a schema per extract database) or MariaDB (a database each).
 
@@ -475,6 +492,15 @@ class ServerBatch(Batch):
             )
 
     def chunks(self) -> Iterator[pa.Table]:
+        state = {"rows": 0}
+        try:
+            yield from self._chunks(state)
+        except Exception as exc:
+            if _driver_error(exc):
+                raise ServerReadLost(self.location, state["rows"], exc) from exc
+            raise
+
+    def _chunks(self, state: dict) -> Iterator[pa.Table]:
         cols = ", ".join(self.q(c) for c in self.columns.names)
         n = 0
         with self.engine.connect() as con:
@@ -500,9 +526,11 @@ class ServerBatch(Batch):
                             numbers = np.arange(n + 1, n + 1 + len(columns[0]))
                             chunk = arrow_chunk(self.columns.names, self.columns.kinds, columns, numbers)
                         n += chunk.num_rows
+                        state["rows"] = n
                         yield chunk
                 finally:
-                    cur.close()
+                    with contextlib.suppress(Exception):   # a cursor on a lost connection
+                        cur.close()
             if self.pg:
                 raw.commit()  # close the read transaction the named cursor needed
 

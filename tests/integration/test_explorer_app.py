@@ -401,3 +401,24 @@ def test_the_data_quality_page_shows_the_backtest_area_by_area(full_home):
     tables = [df.value for df in at.dataframe if "People: off by" in df.value.columns]
     assert len(tables) == 2   # 12 and 24 months ahead
     assert {"Cardiff", "Vale of Glamorgan", "Rhondda Cynon Taf", "Neath Port Talbot"} == set(tables[0]["Area"])
+
+
+@pytest.mark.parametrize("page", ["overview.py", "data_quality.py"])
+def test_a_warehouse_lost_mid_read_is_a_plain_message_on_the_page(page, bare_warehouse, tmp_path, monkeypatch):
+    """Issue 16.8: the file going from under a read (the published copy replaced, a disk gone)
+    shows the page's plain error, never a traceback."""
+    import contextlib
+
+    import duckdb
+
+    class Gone:
+        def execute(self, sql, params=None):
+            raise duckdb.IOException("IO Error: Could not read from file: No such file or directory")
+
+    here = tmp_path / "warehouse.duckdb"   # a path no earlier page has cached
+    shutil.copy(bare_warehouse, here)
+    monkeypatch.setattr(data, "connect", lambda path: contextlib.nullcontext(Gone()))
+    at = _run(page, here)
+    assert not at.exception, [e.value for e in at.exception]
+    errors = " ".join(e.value for e in at.error)
+    assert "connection to the warehouse was lost" in errors and "Reload" in errors

@@ -67,10 +67,12 @@ def test_sample_forecast_tables_have_the_engines_columns(warehouse, tmp_path):
     con = duckdb.connect(str(tmp_path / "engine.duckdb"))
     outputs.write_forecast(con, res)
     # the backtest's own writer, on the engine's result against a made-up history of every key series
-    from simulation.backtest import KEY_SERIES, compare, write_backtest
+    from simulation.backtest import AREA_SERIES, KEY_SERIES, compare, compare_areas, write_backtest
 
     history = pd.DataFrame({s: np.full(6, 100.0) for s in KEY_SERIES})
-    write_backtest(con, {12: {**compare(res, history), "cutoff": "2025-11-01"}}, "test-backtest", "2026-11-01")
+    by_area = {a: pd.DataFrame({s: np.full(6, 10.0) for s in AREA_SERIES}) for a in res.breakdown_layout.areas}
+    write_backtest(con, {12: {**compare(res, history), "areas": compare_areas(res, by_area), "cutoff": "2025-11-01"}},
+                   "test-backtest", "2026-11-01")
     con.close()
     real = _tables(tmp_path / "engine.duckdb", "forecast")
     ours = _tables(warehouse, "forecast")

@@ -1064,3 +1064,56 @@ def test_a_load_killed_hard_then_rerun_gives_the_warehouse_of_a_clean_load(world
     for s in ("crm", "domcare"):
         ingest_system(s, clean, sources_dir=world / "sources", pseudonym_key=KEY)
     assert _raw_content(warehouse) == _raw_content(clean)
+
+
+def test_a_server_lost_mid_table_is_refused_by_name_and_loses_nothing(tmp_path, server_databases, monkeypatch):
+    """Issue 16.8: the home-care server drops every connection while ingest is part-way through
+    its visits (its backends terminated by the server itself, as a restart does). The error
+    names the system, the table, the server and what to do; the visits already in raw are
+    exactly as before; the tables loaded before it stay loaded; it is a refusal (the night goes
+    on); and the next load, with the server back, loads what the files would."""
+    import sqlalchemy as sa
+
+    from warehouse.ingest import REFUSALS, SourceServerLost
+
+    pg_url, _ = server_databases
+    home = tmp_path / "srv"
+    api.generate(home=home, scale=SCALE, seed=SEED, until=UNTIL, servers={"domcare": pg_url})
+    served, files = tmp_path / "served.duckdb", tmp_path / "files.duckdb"
+    ingest_system("domcare", files, sources_dir=home / "sources", pseudonym_key=KEY)
+    database = sa.make_url(pg_url).database
+    admin = sa.create_engine("postgresql+psycopg://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+    monkeypatch.setattr(readers, "CHUNK_ROWS", 2_000)
+    real_chunk, seen = readers.arrow_chunk, {"visit": 0}
+
+    def dropping(names, kinds, columns, rows):
+        if "visit_id" in names:
+            seen["visit"] += 1
+            if seen["visit"] == 2:   # the server goes away after the visits' second chunk
+                with admin.connect() as con:
+                    con.exec_driver_sql("select pg_terminate_backend(pid) from pg_stat_activity "
+                                        "where datname = %s and pid <> pg_backend_pid()", (database,))
+        return real_chunk(names, kinds, columns, rows)
+
+    monkeypatch.setattr(readers, "arrow_chunk", dropping)
+    with pytest.raises(SourceServerLost) as caught:
+        ingest_system("domcare", served, url=pg_url, pseudonym_key=KEY)
+    said = str(caught.value)
+    assert isinstance(caught.value, REFUSALS)
+    assert "visit" in said and "was lost after 4,000 rows" in said and "127.0.0.1" in said
+    assert "not loaded (raw keeps its last good load)" in said and "llif ingest domcare" in said
+    with duckdb.connect(str(served), read_only=True) as con:
+        tables = {r[0] for r in con.execute("select table_name from information_schema.tables "
+                                            "where table_schema = 'raw'").fetchall()}
+        audited = {r[0] for r in con.execute("select source_table from raw._load_audit").fetchall()}
+    assert "domcare__visit" not in tables and "visit" not in audited   # nothing half-loaded
+    loaded_before = [t for t in said.split("stay loaded (")[1].split(")")[0].split(", ") if t != "none"]
+    assert set(loaded_before) <= audited and {f"domcare__{t}" for t in loaded_before} <= tables
+    monkeypatch.setattr(readers, "arrow_chunk", real_chunk)
+    admin.dispose()
+    ingest_system("domcare", served, url=pg_url, pseudonym_key=KEY)
+    with duckdb.connect(str(files), read_only=True) as a, duckdb.connect(str(served), read_only=True) as b:
+        for decl in SOURCES["domcare"].tables.values():
+            name, keys = decl.raw_name("domcare"), ", ".join(k.lower() for k in decl.primary_key)
+            sql = f'SELECT * EXCLUDE (_source, _load_id, _loaded_at) FROM raw."{name}" ORDER BY {keys}'
+            pd.testing.assert_frame_equal(b.sql(sql).df(), a.sql(sql).df(), obj=name)
