@@ -1,9 +1,12 @@
 """The long-range forecast: 20-year baseline x 200 replications (issue 12's target: <= 60 s).
 
     .venv/bin/python benchmarks/bench_long_range.py [--people N] [--segments K] [--replications N]
-        [--years N] [--processes N] [--decomposition] [--quick] [--out PATH]
+        [--years N] [--processes N] [--parts split,baseline,needed] [--decomposition] [--quick] [--out PATH]
 
-Measured, on 2 processes (``--processes``) with the shipped population projection and the
+0. ``split``: one replication of the baseline in one process, with the walk and without it
+   (level), CPU seconds each: what the walk's extra month tables cost;
+
+then, on 2 processes (``--processes``) with the shipped population projection and the
 rates' walk on, as ``llif forecast long-range`` runs them:
 
 1. ``baseline``: the baseline alone, constrained, no unconstrained run (the target's shape);
@@ -12,7 +15,8 @@ rates' walk on, as ``llif forecast long-range`` runs them:
 3. with ``--decomposition``: the whole ``run_long_range`` (baseline and the baseline without
    demographic change, each with its needed run; yearly summary and decomposition).
 
-Each with wall and CPU seconds (the machine is shared: CPU is the steadier figure), month
+``--parts`` chooses which to run; the figures are merged into the JSON already there (so a
+part can be re-measured alone). Each with wall and CPU seconds (the machine is shared: CPU is the steadier figure), month
 tables built a replication, and the load averages. The census is ``toy_inputs`` resized to
 ``--people`` (34,500 ~ scale 1.0) with ``--segments`` segments; the toy's rates do not wander
 from year to year, so they get the scale-1.0 provider's wander (docs/forecast_engine.md:
@@ -72,6 +76,26 @@ def timed(label: str, fn) -> tuple[dict, object]:
     return fig, out
 
 
+def split(inputs, population, months: int, rounds: int = 3) -> dict:
+    """One replication, one process: CPU seconds with the walk and with one level, in turns."""
+    from simulation.long_range import long_range_scenarios
+    from simulation.replications import run_forecast
+
+    kw = dict(replications=1, months=months, run_date="2026-11-01", breakdowns=False, needed=False,
+              population=population)
+    cpu = {"walk": [], "level": []}
+    for _ in range(rounds):
+        for walk in (True, False):
+            c = _cpu()
+            run_forecast(inputs, long_range_scenarios()[:1], walk=walk, **kw)
+            cpu["walk" if walk else "level"].append(_cpu() - c)
+    fig = {k: round(float(np.median(v)), 3) for k, v in cpu.items()}
+    fig["rounds"] = rounds
+    fig["load_average"] = _load()
+    print(f"split: {json.dumps(fig)}", flush=True)
+    return fig
+
+
 def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--people", type=int, default=34500)
@@ -79,6 +103,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--replications", type=int, default=200)
     ap.add_argument("--years", type=int, default=20)
     ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--parts", default="split,baseline,needed")
     ap.add_argument("--decomposition", action="store_true")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--out", default=None)
@@ -99,8 +124,13 @@ def main(argv: list[str] | None = None) -> dict:
               breakdowns=False, population=population, walk=True)
     at_start = _load()
     parts = {}
-    parts["baseline"], _ = timed("baseline", lambda: run_forecast(inputs, baseline, needed=False, **kw))
-    parts["baseline_with_needed"], _ = timed("baseline with needed", lambda: run_forecast(inputs, baseline, **kw))
+    which = set(args.parts.split(","))
+    if "split" in which:
+        parts["one_replication_cpu_seconds"] = split(inputs, population, months)
+    if "baseline" in which:
+        parts["baseline"], _ = timed("baseline", lambda: run_forecast(inputs, baseline, needed=False, **kw))
+    if "needed" in which:
+        parts["baseline_with_needed"], _ = timed("baseline with needed", lambda: run_forecast(inputs, baseline, **kw))
     if args.decomposition:
         parts["long_range_decomposition"], _ = timed("run_long_range", lambda: run_long_range(
             inputs, years=args.years, population=population, replications=args.replications,
@@ -119,6 +149,8 @@ def main(argv: list[str] | None = None) -> dict:
         **parts,
     }
     out = Path(args.out) if args.out else (None if args.quick else RESULTS)
+    if out is not None and out.exists():   # keep the parts not measured this time
+        result = {**json.loads(out.read_text()), **result}   # each part carries its own load averages
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(result, indent=2) + "\n")
