@@ -259,3 +259,20 @@ def numba_cache_dir(p: Paths | None = None) -> Path:
     """Where numba keeps compiled code: ``NUMBA_CACHE_DIR`` if set, else ``Paths.numba_cache``."""
     raw = os.environ.get("NUMBA_CACHE_DIR")
     return Path(raw) if raw else (p or paths()).numba_cache
+
+
+DEFAULT_POPULATION_PROJECTION = Path(__file__).resolve().parent / "reference" / "population" / "projection.csv"
+
+
+def population_projection_file() -> Path:
+    """The population projection the long-range forecast scales arrivals with
+    (``simulation.population``; format in ``contracts/reference/population/README.md``):
+    ``LLIF_POPULATION_PROJECTION``, a provider's own file (the Welsh Government's local-authority
+    projections), else the shipped default, which is an assumption, not a published projection."""
+    raw = (os.environ.get("LLIF_POPULATION_PROJECTION") or "").strip()
+    if not raw:
+        return DEFAULT_POPULATION_PROJECTION
+    path = Path(raw).expanduser()
+    if not path.is_file():
+        raise ValueError(f"llif: LLIF_POPULATION_PROJECTION={raw!r}: no such file")
+    return path

@@ -4,6 +4,7 @@
     llif forecast backtest [--cutoff 12] [--replications 200] [--tables production|estimated] [--retrain]
     llif forecast goal-seek --add care_home:nursing[:AREA] --kpi delayed_discharges --below 10 [--level 0.8]
     llif forecast nursing-beds [--below 10]      (the goal seek above, provider-wide)
+    llif forecast long-range [--years 20] [--demography 1.0] [--scenario FILE] [--population FILE] [--out DIR]
 
 Hooked into ``llif/cli.py`` by ``add_forecast_commands(sub)``; ``run_forecast_command(args)``
 handles the parsed arguments. Reads the warehouse read-only (``--warehouse``, default the one
@@ -78,6 +79,17 @@ def add_forecast_commands(subparsers) -> argparse.ArgumentParser:
     common(nb)
     nb.add_argument("--below", type=float, default=10.0, help="delayed discharges a month to stay under")
     nb.add_argument("--months", type=_positive_int, default=24, help="months ahead (default 24)")
+    lr = fsub.add_parser("long-range", help="up to 20 years with demographic change: yearly bands and where the "
+                                            "change in demand comes from")
+    common(lr)
+    lr.add_argument("--years", type=_positive_int, default=20, help="years ahead (1 to 20, default 20)")
+    lr.add_argument("--demography", type=float, default=1.0,
+                    help="share of the projected population change applied (default 1; 0: none)")
+    lr.add_argument("--scenario", default=None, metavar="FILE", help="a scenario YAML file to decompose beside the baseline")
+    lr.add_argument("--population", default=None, metavar="FILE",
+                    help="a population projection CSV (default LLIF_POPULATION_PROJECTION, else the shipped assumption)")
+    lr.add_argument("--out", default=None,
+                    help="folder for the CSV tables (default LLIF_HOME/forecasts/long_range/<run date>_<years>y)")
     fc.set_defaults(handler=run_forecast_command)
     return fc
 
@@ -138,6 +150,8 @@ def run_forecast_command(args) -> int:
     args.run_date = _run_date(args, inputs, con)
     if args.action == "run":
         return _run(args, inputs, scenarios)
+    if args.action == "long-range":
+        return _long_range(args, inputs)
     if args.action == "backtest":
         from simulation.backtest import run_backtests
 
@@ -237,6 +251,60 @@ def _run(args, inputs, scenarios) -> int:
         for name, df in tables.items():
             df.to_csv(out / f"{name}.csv", index=False)
         print(f"\ntables written to {out}")
+    return 0
+
+
+def _long_range(args, inputs) -> int:
+    """Run the long range, print the decomposition with progress lines, write the tables as CSV
+    (the explorer reads them later; not yet a ``forecast``-schema table)."""
+    import json
+
+    from simulation.long_range import run_long_range
+    from simulation.population import ProjectionError, default_projection, load_projection
+    from simulation.scenarios import ScenarioError, load_scenario
+
+    if args.demography < 0:
+        print("llif: error: --demography must be 0 or more", file=sys.stderr)
+        return 2
+    try:
+        scenario = load_scenario(args.scenario) if args.scenario else None
+        population = load_projection(args.population) if args.population else default_projection()
+    except (ScenarioError, ProjectionError, ValueError) as exc:
+        print(f"llif: error: {exc}", file=sys.stderr)
+        return 2
+    runs = 3 if scenario else 2
+    print(f"llif: long range, {args.years} years x {args.replications} replications x {runs} runs "
+          f"(demography {args.demography:g}, population {population.source})", flush=True)
+    done = [0]
+
+    def progress(n):
+        done[0] += n
+        print(f"  {done[0]}/{args.replications} replications", flush=True)
+
+    try:
+        lr = run_long_range(inputs, years=args.years, demography=args.demography, scenario=scenario,
+                            population=population, replications=args.replications, processes=args.processes,
+                            run_date=args.run_date, progress=progress)
+    except (ProjectionError, ValueError) as exc:
+        print(f"llif: error: {exc}", file=sys.stderr)
+        return 2
+    d = lr.decomposition
+    print(f"llif: done in {lr.results.metadata['seconds']:.0f}s; change from the first forecast year "
+          f"(means; p10-p90 per part in the CSV):")
+    view = d[d.component != "end"].pivot_table(index=["kpi", "year"], columns="component", values="mean")
+    print(view[["start", "rates", "demography", "scenario", "total"]].to_string(float_format=lambda v: f"{v:,.1f}"))
+    if args.out:
+        out = Path(args.out)
+    else:
+        from contracts.settings import paths
+
+        out = paths().forecasts / "long_range" / f"{args.run_date}_{args.years}y"
+    out.mkdir(parents=True, exist_ok=True)
+    lr.yearly.to_csv(out / "yearly.csv", index=False)
+    d.to_csv(out / "decomposition.csv", index=False)
+    meta = {k: v for k, v in lr.results.metadata.items() if k != "inputs_provenance"}
+    (out / "metadata.json").write_text(json.dumps({**meta, "demography": args.demography}, indent=2, default=str))
+    print(f"tables written to {out}")
     return 0
 
 

@@ -54,6 +54,7 @@ from simulation.inputs import (
     SimulationInputs,
 )
 from simulation.lattice import AGE_BANDS, AGE_EDGES, MONTHS_IN_STATE_EDGES, STATES
+from simulation.population import band_of_age
 from simulation.scenarios import RunPlan, active_rule_key
 from simulation.units import (
     PLACE_KIND_LABEL,
@@ -135,6 +136,10 @@ class ReplicationParams:
     need_hi: np.ndarray = None
     rate_factor: np.ndarray = None  # (11,) this replication's multiplier on moves into each state
     relet_factor: np.ndarray = None  # (11,) and on each kind of housing's relet time
+    # long runs (``walk=True``): the rates wander on as a random walk, per forecast year, on top
+    # of the level above: (years, entry states) on arrivals, (years, 11) on moves into each state
+    arrival_walk: np.ndarray = None
+    rate_walk: np.ndarray = None
     cache: dict = field(default_factory=dict)
 
 
@@ -145,20 +150,38 @@ def stream_seeds(root: np.random.SeedSequence, rep: int) -> dict:
             for i, name in enumerate(STREAMS)}
 
 
-def arrival_caps(inputs: SimulationInputs, plans: list[RunPlan], months: int) -> np.ndarray:
+def arrival_caps(inputs: SimulationInputs, plans: list[RunPlan], months: int, walk: bool = False) -> np.ndarray:
     """Slots to reserve per entry state: enough for the busiest plan with a wide margin
-    (parameter draws included). Fixed for a run set, so all its scenarios share a layout."""
+    (parameter draws, a plan's population growth and, in long runs, the rates' walk included).
+    Fixed for a run set, so all its scenarios share a layout."""
     a = inputs.arrivals
     t = np.arange(1, months + 1) / 12.0
-    mult = np.max([p.arrival_mult for p in plans], axis=0) if plans else np.ones((months, len(a.entry_states)))
+    mult = (np.max([p.arrival_mult * _demography_bound(p) for p in plans], axis=0) if plans
+            else np.ones((months, len(a.entry_states))))
     growth = np.maximum(a.growth + 2 * a.growth_se.clip(0, 0.05), a.growth)
-    wander = np.exp(4 * _zeros_if_none(a.drift_sd, len(a.base_rate)))   # 4 sd of the year-to-year factor
+    # 4 sd of the year-to-year factor (a walk's sd grows with the square root of its years)
+    steps = np.sqrt(max((months + 11) // 12, 1)) if walk else 1.0
+    wander = np.exp(4 * steps * _zeros_if_none(a.drift_sd, len(a.base_rate)))
     monthly = a.base_rate[None, :] * wander[None, :] * (1 + growth[None, :]) ** t[:, None] * a.season.max() * mult
     lam = monthly.sum(axis=0) * 1.3
     # month-to-month overdispersion widens the total's spread: add 8 of its extra sd
     k = _zeros_if_none(a.overdispersion, len(a.base_rate))
     extra = 8 * np.sqrt(k * (monthly ** 2).sum(axis=0))
     return (np.ceil(poisson.ppf(1 - 1e-9, lam + 1.0) + extra) + 10).astype(np.int64)
+
+
+def _demography_bound(plan: RunPlan) -> np.ndarray:
+    """(months, 1): the largest population factor of any area and band each month (1 without)."""
+    if getattr(plan, "demography", None) is None:
+        return np.ones((plan.months, 1))
+    return plan.demography.max(axis=(1, 2))[:, None]
+
+
+# moves between states wander as a walk in steps of this many years: a month table is built per
+# distinct factor (11 ms at the lattice's 27,000 cells), so a step a year would make 240 tables
+# a 20-year replication instead of 12, more than the simulation itself; arrivals cost nothing
+# to rescale and walk every year
+TRANSITION_WALK_YEARS = 5
 
 
 def arrival_counts(u: np.ndarray, lam: np.ndarray, overdispersion) -> np.ndarray:
@@ -189,7 +212,11 @@ def _with_dead_row(a: np.ndarray, fill) -> np.ndarray:
 
 
 def draw_params(inputs: SimulationInputs, seeds: dict, months: int, caps: np.ndarray, rep: int = 0,
-                parameter_uncertainty: bool = True) -> ReplicationParams:
+                parameter_uncertainty: bool = True, walk: bool = False) -> ReplicationParams:
+    """What replication ``rep`` draws once. ``walk`` (long runs): the rates' year-to-year wander
+    goes on as a random walk after the first year instead of one level for the horizon; its
+    steps are drawn after everything else from the parameters stream, so the first year is the
+    one-level draw exactly."""
     a = inputs.arrivals
     prng = np.random.default_rng(seeds["parameters"])
     if parameter_uncertainty:
@@ -219,6 +246,15 @@ def draw_params(inputs: SimulationInputs, seeds: dict, months: int, caps: np.nda
         ppu_factor = ppu_factor * common[[p.state for p in inputs.pools]] if len(ppu_factor) else ppu_factor
         relet_sd = _zeros_if_none(inputs.relet_sd, N_STATES)
         relet_factor = np.exp(prng.normal(0.0, 1.0, N_STATES) * relet_sd - relet_sd ** 2 / 2)
+    arrival_walk = rate_walk = None
+    if walk and parameter_uncertainty:
+        years = max((months + 11) // 12, 1)
+        arrival_walk = _walk(prng, years, a_sd, 1)
+        r_sd = _zeros_if_none(inputs.rate_drift_sd, N_STATES)
+        if inputs.transition_counts is None:   # as the level: the table's own error too
+            r_sd = np.sqrt(r_sd ** 2 + _zeros_if_none(inputs.rate_param_sd, N_STATES) ** 2)
+        # no wander, no walk (and no month tables beyond the twelve)
+        rate_walk = _walk(prng, years, r_sd, TRANSITION_WALK_YEARS) if r_sd.any() else None
     arng = np.random.default_rng(seeds["arrivals"])
     # rows are months, so the first m months' uniforms are the same whatever the horizon
     arrival_u = arng.random((months, len(a.entry_states)))
@@ -231,7 +267,8 @@ def draw_params(inputs: SimulationInputs, seeds: dict, months: int, caps: np.nda
     p = ReplicationParams(rep=rep, transition=trans, need_table=need, events=events, arrival_rate=rate,
                           arrival_growth=growth, arrival_u=arrival_u, template_u=template_u,
                           arrival_caps=np.asarray(caps), seeds=seeds, ppu_factor=ppu_factor,
-                          rate_factor=rate_factor, relet_factor=relet_factor)
+                          rate_factor=rate_factor, relet_factor=relet_factor, arrival_walk=arrival_walk,
+                          rate_walk=rate_walk)
     cum0 = np.hstack([np.zeros((len(need), 1)), np.cumsum(need, axis=1)])
     cum0[:, -1] = 1.0 + 1e-12
     own = inputs.lattice.decode(np.arange(inputs.lattice.size))[1]
@@ -242,11 +279,23 @@ def draw_params(inputs: SimulationInputs, seeds: dict, months: int, caps: np.nda
     return p
 
 
+def _walk(prng: np.random.Generator, years: int, sd: np.ndarray, every: int) -> np.ndarray:
+    """(years, len(sd)): a mean-one lognormal random walk, 1 in the first ``every`` years, then a
+    step every ``every`` years with the variance of ``every`` years of yearly steps of ``sd``."""
+    n_steps = (years - 1) // every
+    z = prng.normal(0.0, 1.0, (n_steps, len(sd))) * sd * np.sqrt(every) - every * sd ** 2 / 2
+    level = np.exp(np.vstack([np.zeros((1, len(sd))), np.cumsum(z, axis=0)]))
+    return level[np.arange(years) // every]
+
+
 def month_table(inputs: SimulationInputs, params: ReplicationParams, plan: RunPlan, t: int) -> MonthTable:
     """Probabilities of month t: the replication's table x month-of-year x the scenario rules
     active then, renormalised. Cached by content in the replication, so scenarios without
     transition rules share the baseline's twelve tables."""
     key = (int(plan.moy[t]), active_rule_key(plan, t))
+    walk = params.rate_walk[t // 12] if params.rate_walk is not None else None
+    if walk is not None:   # a long run's walk: one table per step of it
+        key = key + ((t // 12) // TRANSITION_WALK_YEARS,)
     hit = params.cache.get(key)
     if hit is not None:
         return hit
@@ -259,6 +308,8 @@ def month_table(inputs: SimulationInputs, params: ReplicationParams, plan: RunPl
         state_of_cell = params.cache["state_of_cell"] = inputs.lattice.decode(np.arange(n))[0]
     rows = np.arange(n)
     rf = params.rate_factor if params.rate_factor is not None else np.ones(N_STATES)
+    if walk is not None:
+        rf = rf * walk
     season = inputs.season_transition[plan.moy[t]] * rf
     # built in place in one (cells + 1, 12) array: 0, then the cumulative probabilities; the
     # last row is the dead cell (written in few passes: this runs ~30 times a replication)
@@ -551,6 +602,15 @@ class ForecastModel(mesa.Model):
         tt = np.arange(1, months + 1)[:, None] / 12.0
         lam = (params.arrival_rate[None, :] * (1 + params.arrival_growth[None, :]) ** tt
                * a.season[plan.moy][:, None] * plan.arrival_mult)
+        if params.arrival_walk is not None:
+            lam = lam * params.arrival_walk[np.arange(months) // 12]
+        # a projection (long runs): each recent arrival's weight is its area and age band's
+        # population factor, so a state's arrivals scale with the mean factor of its templates
+        # and are copied in proportion to it - a band that grows in one area grows there only
+        weights = self._template_weights(plan) if plan.demography is not None else None
+        if weights is not None:
+            lam = lam * np.stack([weights[:, self.tmpl_order[o:o + n]].mean(axis=1) if n else np.ones(months)
+                                  for o, n in zip(self.tmpl_off, self.tmpl_n)], axis=1)
         self.arrival_counts = arrival_counts(params.arrival_u[:months], lam, a.overdispersion)
         # every arrival of the horizon: its month, slot (the entry state's block, in order) and
         # the recent arrival it copies (the replication's template uniforms, in order)
@@ -561,7 +621,10 @@ class ForecastModel(mesa.Model):
                 raise RuntimeError(f"arrivals into {STATES[a.entry_states[i]]} exceed the {caps[i]} slots reserved")
             months_of.append(np.repeat(np.arange(months), self.arrival_counts[:, i]))
             slots_of.append(self.block_start[i] + np.arange(total))
-            picks_of.append(self.tmpl_order[self.tmpl_off[i] + (params.template_u[i][:total] * self.tmpl_n[i]).astype(np.int64)])
+            if weights is None:
+                picks_of.append(self.tmpl_order[self.tmpl_off[i] + (params.template_u[i][:total] * self.tmpl_n[i]).astype(np.int64)])
+            else:
+                picks_of.append(self._weighted_picks(weights, i, months_of[-1], params.template_u[i][:total]))
         order = np.argsort(np.concatenate(months_of), kind="stable")
         self.arrival_slots = np.concatenate(slots_of)[order]
         self.arrival_pick = np.concatenate(picks_of)[order]
@@ -586,6 +649,27 @@ class ForecastModel(mesa.Model):
         self.groups = GroupCounter(self, _AGE_LUT) if breakdown else None
 
     # ------------------------------------------------------------------ helpers
+    def _template_weights(self, plan: RunPlan) -> np.ndarray:
+        """(months, templates): the population factor of each recent arrival's area and age
+        band at its age on arrival (unknown area or age: the areas or bands together)."""
+        tmpl = self.inputs.arrivals.templates
+        area = np.where(tmpl["area"] >= 0, tmpl["area"], len(self.inputs.areas))
+        return plan.demography[:, area, band_of_age(tmpl["age"])]
+
+    def _weighted_picks(self, weights: np.ndarray, i: int, months_of: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """The recent arrival each newcomer of entry state i copies, with probability in
+        proportion to its weight in the newcomer's month: one inverse CDF per newcomer of the
+        same uniform the unweighted pick uses, over the month's cumulative weights (laid end to
+        end, row m spanning m .. m + 1, so one searchsorted serves every month)."""
+        off, n = self.tmpl_off[i], self.tmpl_n[i]
+        if not len(u) or not n:
+            return self.tmpl_order[off + (u * n).astype(np.int64)]
+        w = weights[:, self.tmpl_order[off:off + n]]
+        cum = np.cumsum(w, axis=1)
+        cum = cum / cum[:, -1:] + np.arange(len(w))[:, None]
+        pos = np.searchsorted(cum.ravel(), months_of + u, side="right") - months_of * n
+        return self.tmpl_order[off + np.clip(pos, 0, n - 1)]
+
     def _preferred_pools(self, n_areas: int) -> np.ndarray:
         """pref[state, area+1]: the pool a person of that area goes to first (the largest of
         the state in the area, else the largest of the state)."""

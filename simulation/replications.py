@@ -95,9 +95,9 @@ def root_seed(run_date, chash: str) -> np.random.SeedSequence:
 _STATE: dict = {}
 
 
-def _state(inputs, plans, caps, root_entropy, months, uncertainty, breakdowns=False) -> dict:
+def _state(inputs, plans, caps, root_entropy, months, uncertainty, breakdowns=False, walk=False) -> dict:
     return {"inputs": inputs, "plans": plans, "caps": caps, "root": np.random.SeedSequence(root_entropy),
-            "months": months, "uncertainty": uncertainty, "breakdowns": breakdowns}
+            "months": months, "uncertainty": uncertainty, "breakdowns": breakdowns, "walk": walk}
 
 
 def _init_worker(*init):
@@ -115,7 +115,7 @@ def _run_reps(reps: list[int], s: dict | None = None) -> tuple[list[int], np.nda
               if split else None)
     for i, r in enumerate(reps):
         params = draw_params(s["inputs"], stream_seeds(s["root"], r), s["months"], s["caps"], rep=r,
-                             parameter_uncertainty=s["uncertainty"])
+                             parameter_uncertainty=s["uncertainty"], walk=s.get("walk", False))
         for j, plan in enumerate(plans):
             if j in split:
                 out[i, j], groups[i, split.index(j)] = run_one(s["inputs"], plan, params, breakdown=True)
@@ -133,7 +133,7 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
                  months: int = 60, run_date=None, processes: int = 1, parameter_uncertainty: bool = True,
                  needed: bool = True, progress=None, chunk: int | None = None,
                  mp_context: str | None = None, dispatch: Dispatch | None = None,
-                 breakdowns: bool = True) -> ForecastResults:
+                 breakdowns: bool = True, population=None, walk: bool = False) -> ForecastResults:
     """Run the baseline and every scenario, ``replications`` times each.
 
     The first scenario is the baseline (one is added if none of them is). ``progress`` is a
@@ -142,7 +142,11 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
     ``LLIF_DISPATCH``, else the local pool of ``processes``); the results are the same whatever
     runs them. ``breakdowns`` adds every scenario's KPIs by area, segment and age band
     (``ForecastResults.breakdown``); the goal seeks and the backtest, which read only totals,
-    leave them out.
+    leave them out. ``population`` (``simulation.population.PopulationProjection``) scales
+    arrivals with the projected population of their area and age band, by each scenario's
+    ``demography``; ``walk`` makes the rates' year-to-year wander a random walk (long runs,
+    ``simulation.long_range``). Neither changes the seeds: with both off the arrays are the
+    nightly's, and a scenario with ``demography: 0`` is the run without a projection bit for bit.
     """
     started = time.perf_counter()
     scenarios = list(scenarios or [baseline()])
@@ -152,18 +156,18 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise ValueError(f"scenario names must be unique: {names}")
-    plans: list[RunPlan] = [build_plan(inputs, s, months, constrained=True) for s in scenarios]
+    plans: list[RunPlan] = [build_plan(inputs, s, months, constrained=True, population=population) for s in scenarios]
     demand_keys: list[str] = []
     if needed:
         for s in scenarios:
             if s.demand_key not in demand_keys:
                 demand_keys.append(s.demand_key)
-                plans.append(build_plan(inputs, s, months, constrained=False))
-    caps = arrival_caps(inputs, plans, months)
+                plans.append(build_plan(inputs, s, months, constrained=False, population=population))
+    caps = arrival_caps(inputs, plans, months, walk=walk)
     run_date = str(run_date)[:10] if run_date is not None else default_run_date(inputs)
     chash = config_hash(inputs, months, parameter_uncertainty)
     root = root_seed(run_date, chash)
-    init = (inputs, plans, caps, root.entropy, months, parameter_uncertainty, breakdowns)
+    init = (inputs, plans, caps, root.entropy, months, parameter_uncertainty, breakdowns, walk)
     reps = list(range(replications))
     chunk = chunk or max(1, min(8, replications // max(4 * processes, 1) or 1))
     batches = [reps[i:i + chunk] for i in range(0, replications, chunk)]
@@ -193,6 +197,8 @@ def run_forecast(inputs: SimulationInputs, scenarios: list[Scenario] | None = No
         "dispatch": dispatch.backend,
         "parameter_uncertainty": parameter_uncertainty,
         "breakdowns": breakdowns,
+        "walk": walk,
+        "population": population.source if population is not None else None,
         "engine_version": ENGINE_VERSION,
         "inputs_fingerprint": inputs.fingerprint(),
         "inputs_provenance": inputs.provenance,

@@ -37,6 +37,8 @@ File format (all sections optional except name)::
         annual_growth: 0.10        # compounding from the start of the window
         start: 2026-11
     costs: {residential_week: 900}
+    demography: 1.0      # long-range runs with a population projection: the share of the
+                         # projected change applied to arrivals (0: none; default 1)
     rationing:
       home_care:
         weekly_hours_cap_fraction: 0.9   # or weekly_hours_cap (all teams, shared by hours)
@@ -71,7 +73,7 @@ from simulation.lattice import AGE_BANDS, AGE_EDGES, LIVE_STATES, STATE_CODE, ST
 
 # a capacity change names the kind of scheme it changes (the vocabulary's scheme types)
 UNIT_TYPES = SCHEME_TYPES
-TOP_KEYS = {"name", "description", "capacity", "transitions", "arrivals", "costs", "rationing"}
+TOP_KEYS = {"name", "description", "capacity", "transitions", "arrivals", "costs", "rationing", "demography"}
 
 
 class ScenarioError(ValueError):
@@ -95,10 +97,14 @@ class Scenario:
         """What the unconstrained run depends on: rates and arrivals, not capacity, costs or
         rationing - scenarios that share it share one unconstrained ("needed") run."""
         part = {k: self.spec.get(k) for k in ("transitions", "arrivals")}
+        if "demography" in self.spec:   # only when set, so the other scenarios' keys stay as they were
+            part["demography"] = float(self.spec["demography"])
         return hashlib.sha256(json.dumps(part, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     @property
     def is_baseline(self) -> bool:
+        # demography is an assumption about the world, like the projection, not a policy: a
+        # long-range baseline with or without it is still the baseline
         return not any(self.spec.get(k) for k in ("capacity", "transitions", "arrivals", "costs", "rationing"))
 
 
@@ -240,6 +246,8 @@ def validate(spec, where: str = "<inline>") -> Scenario:
           {"weekly_hours_cap", "weekly_hours_cap_fraction", "max_hours_per_package", "waiting_hospital_multiplier"})
     for k, v in hc.items():
         _num(where, f"rationing.home_care.{k}", v, min_value=0)
+    if "demography" in spec:
+        _num(where, "demography", spec["demography"], min_value=0)
     return Scenario(name=name.strip(), description=desc.strip(), spec=spec, source=where)
 
 
@@ -306,6 +314,9 @@ class RunPlan:
     team_caps: np.ndarray     # weekly hours per team (inf = no cap)
     max_package: float
     waiting_hospital_multiplier: float
+    # (months, areas + 1, projection bands + 1): arrivals' population factors by area and age
+    # band (simulation.population), None when the run has no projection or demography is 0
+    demography: np.ndarray | None = None
 
 
 def _month_index(value, month_dates) -> int:
@@ -330,7 +341,11 @@ def _age_band_ok(age_min, age_max) -> np.ndarray:
     return ok
 
 
-def build_plan(inputs: SimulationInputs, scenario: Scenario | None, months: int, constrained: bool = True) -> RunPlan:
+def build_plan(inputs: SimulationInputs, scenario: Scenario | None, months: int, constrained: bool = True,
+               population=None) -> RunPlan:
+    """The scenario compiled for ``months``; ``population`` (a ``simulation.population.
+    PopulationProjection``) scales arrivals by the projected population of their area and age
+    band, by the scenario's ``demography`` (default 1; 0 leaves the plan exactly as without one)."""
     scenario = scenario or baseline()
     spec = scenario.spec
     where = scenario.source
@@ -425,7 +440,14 @@ def build_plan(inputs: SimulationInputs, scenario: Scenario | None, months: int,
         costs=costs, team_caps=team_caps,
         max_package=float(hc.get("max_hours_per_package", np.inf)) if constrained else np.inf,
         waiting_hospital_multiplier=float(hc.get("waiting_hospital_multiplier", 1.0)) if constrained else 1.0,
+        demography=_demography(inputs, population, float(spec.get("demography", 1.0)), dates),
     )
+
+
+def _demography(inputs: SimulationInputs, population, strength: float, dates) -> np.ndarray | None:
+    if population is None or strength == 0.0:
+        return None
+    return population.factors(inputs.areas, inputs.reference_month, dates, strength)
 
 
 def _select_pools(pools: list[Pool], c: dict, where: str, path: str) -> list[int]:
