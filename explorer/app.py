@@ -26,6 +26,7 @@ PAGES = [
     ("case_mix.py", "Case mix", ":material/groups:"),
     ("compare.py", "Compare scenarios", ":material/compare_arrows:"),
     ("commissioning.py", "Commissioning", ":material/handshake:"),
+    ("long_range.py", "Long range", ":material/timeline:"),
     ("what_if.py", "Build a what-if", ":material/tune:"),
     ("data_quality.py", "Data quality", ":material/fact_check:"),
 ]

@@ -227,3 +227,33 @@ def block_spot_costs(rows: pd.DataFrame, title: str) -> go.Figure:
                                       "arrayminus": band["mean"] - band["lo80"]}))
     fig.update_layout(barmode="stack")
     return style(fig, title, "£ in the year", "beds bought as a block")
+
+
+COMPONENT_COLOURS = {"rates": words.OKABE_ITO["sky_blue"], "demography": words.OKABE_ITO["orange"],
+                     "scenario": words.OKABE_ITO["purple"]}
+
+
+def decomposition(rows: pd.DataFrame, title: str, unit: str, names: dict[str, str]) -> go.Figure:
+    """Per horizon year, the change from the first forecast year split into its parts (bars
+    stacked up and down from zero), with the total change as a marker: how much of the change
+    in demand comes from today's rates and trends, from the growing population and from the
+    scenario."""
+    fig = go.Figure()
+    years = sorted(set(rows["year"]))
+    x = [f"Year {y}" for y in years]
+    for comp, colour in COMPONENT_COLOURS.items():
+        part = rows[rows["component"] == comp].set_index("year").reindex(years)
+        if part["mean"].abs().max() > 0:
+            fig.add_trace(go.Bar(x=x, y=part["mean"].tolist(), name=names[comp], marker_color=colour,
+                                 hovertemplate="%{x}: %{y:,.0f}"))
+    total = rows[rows["component"] == "total"].set_index("year").reindex(years)
+    fig.add_trace(go.Scatter(x=x, y=total["mean"].tolist(), mode="markers", marker={"color": "#000", "size": 9,
+                                                                            "symbol": "diamond"},
+                             name=names["total"], error_y={"type": "data", "symmetric": False,
+                                                           "array": (total["p90"] - total["mean"]).tolist(),
+                                                           "arrayminus": (total["mean"] - total["p10"]).tolist()}))
+    fig.add_hline(y=0, line={"color": "#000", "width": 1})
+    fig.update_layout(barmode="relative")
+    fig = style(fig, title, f"change from the first year ({unit})", "years ahead")
+    fig.update_yaxes(rangemode="normal")
+    return fig

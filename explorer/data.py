@@ -379,6 +379,31 @@ def home_care_staffing(path) -> dict[str, pd.DataFrame | None]:
     return out
 
 
+LONG_RANGE_FILES = ("yearly.csv", "decomposition.csv", "metadata.json")
+
+
+def long_range(path) -> dict | None:
+    """The newest long-range outlook (``llif forecast long-range``, which writes CSV under
+    ``LLIF_HOME/forecasts/long_range/<run>/``): its yearly bands (``yearly``), where the change
+    comes from (``decomposition``) and what it ran on (``metadata``); None before any.
+
+    Looked for beside the warehouse read (the published night carries the forecasts folder it
+    was published with) and in LLIF_HOME's own, so an outlook run this morning shows at once."""
+    import json
+
+    from contracts.settings import paths
+
+    places = [Path(path).parent / "forecasts" / "long_range", paths().forecasts / "long_range"]
+    runs = [d for f in places if f.is_dir() for d in f.iterdir()
+            if all((d / name).exists() for name in LONG_RANGE_FILES)]
+    if not runs:
+        return None
+    newest = max(runs, key=lambda d: ((d / "decomposition.csv").stat().st_mtime_ns, d.name))
+    return {"yearly": _rename_bands(pd.read_csv(newest / "yearly.csv")),
+            "decomposition": pd.read_csv(newest / "decomposition.csv"),
+            "metadata": json.loads((newest / "metadata.json").read_text()), "folder": newest}
+
+
 def block_spot(path) -> pd.DataFrame | None:
     """The newest run's care-home places bought as block, spot or out of area under each block
     size (``forecast.block_spot``), None before any."""

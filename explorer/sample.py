@@ -612,4 +612,16 @@ def build_sample_home(home: Path | str, **kwargs) -> Path:
 
     p = paths(Path(home))
     build_sample_warehouse(p.warehouse, **kwargs)
+    if kwargs.get("with_forecast", True):
+        _write_long_range(p.forecasts / "long_range" / "2026-11-01_10y")
     return publish(p.warehouse, p.published, forecasts=p.forecasts).path
+
+
+def _write_long_range(out: Path) -> None:
+    """A long-range outlook as `llif forecast long-range` writes one: the engine itself on a
+    small made-up population (ten years, a few runs; seconds), by the command's own writer."""
+    from simulation.long_range import run_long_range, write_long_range
+    from simulation.testing import toy_inputs
+
+    lr = run_long_range(toy_inputs(600, seed=4), years=10, replications=4, run_date="2026-11-01", processes=1)
+    write_long_range(lr, out, 1.0)

@@ -256,10 +256,9 @@ def _run(args, inputs, scenarios) -> int:
 
 def _long_range(args, inputs) -> int:
     """Run the long range, print the decomposition with progress lines, write the tables as CSV
-    (the explorer reads them later; not yet a ``forecast``-schema table)."""
-    import json
+    (the explorer's Long range page reads the newest; not a ``forecast``-schema table: it is not nightly)."""
 
-    from simulation.long_range import run_long_range
+    from simulation.long_range import run_long_range, write_long_range
     from simulation.population import ProjectionError, default_projection, load_projection
     from simulation.scenarios import ScenarioError, load_scenario
 
@@ -299,12 +298,8 @@ def _long_range(args, inputs) -> int:
         from contracts.settings import paths
 
         out = paths().forecasts / "long_range" / f"{args.run_date}_{args.years}y"
-    out.mkdir(parents=True, exist_ok=True)
-    lr.yearly.to_csv(out / "yearly.csv", index=False)
-    d.to_csv(out / "decomposition.csv", index=False)
-    meta = {k: v for k, v in lr.results.metadata.items() if k != "inputs_provenance"}
-    (out / "metadata.json").write_text(json.dumps({**meta, "demography": args.demography}, indent=2, default=str))
-    print(f"tables written to {out}")
+    write_long_range(lr, out, args.demography)
+    print(f"tables written to {out} (the explorer's Long range page shows the newest)")
     return 0
 
 

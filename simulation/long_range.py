@@ -160,3 +160,18 @@ def run_long_range(inputs, *, years: int = MAX_YEARS, demography: float = 1.0, s
     marks = tuple(sorted({y for y in (1, 5, 10, 15, 20, years) if y <= years}))
     table = decompose(results, decomposition_kpis, marks, scenario=runs[2].name if scenario is not None else None)
     return LongRange(results=results, yearly=yearly_summary(results), decomposition=table)
+
+
+def write_long_range(lr: LongRange, out, demography: float):
+    """Keep a long-range outlook as the explorer's Long range page reads it (``explorer.data.
+    long_range``): ``yearly.csv``, ``decomposition.csv`` and ``metadata.json`` in ``out``."""
+    import json
+    from pathlib import Path
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    lr.yearly.to_csv(out / "yearly.csv", index=False)
+    lr.decomposition.to_csv(out / "decomposition.csv", index=False)
+    meta = {k: v for k, v in lr.results.metadata.items() if k != "inputs_provenance"}
+    (out / "metadata.json").write_text(json.dumps({**meta, "demography": demography}, indent=2, default=str))
+    return out

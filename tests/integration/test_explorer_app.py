@@ -97,7 +97,7 @@ def _chart_count(at: AppTest) -> int:
 
 EXPECTED_CHARTS = {  # at least this many charts with a forecast and ML tables
     "overview.py": 1, "demand.py": 2, "flows.py": 1, "bottlenecks.py": 5, "case_mix.py": 4,
-    "compare.py": 2, "commissioning.py": 3, "what_if.py": 0, "data_quality.py": 2,
+    "compare.py": 2, "commissioning.py": 3, "long_range.py": 2, "what_if.py": 0, "data_quality.py": 2,
 }
 
 
@@ -422,3 +422,51 @@ def test_a_warehouse_lost_mid_read_is_a_plain_message_on_the_page(page, bare_war
     assert not at.exception, [e.value for e in at.exception]
     errors = " ".join(e.value for e in at.error)
     assert "connection to the warehouse was lost" in errors and "Reload" in errors
+
+
+
+@pytest.fixture(scope="module")
+def long_range_home(bare_warehouse, tmp_path_factory):
+    """A published night with a long-range outlook beside it, made and written as
+    `llif forecast long-range` makes and writes one (a toy population, ten years)."""
+    from simulation.long_range import run_long_range, write_long_range
+    from simulation.testing import toy_inputs
+
+    night = tmp_path_factory.mktemp("long_range_night")
+    shutil.copy(bare_warehouse, night / "warehouse.duckdb")
+    lr = run_long_range(toy_inputs(800, seed=4), years=10, replications=6, run_date="2026-11-01", processes=1)
+    write_long_range(lr, night / "forecasts" / "long_range" / "2026-11-01_10y", 1.0)
+    return night, lr
+
+
+def test_the_long_range_page_splits_the_change_into_rates_and_population(long_range_home, monkeypatch):
+    night, lr = long_range_home
+    monkeypatch.setenv("LLIF_HOME", str(night / "elsewhere"))   # only the night's own outlook
+    at = _run("long_range.py", night / "warehouse.duckdb")
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error and not _jargon(_texts(at)), _jargon(_texts(at))
+    at.selectbox(key="long_range_kpi").set_value("needed_extra_care_flats").run()
+    said = " ".join(m.value for m in at.markdown)
+    d = lr.decomposition.query("kpi == 'needed_extra_care_flats' and year == 10").set_index("component")["mean"]
+    assert f"about **{d['end']:,.0f}**" in said and f"against {d['start']:,.0f} in the first year" in said
+    if abs(d["demography"]) >= 0.5:
+        assert f"the growing and ageing population {'add' if d['demography'] >= 0 else 'take away'} " \
+               f"{abs(d['demography']):,.0f}" in said
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    assert len(charts) == 2
+    bars = {t["name"]: t["y"] for t in charts[0]["data"] if t["type"] == "bar"}
+    total = next(t for t in charts[0]["data"] if t["type"] == "scatter")["y"]
+    # the parts stack to the total, year by year
+    for i, whole in enumerate(total):
+        assert sum(v[i] for v in bars.values()) == pytest.approx(whole, abs=1e-6)
+
+
+def test_the_long_range_page_says_how_to_make_one(bare_warehouse, tmp_path, monkeypatch):
+    monkeypatch.setenv("LLIF_HOME", str(tmp_path / "home"))
+    here = tmp_path / "night" / "warehouse.duckdb"
+    here.parent.mkdir()
+    shutil.copy(bare_warehouse, here)
+    at = _run("long_range.py", here)
+    assert not at.exception and not at.error
+    assert any("No long-range outlook has been made yet" in i.value and "llif forecast long-range" in i.value
+               for i in at.info)
