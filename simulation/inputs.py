@@ -37,8 +37,8 @@ from simulation.lattice import (
 from simulation.recency import (
     apply_transition_factors,
     credibility,
-    extra_poisson_sd,
     factor_of_counts,
+    step_robust_wander_sd,
     transition_factors,
 )
 from simulation.register import Register, read_register
@@ -686,10 +686,11 @@ def within_month_counts(cell: np.ndarray, to: np.ndarray, hosp: np.ndarray, hosp
 
 def rate_drift(origin, dest, cell, month, table, ref, *, hospital_events=None, hospital_expected=None,
                years: int = 5) -> np.ndarray:
-    """Per destination state, ``extra_poisson_sd`` of the yearly moves into it (all origins
+    """Per destination state, the wander of the yearly moves into it beyond chance (all origins
     together: a hard winter raises deaths and admissions everywhere at once) against what the
     table expects of that year's person-months. Within-month hospital admissions count with
-    moves into hospital."""
+    moves into hospital. Read by ``step_robust_wander_sd``: a step in a flow is followed by the
+    recalibration (simulation.recency) and is not also year-to-year wander."""
     ref_m = np.datetime64(ref, "M")
     year = (ref_m - 1 - month.astype("datetime64[M]")).astype(np.int64) // 12   # 0: the last 12 months
     ok = (year >= 0) & (year < years)
@@ -702,7 +703,7 @@ def rate_drift(origin, dest, cell, month, table, ref, *, hospital_events=None, h
             within = ok & (dest != HOSPITAL)
             obs = obs + np.bincount(year[within & hospital_events], minlength=years)[:years]
             exp = exp + np.bincount(year[within], weights=hospital_expected[within], minlength=years)[:years]
-        sd[d] = extra_poisson_sd(obs, exp)
+        sd[d] = step_robust_wander_sd(obs, exp)
     return sd
 
 
@@ -773,7 +774,7 @@ def _arrivals(rows, state, need, age, sex, seg, month, ref, window, template_mon
         mu_shape = np.exp(b_s * t_years + offset)
         rate0 = c.sum() / mu_shape.sum()
         yearly = lambda x: x[len(x) % 12:].reshape(-1, 12).sum(axis=1)  # noqa: E731 - whole years, latest last
-        drift.append(extra_poisson_sd(yearly(c), yearly(rate0 * mu_shape)))
+        drift.append(step_robust_wander_sd(yearly(c), yearly(rate0 * mu_shape)))
         level = 1.0
         if recency:   # the level follows the last 12 months where arrivals shifted (simulation.recency)
             cred = credibility(yearly(c)[::-1], yearly(rate0 * mu_shape)[::-1])
