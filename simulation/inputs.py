@@ -35,11 +35,12 @@ from simulation.lattice import (
     validate_table,
 )
 from simulation.recency import (
+    CHANGE_PRIOR,
     apply_transition_factors,
     credibility,
-    factor_of_counts,
     step_robust_wander_sd,
     transition_factors,
+    yearly_of_counts,
 )
 from simulation.register import Register, read_register
 from simulation.stays import expected_days, stay_months
@@ -413,20 +414,32 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
     t_factors = None
     e_factors = np.ones((N_STATES, 2))
     if recency:
-        t_factors, moved_flows = transition_factors(state[tr], to, cell, month[tr], transition, ref, N_LIVE)
-        transition = apply_transition_factors(transition, state_of_cell, t_factors)
-        recency_record["transitions"] = {f"{STATES[o]}->{STATES[d]}": c.__dict__ for (o, d), c in moved_flows.items()}
-        for j, kind in ((0, "hospital"), (1, "hospice")):
+        # within-month admissions by origin, yearly: pooled with the moves into the same place
+        # (a change in hospital admissions shows in both) for each destination's prior
+        event_years = {}
+        for j, dest in ((0, HOSPITAL), (1, HOSPICE)):
             for o in range(N_LIVE):
                 rows_o = (state[tr] == o) & not_away
-                if not rows_o.any():
-                    continue
-                c = factor_of_counts((ev[rows_o] == j).astype(float), month[tr][rows_o], events[cell[rows_o], j], ref)
-                e_factors[o, j] = c.factor
-                if c.factor != 1.0:
-                    events[state_of_cell == o, j] *= c.factor
-                    if abs(c.factor - 1.0) >= 0.02:
-                        recency_record["events"][f"{STATES[o]} within-month {kind}"] = c.__dict__
+                if rows_o.any():
+                    event_years[j, o] = yearly_of_counts((ev[rows_o] == j).astype(float), month[tr][rows_o],
+                                                         events[cell[rows_o], j], ref)
+        also_into = {dest: tuple(np.sum([v[i] for (jj, _), v in event_years.items() if jj == j], axis=0)
+                                 for i in (0, 1))
+                     for j, dest in ((0, HOSPITAL), (1, HOSPICE)) if any(jj == j for jj, _ in event_years)}
+        t_factors, moved_flows, into = transition_factors(state[tr], to, cell, month[tr], transition, ref, N_LIVE,
+                                                          also_into=also_into)
+        transition = apply_transition_factors(transition, state_of_cell, t_factors)
+        recency_record["transitions"] = {f"{STATES[o]}->{STATES[d]}": c.__dict__ for (o, d), c in moved_flows.items()}
+        recency_record["destinations"] = {STATES[d]: {"prior": prior, "p_change": p}
+                                          for d, (prior, p) in into.items() if prior > CHANGE_PRIOR}
+        for (j, o), (obs_y, exp_y) in event_years.items():
+            kind = "hospital" if j == 0 else "hospice"
+            c = credibility(obs_y, exp_y, change_prior=into[HOSPITAL if j == 0 else HOSPICE][0])
+            e_factors[o, j] = c.factor
+            if c.factor != 1.0:
+                events[state_of_cell == o, j] *= c.factor
+                if abs(c.factor - 1.0) >= 0.02:
+                    recency_record["events"][f"{STATES[o]} within-month {kind}"] = c.__dict__
         events[:, :2] = np.minimum(events[:, :2], 0.95)
 
     # ---- census

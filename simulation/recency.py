@@ -184,11 +184,13 @@ def _log_negative_binomial(o: float, shape: float, rate: float, exposure: float)
             + shape * log(rate / (rate + exposure)) + o * log(exposure / (rate + exposure)))
 
 
-def credibility(observed_years: np.ndarray, expected_years: np.ndarray) -> Credibility:
+def credibility(observed_years: np.ndarray, expected_years: np.ndarray,
+                change_prior: float = CHANGE_PRIOR) -> Credibility:
     """The factor for one flow from its yearly observed and expected counts (year 0 the latest):
     the latest year's ratio by credibility against the table's level, with the wander of the
     years before it, averaged over "no change" and "a level change" by their posterior
-    probabilities (module docstring)."""
+    probabilities (module docstring). ``change_prior``: the prior probability of a change,
+    raised by ``destination_priors`` where the destination as a whole has changed."""
     o = np.asarray(observed_years, float)
     e = np.asarray(expected_years, float)
     if len(o) == 0 or e[0] < 1.0 or e.sum() <= 0:
@@ -201,7 +203,7 @@ def credibility(observed_years: np.ndarray, expected_years: np.ndarray) -> Credi
     # wander and the error of a level fitted to the years before (20 pseudo-moves when few)
     c0 = tau ** 2 + 1.0 / (before_e.sum() + PRIOR_MOVES)
     means, log_evidence = [], []
-    for c2, prior in ((c0, 1.0 - CHANGE_PRIOR), (c0 + CHANGE_SD ** 2, CHANGE_PRIOR)):
+    for c2, prior in ((c0, 1.0 - change_prior), (c0 + CHANGE_SD ** 2, change_prior)):
         shape = rate = 1.0 / c2    # gamma with mean 1, relative variance c2
         means.append((shape + o0) / (rate + e0))
         log_evidence.append(log(prior) + _log_negative_binomial(o0, shape, rate, e0))
@@ -228,11 +230,35 @@ def yearly(key: np.ndarray, years: np.ndarray, n_keys: int, weights: np.ndarray 
     return np.bincount(idx, weights=w, minlength=n_keys * YEARS).reshape(n_keys, YEARS).astype(float)
 
 
+def destination_priors(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    """(prior probability of a change for each flow into a destination, the pooled flow's own
+    probability) from the yearly observed and expected counts of all the flows into it added up.
+
+    Why: a change in how people come to a destination (a discharge policy, a winter's pressure
+    on admissions, a care-home market) shows in every origin at once, but each origin's flow
+    alone may be too small to tell a change from chance: hospital admissions that rose five-
+    fold from every origin left the smaller origins' factors at a fifth to a half of their own
+    years' (benchmarks/bench_regime.py), so the forecast fell short by their sum. The flows
+    added up are a far larger count; where they say the destination changed, each flow's prior
+    probability of a change is that probability, so a flow follows its own latest year (the
+    change posterior: its ratio with one pseudo-move at the table), not the pool's level, and a
+    change confined to one origin does not move the others beyond what their own years say.
+    The flow's prior runs from CHANGE_PRIOR (the destination did not change: the flows' own
+    rule) to 1 - CHANGE_PRIOR (it did: nine flows in ten into it share the change, so a large
+    stable flow can still show that it did not)."""
+    pooled = credibility(observed, expected)
+    return CHANGE_PRIOR + (1.0 - 2.0 * CHANGE_PRIOR) * pooled.p_change, pooled.p_change
+
+
 def transition_factors(origin: np.ndarray, dest: np.ndarray, cell: np.ndarray, month: np.ndarray,
-                       table: np.ndarray, ref, n_live: int) -> tuple[np.ndarray, dict]:
-    """(n_states, n_states) factors on moves origin -> destination (1 on the diagonal), and the
-    flows that moved, for the record. Rows are training person-months: origin state, the state
-    next month, the lattice cell and the row month."""
+                       table: np.ndarray, ref, n_live: int,
+                       also_into: dict | None = None) -> tuple[np.ndarray, dict, dict]:
+    """(n_states, n_states) factors on moves origin -> destination (1 on the diagonal), the
+    flows that moved, for the record, and per destination its pooled prior probability of a
+    change (``destination_priors``: prior, pooled p_change). Rows are training person-months:
+    origin state, the state next month, the lattice cell and the row month. ``also_into``: per
+    destination, yearly (observed, expected) of other flows into it pooled with the moves
+    (within-month hospital admissions are admissions to hospital too)."""
     n = table.shape[1]
     years = year_of(month, ref)
     moved = origin != dest
@@ -244,17 +270,24 @@ def transition_factors(origin: np.ndarray, dest: np.ndarray, cell: np.ndarray, m
         for d in range(n):
             if d != o:
                 expected[o * n + d] = np.bincount(years[rows], weights=p[:, d], minlength=YEARS)[:YEARS]
+    into = {}
+    for d in range(n):
+        flows = [o * n + d for o in range(n_live) if o != d]
+        po, pe = observed[flows].sum(axis=0), expected[flows].sum(axis=0)
+        if also_into and d in also_into:
+            po, pe = po + also_into[d][0], pe + also_into[d][1]
+        into[d] = destination_priors(po, pe)
     factors = np.ones((n, n))
     record = {}
     for o in range(n_live):
         for d in range(n):
             if d == o:
                 continue
-            c = credibility(observed[o * n + d], expected[o * n + d])
+            c = credibility(observed[o * n + d], expected[o * n + d], change_prior=into[d][0])
             factors[o, d] = c.factor
             if abs(c.factor - 1.0) >= 0.02:
                 record[(o, d)] = c
-    return factors, record
+    return factors, record, into
 
 
 def apply_transition_factors(table: np.ndarray, state_of_cell: np.ndarray, factors: np.ndarray) -> np.ndarray:
@@ -272,8 +305,15 @@ def apply_transition_factors(table: np.ndarray, state_of_cell: np.ndarray, facto
     return out
 
 
-def factor_of_counts(observed: np.ndarray, month: np.ndarray, expected: np.ndarray, ref) -> Credibility:
-    """One flow given per row: whether it happened (0/1 or a count) and its expected value."""
+def yearly_of_counts(observed: np.ndarray, month: np.ndarray, expected: np.ndarray, ref) -> tuple[np.ndarray, np.ndarray]:
+    """One flow given per row (whether it happened, 0/1 or a count, and its expected value):
+    its yearly observed and expected counts, year 0 the latest."""
     years = year_of(month, ref)
     zeros = np.zeros(len(years), np.int64)
-    return credibility(yearly(zeros, years, 1, observed)[0], yearly(zeros, years, 1, expected)[0])
+    return yearly(zeros, years, 1, observed)[0], yearly(zeros, years, 1, expected)[0]
+
+
+def factor_of_counts(observed: np.ndarray, month: np.ndarray, expected: np.ndarray, ref,
+                     change_prior: float = CHANGE_PRIOR) -> Credibility:
+    """One flow given per row: whether it happened (0/1 or a count) and its expected value."""
+    return credibility(*yearly_of_counts(observed, month, expected, ref), change_prior=change_prior)
