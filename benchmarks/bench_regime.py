@@ -108,8 +108,8 @@ def measure(home: Path, flow: str, start: str, replications: int) -> dict:
         new = observed("2025-11-01", "2026-10-01")   # the 12 months to the census (2026-10)
         out = {"old_level": old, "new_level": new}
         # the third run separates the engine's process from the pull of its parameter draws (one
-        # mean-one factor per destination for the horizon, as wide as the years wandered: a step
-        # counts as wander, and bounded probabilities cut the upper draws)
+        # mean-one factor per destination for the horizon, as wide as the years wandered beyond a
+        # step: bounded probabilities cut the upper draws of a wide one)
         for label, recency, uncertainty in (("forecast", True, True), ("forecast_without_recency", False, True),
                                             ("forecast_without_parameter_uncertainty", True, False)):
             inputs = build_forecast_inputs(con, recency=recency)

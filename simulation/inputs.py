@@ -35,11 +35,12 @@ from simulation.lattice import (
     validate_table,
 )
 from simulation.recency import (
+    CHANGE_PRIOR,
     apply_transition_factors,
     credibility,
-    extra_poisson_sd,
-    factor_of_counts,
+    step_robust_wander_sd,
     transition_factors,
+    yearly_of_counts,
 )
 from simulation.register import Register, read_register
 from simulation.stays import expected_days, stay_months
@@ -413,20 +414,32 @@ def estimate_inputs(con, as_of=None, n_segments: int = 0, segments=None, *, tabl
     t_factors = None
     e_factors = np.ones((N_STATES, 2))
     if recency:
-        t_factors, moved_flows = transition_factors(state[tr], to, cell, month[tr], transition, ref, N_LIVE)
-        transition = apply_transition_factors(transition, state_of_cell, t_factors)
-        recency_record["transitions"] = {f"{STATES[o]}->{STATES[d]}": c.__dict__ for (o, d), c in moved_flows.items()}
-        for j, kind in ((0, "hospital"), (1, "hospice")):
+        # within-month admissions by origin, yearly: pooled with the moves into the same place
+        # (a change in hospital admissions shows in both) for each destination's prior
+        event_years = {}
+        for j, dest in ((0, HOSPITAL), (1, HOSPICE)):
             for o in range(N_LIVE):
                 rows_o = (state[tr] == o) & not_away
-                if not rows_o.any():
-                    continue
-                c = factor_of_counts((ev[rows_o] == j).astype(float), month[tr][rows_o], events[cell[rows_o], j], ref)
-                e_factors[o, j] = c.factor
-                if c.factor != 1.0:
-                    events[state_of_cell == o, j] *= c.factor
-                    if abs(c.factor - 1.0) >= 0.02:
-                        recency_record["events"][f"{STATES[o]} within-month {kind}"] = c.__dict__
+                if rows_o.any():
+                    event_years[j, o] = yearly_of_counts((ev[rows_o] == j).astype(float), month[tr][rows_o],
+                                                         events[cell[rows_o], j], ref)
+        also_into = {dest: tuple(np.sum([v[i] for (jj, _), v in event_years.items() if jj == j], axis=0)
+                                 for i in (0, 1))
+                     for j, dest in ((0, HOSPITAL), (1, HOSPICE)) if any(jj == j for jj, _ in event_years)}
+        t_factors, moved_flows, into = transition_factors(state[tr], to, cell, month[tr], transition, ref, N_LIVE,
+                                                          also_into=also_into)
+        transition = apply_transition_factors(transition, state_of_cell, t_factors)
+        recency_record["transitions"] = {f"{STATES[o]}->{STATES[d]}": c.__dict__ for (o, d), c in moved_flows.items()}
+        recency_record["destinations"] = {STATES[d]: {"prior": prior, "p_change": p}
+                                          for d, (prior, p) in into.items() if prior > CHANGE_PRIOR}
+        for (j, o), (obs_y, exp_y) in event_years.items():
+            kind = "hospital" if j == 0 else "hospice"
+            c = credibility(obs_y, exp_y, change_prior=into[HOSPITAL if j == 0 else HOSPICE][0])
+            e_factors[o, j] = c.factor
+            if c.factor != 1.0:
+                events[state_of_cell == o, j] *= c.factor
+                if abs(c.factor - 1.0) >= 0.02:
+                    recency_record["events"][f"{STATES[o]} within-month {kind}"] = c.__dict__
         events[:, :2] = np.minimum(events[:, :2], 0.95)
 
     # ---- census
@@ -686,10 +699,11 @@ def within_month_counts(cell: np.ndarray, to: np.ndarray, hosp: np.ndarray, hosp
 
 def rate_drift(origin, dest, cell, month, table, ref, *, hospital_events=None, hospital_expected=None,
                years: int = 5) -> np.ndarray:
-    """Per destination state, ``extra_poisson_sd`` of the yearly moves into it (all origins
+    """Per destination state, the wander of the yearly moves into it beyond chance (all origins
     together: a hard winter raises deaths and admissions everywhere at once) against what the
     table expects of that year's person-months. Within-month hospital admissions count with
-    moves into hospital."""
+    moves into hospital. Read by ``step_robust_wander_sd``: a step in a flow is followed by the
+    recalibration (simulation.recency) and is not also year-to-year wander."""
     ref_m = np.datetime64(ref, "M")
     year = (ref_m - 1 - month.astype("datetime64[M]")).astype(np.int64) // 12   # 0: the last 12 months
     ok = (year >= 0) & (year < years)
@@ -702,7 +716,7 @@ def rate_drift(origin, dest, cell, month, table, ref, *, hospital_events=None, h
             within = ok & (dest != HOSPITAL)
             obs = obs + np.bincount(year[within & hospital_events], minlength=years)[:years]
             exp = exp + np.bincount(year[within], weights=hospital_expected[within], minlength=years)[:years]
-        sd[d] = extra_poisson_sd(obs, exp)
+        sd[d] = step_robust_wander_sd(obs, exp)
     return sd
 
 
@@ -773,7 +787,7 @@ def _arrivals(rows, state, need, age, sex, seg, month, ref, window, template_mon
         mu_shape = np.exp(b_s * t_years + offset)
         rate0 = c.sum() / mu_shape.sum()
         yearly = lambda x: x[len(x) % 12:].reshape(-1, 12).sum(axis=1)  # noqa: E731 - whole years, latest last
-        drift.append(extra_poisson_sd(yearly(c), yearly(rate0 * mu_shape)))
+        drift.append(step_robust_wander_sd(yearly(c), yearly(rate0 * mu_shape)))
         level = 1.0
         if recency:   # the level follows the last 12 months where arrivals shifted (simulation.recency)
             cred = credibility(yearly(c)[::-1], yearly(rate0 * mu_shape)[::-1])

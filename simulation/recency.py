@@ -57,6 +57,7 @@ widen every table's error) because it moves only what the data show has moved.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from math import exp, lgamma, log
 
 import numpy as np
@@ -88,6 +89,75 @@ def extra_poisson_sd(observed: np.ndarray, expected: np.ndarray, cap: float = 0.
     return float(min(np.sqrt(max(excess, 0.0)) / m, cap))
 
 
+def _lower_half(n: int) -> int:
+    """Which order statistic of n year-on-year differences the wander is read from (0-based):
+    the largest of the smaller half, so that up to half of them may be a step's."""
+    return max(n // 2, 1) - 1
+
+
+@lru_cache(maxsize=8)
+def _order_statistic_scale(n_years: int) -> float:
+    """E[k-th smallest of d_i^2 / (2 sigma^2)] for the n_years - 1 first differences of n_years
+    independent normal levels of sd sigma (k from ``_lower_half``): what the statistic
+    ``step_robust_wander_sd`` reads is worth when there is only wander, so that dividing by it
+    makes the variance estimate unbiased. The differences of independent years are correlated
+    (adjacent ones share a year), so no table of chi-square order statistics applies; a fixed
+    seed makes the constant the same in every process."""
+    rng = np.random.default_rng(20261207)
+    d = np.diff(rng.normal(0.0, 1.0, (200_000, n_years)), axis=1)
+    k = _lower_half(n_years - 1)
+    return float(np.mean(np.sort(d ** 2 / 2.0, axis=1)[:, k]))
+
+
+def step_robust_wander_sd(observed: np.ndarray, expected: np.ndarray, cap: float = 0.5) -> float:
+    """The sd of a year's log rate about the others beyond Poisson chance, like
+    ``extra_poisson_sd``, but read from the year-on-year differences of the log ratios with a
+    scale that a single step does not move.
+
+    Why: this sd widens the forecast's bands (one factor per destination for the horizon), and
+    the forecast already follows a step to the latest year's level (the recalibration of this
+    module). Measured as the spread of the years about their mean, a step is counted as wander:
+    hospital admissions that rose five-fold 16 months before the census gave the sd's cap, 0.5,
+    and a mean-one factor that wide on bounded probabilities pulled the forecast's mean down by
+    a tenth (benchmarks/bench_regime.py). A step changes one difference, or two adjacent ones
+    when it falls inside a year (as most do: the years run to the census, not to the change), so
+    the wander is read from the smaller half of the differences: sigma solves
+    ``k-th smallest of d_i^2 / (2 sigma^2 + v_i) = c``, v_i the chance variance of d_i
+    (1/O_i + 1/O_{i+1}) and c what that order statistic is worth under wander alone
+    (``_order_statistic_scale``), so with no chance the variance estimate is unbiased.
+    The price: one wild year (a hard winter, then back) also moves two differences and is not
+    counted either; with five years no rule can tell a step from a spike both ways, and the
+    forecast's centre, not its band, is what a step needs (see the module docstring).
+    Differencing also cancels the table's own level, so a table that is right on average but
+    wrong every year by the same amount is not wander; 0 with fewer than three years or 20
+    moves, as ``extra_poisson_sd``."""
+    keep = expected > 0
+    o, e = np.asarray(observed, float)[keep], np.asarray(expected, float)[keep]
+    if len(o) < 3 or o.sum() < 20:
+        return 0.0
+    level = np.log((o + 0.5) / e)          # +0.5: a year with no move is not minus infinity
+    d2 = np.diff(level) ** 2
+    chance = 1.0 / (o[:-1] + 0.5) + 1.0 / (o[1:] + 0.5)
+    k = _lower_half(len(d2))
+    c = _order_statistic_scale(len(o))
+
+    def statistic(var: float) -> float:
+        return float(np.sort(d2 / (2.0 * var + chance))[k])
+
+    if statistic(0.0) <= c:                # chance explains the smaller half: no wander
+        return 0.0
+    if statistic(cap ** 2) >= c:
+        return float(cap)
+    lo, hi = 0.0, cap ** 2                 # the statistic falls as the variance grows
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if statistic(mid) > c:
+            lo = mid
+        else:
+            hi = mid
+    return float(np.sqrt(0.5 * (lo + hi)))
+
+
 @dataclass(frozen=True)
 class Credibility:
     """One flow's recalibration, for the record: the latest year's counts and ratio to the
@@ -114,11 +184,13 @@ def _log_negative_binomial(o: float, shape: float, rate: float, exposure: float)
             + shape * log(rate / (rate + exposure)) + o * log(exposure / (rate + exposure)))
 
 
-def credibility(observed_years: np.ndarray, expected_years: np.ndarray) -> Credibility:
+def credibility(observed_years: np.ndarray, expected_years: np.ndarray,
+                change_prior: float = CHANGE_PRIOR) -> Credibility:
     """The factor for one flow from its yearly observed and expected counts (year 0 the latest):
     the latest year's ratio by credibility against the table's level, with the wander of the
     years before it, averaged over "no change" and "a level change" by their posterior
-    probabilities (module docstring)."""
+    probabilities (module docstring). ``change_prior``: the prior probability of a change,
+    raised by ``destination_priors`` where the destination as a whole has changed."""
     o = np.asarray(observed_years, float)
     e = np.asarray(expected_years, float)
     if len(o) == 0 or e[0] < 1.0 or e.sum() <= 0:
@@ -131,7 +203,7 @@ def credibility(observed_years: np.ndarray, expected_years: np.ndarray) -> Credi
     # wander and the error of a level fitted to the years before (20 pseudo-moves when few)
     c0 = tau ** 2 + 1.0 / (before_e.sum() + PRIOR_MOVES)
     means, log_evidence = [], []
-    for c2, prior in ((c0, 1.0 - CHANGE_PRIOR), (c0 + CHANGE_SD ** 2, CHANGE_PRIOR)):
+    for c2, prior in ((c0, 1.0 - change_prior), (c0 + CHANGE_SD ** 2, change_prior)):
         shape = rate = 1.0 / c2    # gamma with mean 1, relative variance c2
         means.append((shape + o0) / (rate + e0))
         log_evidence.append(log(prior) + _log_negative_binomial(o0, shape, rate, e0))
@@ -158,11 +230,35 @@ def yearly(key: np.ndarray, years: np.ndarray, n_keys: int, weights: np.ndarray 
     return np.bincount(idx, weights=w, minlength=n_keys * YEARS).reshape(n_keys, YEARS).astype(float)
 
 
+def destination_priors(observed: np.ndarray, expected: np.ndarray) -> tuple[float, float]:
+    """(prior probability of a change for each flow into a destination, the pooled flow's own
+    probability) from the yearly observed and expected counts of all the flows into it added up.
+
+    Why: a change in how people come to a destination (a discharge policy, a winter's pressure
+    on admissions, a care-home market) shows in every origin at once, but each origin's flow
+    alone may be too small to tell a change from chance: hospital admissions that rose five-
+    fold from every origin left the smaller origins' factors at a fifth to a half of their own
+    years' (benchmarks/bench_regime.py), so the forecast fell short by their sum. The flows
+    added up are a far larger count; where they say the destination changed, each flow's prior
+    probability of a change is that probability, so a flow follows its own latest year (the
+    change posterior: its ratio with one pseudo-move at the table), not the pool's level, and a
+    change confined to one origin does not move the others beyond what their own years say.
+    The flow's prior runs from CHANGE_PRIOR (the destination did not change: the flows' own
+    rule) to 1 - CHANGE_PRIOR (it did: nine flows in ten into it share the change, so a large
+    stable flow can still show that it did not)."""
+    pooled = credibility(observed, expected)
+    return CHANGE_PRIOR + (1.0 - 2.0 * CHANGE_PRIOR) * pooled.p_change, pooled.p_change
+
+
 def transition_factors(origin: np.ndarray, dest: np.ndarray, cell: np.ndarray, month: np.ndarray,
-                       table: np.ndarray, ref, n_live: int) -> tuple[np.ndarray, dict]:
-    """(n_states, n_states) factors on moves origin -> destination (1 on the diagonal), and the
-    flows that moved, for the record. Rows are training person-months: origin state, the state
-    next month, the lattice cell and the row month."""
+                       table: np.ndarray, ref, n_live: int,
+                       also_into: dict | None = None) -> tuple[np.ndarray, dict, dict]:
+    """(n_states, n_states) factors on moves origin -> destination (1 on the diagonal), the
+    flows that moved, for the record, and per destination its pooled prior probability of a
+    change (``destination_priors``: prior, pooled p_change). Rows are training person-months:
+    origin state, the state next month, the lattice cell and the row month. ``also_into``: per
+    destination, yearly (observed, expected) of other flows into it pooled with the moves
+    (within-month hospital admissions are admissions to hospital too)."""
     n = table.shape[1]
     years = year_of(month, ref)
     moved = origin != dest
@@ -174,17 +270,24 @@ def transition_factors(origin: np.ndarray, dest: np.ndarray, cell: np.ndarray, m
         for d in range(n):
             if d != o:
                 expected[o * n + d] = np.bincount(years[rows], weights=p[:, d], minlength=YEARS)[:YEARS]
+    into = {}
+    for d in range(n):
+        flows = [o * n + d for o in range(n_live) if o != d]
+        po, pe = observed[flows].sum(axis=0), expected[flows].sum(axis=0)
+        if also_into and d in also_into:
+            po, pe = po + also_into[d][0], pe + also_into[d][1]
+        into[d] = destination_priors(po, pe)
     factors = np.ones((n, n))
     record = {}
     for o in range(n_live):
         for d in range(n):
             if d == o:
                 continue
-            c = credibility(observed[o * n + d], expected[o * n + d])
+            c = credibility(observed[o * n + d], expected[o * n + d], change_prior=into[d][0])
             factors[o, d] = c.factor
             if abs(c.factor - 1.0) >= 0.02:
                 record[(o, d)] = c
-    return factors, record
+    return factors, record, into
 
 
 def apply_transition_factors(table: np.ndarray, state_of_cell: np.ndarray, factors: np.ndarray) -> np.ndarray:
@@ -202,8 +305,15 @@ def apply_transition_factors(table: np.ndarray, state_of_cell: np.ndarray, facto
     return out
 
 
-def factor_of_counts(observed: np.ndarray, month: np.ndarray, expected: np.ndarray, ref) -> Credibility:
-    """One flow given per row: whether it happened (0/1 or a count) and its expected value."""
+def yearly_of_counts(observed: np.ndarray, month: np.ndarray, expected: np.ndarray, ref) -> tuple[np.ndarray, np.ndarray]:
+    """One flow given per row (whether it happened, 0/1 or a count, and its expected value):
+    its yearly observed and expected counts, year 0 the latest."""
     years = year_of(month, ref)
     zeros = np.zeros(len(years), np.int64)
-    return credibility(yearly(zeros, years, 1, observed)[0], yearly(zeros, years, 1, expected)[0])
+    return yearly(zeros, years, 1, observed)[0], yearly(zeros, years, 1, expected)[0]
+
+
+def factor_of_counts(observed: np.ndarray, month: np.ndarray, expected: np.ndarray, ref,
+                     change_prior: float = CHANGE_PRIOR) -> Credibility:
+    """One flow given per row: whether it happened (0/1 or a count) and its expected value."""
+    return credibility(*yearly_of_counts(observed, month, expected, ref), change_prior=change_prior)

@@ -113,7 +113,7 @@ def test_transition_factors_find_the_move_that_changed_and_leave_the_rest():
     p[recent & (cell == 0), 0] = 1 - p[recent & (cell == 0), 1:].sum(axis=1)
     u = rng.random(len(cell))
     dest = (u[:, None] > np.cumsum(p, axis=1)).sum(axis=1)
-    factors, moved = transition_factors(origin, dest, cell, rows_month, table, ref, n_live=2)
+    factors, moved, _ = transition_factors(origin, dest, cell, rows_month, table, ref, n_live=2)
     assert factors[0, 1] == pytest.approx(2.0, rel=0.12)
     others = [factors[o, d] for o in range(2) for d in range(n_states) if d != o and (o, d) != (0, 1)]
     assert np.allclose(others, 1.0, atol=0.08)
@@ -145,3 +145,57 @@ def test_within_month_admissions_are_a_rate_among_person_months_not_ending_away(
     assert not_away.sum() == 7 and counts.sum() == 7           # the two into hospital and the one into a hospice are out
     assert counts[0, 0] / counts[0].sum() == pytest.approx(4 / 7)
     assert (ev[~not_away] == 2).all()                           # the hospice month's admission is not a within-month one
+
+
+def _into_one_destination(factor_by_origin, n_per_origin, p_move, seed, share_of_year_1=1 / 3):
+    """Sixty months of person-months of several origins that can move to one absorbing state
+    (the last), each origin's rate times its factor from part-way through the year before the
+    census (the share of year 1 given), against a table at the old rate."""
+    rng = np.random.default_rng(seed)
+    n_live = len(factor_by_origin)
+    dest_state = n_live
+    table = np.zeros((n_live, n_live + 1))
+    table[np.arange(n_live), np.arange(n_live)] = 1 - p_move
+    table[:, dest_state] = p_move
+    months = (np.datetime64("2026-10", "M") - 1 - np.arange(60)).astype("datetime64[D]")
+    rows_month = np.repeat(months, n_per_origin * n_live)
+    cell = np.tile(np.repeat(np.arange(n_live), n_per_origin), 60)
+    back = (np.datetime64("2026-10", "M") - 1 - rows_month.astype("datetime64[M]")).astype(int)  # 0: latest
+    changed = back < 12 + round(12 * share_of_year_1)
+    p = np.where(changed, p_move * np.asarray(factor_by_origin)[cell], p_move)
+    dest = np.where(rng.random(len(cell)) < p, dest_state, cell)
+    return cell.copy(), dest, cell, rows_month, table, np.datetime64("2026-10-01"), n_live
+
+
+def test_a_large_change_into_a_destination_from_every_origin_lands_near_the_new_level():
+    # eight origins, each small (about 12 moves a year before, 30 after), all 2.5-fold: alone
+    # a flow's change is doubtful, pooled the destination has plainly changed
+    origin, dest, cell, month, table, ref, n_live = _into_one_destination([2.5] * 8, 100, 0.01, seed=1)
+    factors, _, into = transition_factors(origin, dest, cell, month, table, ref, n_live=n_live)
+    assert into[n_live][1] > 0.9                     # the pool's own probability of a change
+    latest = (np.datetime64("2026-10", "M") - 1 - month.astype("datetime64[M]")).astype(int) < 12
+    observed = ((dest == n_live) & latest).sum()
+    expected_after = (table[cell[latest], n_live] * factors[cell[latest], n_live]).sum()
+    assert expected_after == pytest.approx(observed, rel=0.06)
+
+
+def test_a_change_confined_to_one_origin_does_not_move_the_others():
+    # one origin's moves 2.5-fold, two stable ones as large: the pool says the destination
+    # changed, and each stable flow follows its own latest year (here 44 moves for 36 expected,
+    # by chance: the price of the pooled prior), not the changed flow's or the pool's level
+    origin, dest, cell, month, table, ref, n_live = _into_one_destination([2.5, 1.0, 1.0], 300, 0.01, seed=2)
+    factors, _, into = transition_factors(origin, dest, cell, month, table, ref, n_live=n_live)
+    assert into[n_live][0] > 0.5
+    assert factors[0, n_live] == pytest.approx(2.5, rel=0.12)
+    latest = (np.datetime64("2026-10", "M") - 1 - month.astype("datetime64[M]")).astype(int) < 12
+    for o in (1, 2):
+        own = ((dest == n_live) & latest & (origin == o)).sum() / (table[o, n_live] * (latest & (origin == o)).sum())
+        assert 1.0 <= factors[o, n_live] <= own + 0.02
+    assert factors[1:n_live, n_live].max() < 1.3
+
+
+def test_a_destination_that_did_not_change_keeps_the_flows_own_prior():
+    origin, dest, cell, month, table, ref, n_live = _into_one_destination([1.0] * 8, 300, 0.01, seed=3)
+    factors, _, into = transition_factors(origin, dest, cell, month, table, ref, n_live=n_live)
+    assert into[n_live][0] == pytest.approx(0.1, abs=0.01)   # CHANGE_PRIOR: the flows' own rule
+    assert np.allclose(factors[:n_live, n_live], 1.0, atol=0.15)
