@@ -46,10 +46,10 @@ MEASURES: tuple[str, ...] = ("places_needed", "block_beds_used", "block_beds_unu
 @dataclass(frozen=True)
 class BlockSpotYears:
     """One scenario's figures: ``values[care_type][share]`` is (replications, areas, measures,
-    years) and ``block_beds[care_type][share]`` (areas,) the beds bought, for ``areas`` (each
-    area, "area not recorded" if anyone is, then "all")."""
+    years) and ``block_beds[care_type][share]`` (areas,) the beds bought, for ``areas[care_type]``
+    (each area, "area not recorded" if anyone of that care type is, then "all")."""
 
-    areas: tuple[str, ...]
+    areas: dict[str, tuple[str, ...]]
     block_beds: dict[str, dict[float, np.ndarray]]
     values: dict[str, dict[float, np.ndarray]]
 
@@ -136,7 +136,7 @@ def block_spot_years(results: ForecastResults, scenario: str, spare_share: float
     years = results.years()
     values: dict[str, dict[float, np.ndarray]] = {}
     beds: dict[str, dict[float, np.ndarray]] = {}
-    labels: tuple[str, ...] = ()
+    labels: dict[str, tuple[str, ...]] = {}
     for care_type, (block_key, spot_key) in CARE_TYPES.items():
         all_labels, need = places_needed(results, scenario, care_type)
         known = [i for i, a in enumerate(all_labels) if a in AREA_CODES]
@@ -149,7 +149,7 @@ def block_spot_years(results: ForecastResults, scenario: str, spare_share: float
         prices = (costs[block_key], spot_price, spot_price * (1 + costs[OUT_OF_AREA_UPLIFT]))
         not_recorded = need[:, unknown].sum(axis=1, keepdims=True)
         with_unknown = bool(unknown) and bool(np.any(not_recorded))
-        labels = (*areas, *([NOT_RECORDED] if with_unknown else []), ALL_AREAS)
+        labels[care_type] = (*areas, *([NOT_RECORDED] if with_unknown else []), ALL_AREAS)
         values[care_type], beds[care_type] = {}, {}
         for share in shares:
             block = np.round(share * start)

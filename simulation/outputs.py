@@ -194,7 +194,7 @@ def block_spot(results: ForecastResults) -> pd.DataFrame:
                          "year_start": np.tile([months[lo] for _, lo, _ in years], a * k),
                          "year_end": np.tile([months[hi - 1] for _, _, hi in years], a * k),
                          "months_in_year": np.tile([hi - lo for _, lo, hi in years], a * k),
-                         "care_type": care_type, "area": np.repeat(got.areas, k * n_y),
+                         "care_type": care_type, "area": np.repeat(got.areas[care_type], k * n_y),
                          "block_share": share, "block_beds": np.repeat(got.block_beds[care_type][share], k * n_y),
                          "measure": np.tile(np.repeat(MEASURES, n_y), a)}
                 for i, s in enumerate(STATS):

@@ -51,7 +51,7 @@ def test_every_place_is_bought_once_and_no_market_sells_more_than_it_has():
 
 def test_the_areas_add_up_to_the_provider_in_every_replication(results):
     got = block_spot_years(results, "baseline", SPOT_SPARE_SHARE)
-    assert got.areas[-1] == ALL_AREAS
+    assert all(labels[-1] == ALL_AREAS for labels in got.areas.values())
     for care_type, by_share in got.values.items():
         for share, arr in by_share.items():
             for m in MEASURES:
@@ -122,3 +122,28 @@ def test_the_spare_share_setting(monkeypatch):
 def test_distances_between_area_centres():
     assert km_between("CDF", "CDF") == 0
     assert 12 < km_between("CDF", "NWP") < 25 and km_between("CDF", "NPT") > km_between("CDF", "VOG")
+
+
+def test_a_care_type_with_people_of_no_recorded_area_has_its_own_line(results):
+    """Residential and nursing care each list "area not recorded" only if someone of theirs has
+    no area: the two may differ (the night of 2026-12-08 failed when they did)."""
+    import dataclasses
+
+    from simulation.block_spot import NOT_RECORDED
+
+    lay = results.breakdown_layout
+    arr = results.breakdown["baseline"].copy()
+    unknown = [i for i, s in enumerate(lay.series) if s[0] == lay.area_labels[-1] and s[1] is None and s[2] is None
+               and s[3] in ("people_residential_care", "waiting_residential_care", "people_nursing_care",
+                            "waiting_nursing_care")]
+    for i in unknown:
+        arr[:, i] = 0.0
+    nursing = next(i for i in unknown if lay.series[i][3] == "people_nursing_care")
+    arr[:, nursing] = 2.0   # two nursing residents with no recorded area, no residential ones
+    mixed = dataclasses.replace(results, breakdown={**results.breakdown, "baseline": arr})
+    got = block_spot_years(mixed, "baseline", SPOT_SPARE_SHARE)
+    assert NOT_RECORDED in got.areas["nursing_care"] and NOT_RECORDED not in got.areas["residential_care"]
+    t = block_spot(mixed)
+    b = t[t.scenario == "baseline"]
+    assert set(b.loc[b.care_type == "nursing_care", "area"]) - set(b.loc[b.care_type == "residential_care", "area"]) \
+        == {NOT_RECORDED}
