@@ -26,6 +26,19 @@ class LlifHome(dg.ConfigurableResource):
     def warehouse(self) -> Path:
         return paths(self.root).warehouse
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        """Every run that uses the home (all of llif's) watches its own status, so the UI's
+        *Terminate* stops it even when the code server's interrupt does not arrive
+        (``orchestration.stop_watch.watch_cancellation``). Not for an ephemeral instance: no
+        one else can mark its runs canceling."""
+        instance, run_id = context.instance, context.run_id
+        if instance is None or not run_id or instance.is_ephemeral:
+            return
+        from orchestration.stop_watch import watch_cancellation
+
+        ref = instance.get_ref()
+        watch_cancellation(lambda: dg.DagsterInstance.from_ref(ref), run_id)
+
 
 def build_resources() -> dict:
     from orchestration.dbt import dbt_resource

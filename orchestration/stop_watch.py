@@ -78,3 +78,53 @@ def watch_interrupts(grace: float = STOP_GRACE_SECONDS, poll: float = 0.25,
     thread.start()
     _STARTED[:] = [thread]
     return thread
+
+
+CANCEL_POLL_SECONDS = 2.0    # how often a run worker reads its own run's status
+CANCEL_GRACE_SECONDS = 5.0   # Dagster's own path (the code server's interrupt) goes first
+CANCEL_AGAIN_SECONDS = 15.0  # then an interrupt this often until the process ends
+
+
+def watch_cancellation(open_instance: Callable, run_id: str, *, poll: float = CANCEL_POLL_SECONDS,
+                       grace: float = CANCEL_GRACE_SECONDS, again: float = CANCEL_AGAIN_SECONDS,
+                       interrupt: Callable[[], None] | None = None) -> threading.Thread:
+    """Interrupt this process when its run is marked canceling and is still running.
+
+    Why: the UI's *Terminate* reaches a run worker through its code server (a gRPC call that
+    sets an event the worker turns into SIGINT). In CI that interrupt was seen to reach nobody:
+    the run was marked canceling and its dbt step streamed on for 60 s. Dagster's own poll of a
+    run's status (its cancellation thread) runs only for runs started by ``dagster api
+    execute_run``. This is that poll for every run llif launches: canceling seen, ``grace``
+    seconds for Dagster's own path, then SIGINT (what *Terminate* would have sent), again every
+    ``again`` seconds until the process ends. The thread ends with the run.
+    ``open_instance()`` opens the run's Dagster instance for the thread (a connection of its own)."""
+    from dagster import DagsterRunStatus
+
+    if interrupt is None:
+        from dagster._utils import send_interrupt as interrupt
+
+    finished = {DagsterRunStatus.SUCCESS, DagsterRunStatus.FAILURE, DagsterRunStatus.CANCELED}
+
+    def watch() -> None:
+        seen, sent = None, None
+        try:
+            with open_instance() as instance:
+                while True:
+                    run = instance.get_run_by_id(run_id)
+                    if run is None or run.status in finished:
+                        return
+                    now = time.monotonic()
+                    if run.status == DagsterRunStatus.CANCELING:
+                        seen = seen if seen is not None else now
+                        if now - seen >= grace and (sent is None or now - sent >= again):
+                            print(f"llif: run {run_id[:8]} is marked canceling and still running: interrupting it",
+                                  file=sys.stderr, flush=True)
+                            interrupt()
+                            sent = now
+                    time.sleep(poll)
+        except Exception as exc:   # the watch never fails a run; say why it stopped watching
+            print(f"llif: the cancellation watch of run {run_id[:8]} stopped: {exc}", file=sys.stderr, flush=True)
+
+    thread = threading.Thread(target=watch, name=f"llif-cancel-watch-{run_id[:8]}", daemon=True)
+    thread.start()
+    return thread
