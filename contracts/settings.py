@@ -222,37 +222,36 @@ def forecast_kernel_setting() -> str:
     return raw
 
 
-def contact_hours_per_carer_week() -> float:
-    """Contact hours a week per full-time carer (``contracts/vocabulary/staffing.py``'s
-    assumption), or the provider's own from ``LLIF_CONTACT_HOURS_PER_CARER_WEEK``."""
-    raw = (os.environ.get("LLIF_CONTACT_HOURS_PER_CARER_WEEK") or "").strip()
+def _number_from_env(name: str, default: float, low: float, high: float, not_a_number: str,
+                     out_of_range: str) -> float:
+    """A number setting from ``name`` (``default`` when unset): a clear error naming it when it
+    is not a number, or outside ``low``..``high`` (the two messages' tails say what it means)."""
+    raw = (os.environ.get(name) or "").strip()
     if not raw:
-        return CONTACT_HOURS_PER_CARER_WEEK
+        return default
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"llif: LLIF_CONTACT_HOURS_PER_CARER_WEEK={raw!r} is not a number of hours a week "
-                         "(e.g. 25)") from None
-    if not 1 <= value <= 60:
-        raise ValueError(f"llif: LLIF_CONTACT_HOURS_PER_CARER_WEEK={raw!r}: expected the contact hours a week "
-                         "of one full-time carer, 1 to 60")
+        raise ValueError(f"llif: {name}={raw!r} {not_a_number}") from None
+    if not low <= value <= high:
+        raise ValueError(f"llif: {name}={raw!r}: {out_of_range}")
     return value
+
+
+def contact_hours_per_carer_week() -> float:
+    """Contact hours a week per full-time carer (``contracts/vocabulary/staffing.py``'s
+    assumption), or the provider's own from ``LLIF_CONTACT_HOURS_PER_CARER_WEEK``."""
+    return _number_from_env("LLIF_CONTACT_HOURS_PER_CARER_WEEK", CONTACT_HOURS_PER_CARER_WEEK, 1, 60,
+                            "is not a number of hours a week (e.g. 25)",
+                            "expected the contact hours a week of one full-time carer, 1 to 60")
 
 
 def spot_spare_share() -> float:
     """Free care-home beds an area's market sells as spot, as a share of the places it needs at
     the forecast's start (``contracts/vocabulary/commissioning.py``), or the provider's own from
     ``LLIF_SPOT_SPARE_SHARE``."""
-    raw = (os.environ.get("LLIF_SPOT_SPARE_SHARE") or "").strip()
-    if not raw:
-        return SPOT_SPARE_SHARE
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValueError(f"llif: LLIF_SPOT_SPARE_SHARE={raw!r} is not a share (e.g. 0.1 for 10%)") from None
-    if not 0 <= value <= 5:
-        raise ValueError(f"llif: LLIF_SPOT_SPARE_SHARE={raw!r}: expected a share of the places needed, 0 to 5")
-    return value
+    return _number_from_env("LLIF_SPOT_SPARE_SHARE", SPOT_SPARE_SHARE, 0, 5, "is not a share (e.g. 0.1 for 10%)",
+                            "expected a share of the places needed, 0 to 5")
 
 
 def numba_cache_dir(p: Paths | None = None) -> Path:
